@@ -1,0 +1,188 @@
+"""`kg build` and `kg validate`: parse, derive, validate, reason, and load a new store
+that replaces the live one atomically. A failed build changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, XSD
+
+from . import evidence
+from ._version import __version__
+from .errors import ValidationFailed
+from .load import SourceFile, parse_files
+from .namespaces import BASE, GRAPH, INFERRED_GRAPH, META_GRAPH, SD, VOID
+from .project import Project, rdf_files
+from .reason import materialise
+from .shapes import ValidationReport, union, validate_graph
+from .store import StoreLayout, term_from_rdflib
+
+Progress = Callable[[str], None]
+DATASET = URIRef(BASE + "dataset")
+
+
+@dataclass
+class BuildResult:
+    """What a build did."""
+
+    built: bool  # False when the inputs were unchanged (a no-op)
+    store_path: Path | None
+    input_hash: str
+    graphs: dict[str, int] = field(default_factory=dict)  # graph IRI -> triples
+    derived: int = 0
+    inferred: int = 0
+    seconds: float = 0.0
+
+    @property
+    def triples(self) -> int:
+        return sum(self.graphs.values())
+
+
+def input_hash(project: Project) -> str:
+    """A hash of every input file's name and bytes, and the builder's version."""
+    digest = hashlib.sha256(f"workflow-kg {__version__}\n".encode())
+    for path in project.input_files():
+        digest.update(project.relative(path).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@dataclass
+class Compiled:
+    """Parsed, derived and validated inputs."""
+
+    ontology: list[SourceFile]
+    data: list[SourceFile]
+    shapes: SourceFile
+    report: ValidationReport
+    derived: int
+
+    @property
+    def files(self) -> list[SourceFile]:
+        return self.ontology + [self.shapes] + self.data
+
+    def asserted(self) -> Graph:
+        return union(self.ontology + self.data)
+
+
+def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *,
+                   progress: Progress | None = None) -> Compiled:
+    """Parse the ontology, shapes and data (or `data_paths`), derive statement triples and
+    validate. Raises RdfSyntaxError on a syntax error; returns the SHACL report."""
+    show = project.relative
+    if data_paths is None:
+        data_files = project.data_files()
+        ontology_files = project.ontology_files()
+    else:
+        expanded = [p for path in data_paths for p in rdf_files(path)]
+        onto_dir = project.ontology_dir.resolve()
+        in_onto = [p for p in expanded if p.resolve().is_relative_to(onto_dir)]
+        data_files = [p for p in expanded if p not in in_onto
+                      and p.resolve() != project.shapes_file.resolve()]
+        ontology_files = sorted(set(project.ontology_files()) | {
+            p for p in in_onto if p.resolve() != project.shapes_file.resolve()})
+    ontology = parse_files(ontology_files, display=show, progress=progress)
+    shapes = parse_files([project.shapes_file], display=show, progress=progress)[0]
+    data = parse_files(data_files, display=show, progress=progress)
+    derived = evidence.apply(data)
+    if progress:
+        progress(f"validating {len(data)} data file(s) against the shapes")
+    everything = union(ontology + data)
+    report = validate_graph(everything, shapes.graph, files=ontology + data)
+    report.files = [f.name for f in ontology + data]
+    return Compiled(ontology, data, shapes, report, derived)
+
+
+def validate(project: Project, paths: Sequence[Path] | None = None, *,
+             progress: Progress | None = None) -> ValidationReport:
+    """Validate files or folders (default: the project's ontology/ and data/)."""
+    return compile_inputs(project, paths, progress=progress).report
+
+
+def _void(graphs: dict[str, int], files: dict[str, SourceFile], hash_: str,
+          project: Project) -> Graph:
+    meta = Graph()
+    meta.add((DATASET, RDF.type, VOID.Dataset))
+    meta.add((DATASET, DCTERMS.created, Literal(datetime.now(UTC).isoformat(timespec="seconds"),
+                                                datatype=XSD.dateTime)))
+    meta.add((DATASET, DCTERMS.identifier, Literal(f"sha256:{hash_}")))
+    meta.add((DATASET, DCTERMS.hasVersion, Literal(__version__)))
+    meta.add((DATASET, VOID.triples, Literal(sum(graphs.values()))))
+    for iri, count in sorted(graphs.items()):
+        subset = URIRef(iri)
+        meta.add((DATASET, VOID.subset, subset))
+        meta.add((subset, RDF.type, VOID.Dataset))
+        meta.add((subset, SD.name, subset))
+        meta.add((subset, VOID.triples, Literal(count)))
+        source = files.get(iri)
+        if source is not None:
+            meta.add((subset, DCTERMS.source, Literal(source.name)))
+            checksum = hashlib.sha256(source.path.read_bytes()).hexdigest()
+            meta.add((subset, DCTERMS.identifier, Literal(f"sha256:{checksum}")))
+    return meta
+
+
+def _quads(graph: Graph, graph_iri: str):
+    name = ox.NamedNode(graph_iri)
+    for s, p, o in graph:
+        yield ox.Quad(term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o), name)
+
+
+def build(project: Project, *, force: bool = False, progress: Progress | None = None,
+          before_publish: Callable[[Path], None] | None = None) -> BuildResult:
+    """Build the store from the project's inputs. Unchanged inputs: a no-op unless `force`.
+    Raises RdfSyntaxError or ValidationFailed and leaves the live store untouched."""
+    started = time.monotonic()
+    layout = StoreLayout(project.store_dir)
+    with layout.locked():
+        layout.clean()  # leftovers of interrupted builds
+        hash_ = input_hash(project)
+        if not force and layout.live() and layout.info().get("input_hash") == hash_:
+            if progress:
+                progress("inputs unchanged: nothing to build")
+            return BuildResult(False, layout.live(), hash_, layout.info().get("graphs", {}))
+        compiled = compile_inputs(project, progress=progress)
+        if not compiled.report.conforms:
+            raise ValidationFailed(compiled.report)
+        if progress:
+            progress("materialising OWL 2 RL inferences")
+        inferred = materialise(compiled.asserted())
+        partial = layout.new_partial()
+        if progress:
+            progress(f"loading into a new store at {partial.name}")
+        store = ox.Store(str(partial))
+        graphs: dict[str, int] = {}
+        files = {f.graph_iri: f for f in compiled.files}
+        for iri, source in files.items():
+            store.bulk_extend(_quads(source.graph, iri))
+            graphs[iri] = len(source.graph)
+        store.bulk_extend(_quads(inferred, str(INFERRED_GRAPH)))
+        graphs[str(INFERRED_GRAPH)] = len(inferred)
+        meta = _void(graphs, files, hash_, project)
+        store.bulk_extend(_quads(meta, str(META_GRAPH)))
+        store.flush()
+        del store
+        if before_publish:
+            before_publish(partial)
+        info = {"input_hash": hash_, "graphs": graphs, "built_at": time.time(),
+                "version": __version__, "derived": compiled.derived}
+        final = layout.publish(partial, info)
+        layout.clean()
+    result = BuildResult(True, final, hash_, graphs, compiled.derived, len(inferred),
+                         time.monotonic() - started)
+    if progress:
+        progress(f"built {result.triples} triples in {len(graphs)} graphs "
+                 f"({result.seconds:.1f} s)")
+    return result
+
+
+def graph_iri_for(name: str) -> str:
+    """The named graph of an input file, e.g. data/cases.ttl."""
+    return str(GRAPH[name])

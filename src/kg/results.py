@@ -1,0 +1,152 @@
+"""Query results, kept in a standard serialisation (SPARQL JSON for solutions and
+booleans, N-Triples for graphs) so that embedded and remote stores give the same
+object, and every output format is produced by pyoxigraph's serialisers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Literal as Kind
+
+import pyoxigraph as ox
+
+from .namespaces import shorten
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+}
+TEXT_FORMATS = ("table", "md")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The answer to a query. `payload` is SPARQL JSON (select, ask) or N-Triples (graph)."""
+
+    kind: Kind["select", "ask", "graph"]
+    payload: bytes
+
+    @classmethod
+    def from_pyoxigraph(cls, result) -> QueryResult:
+        if isinstance(result, ox.QueryBoolean):
+            return cls("ask", json.dumps({"head": {}, "boolean": bool(result)}).encode())
+        if isinstance(result, ox.QueryTriples):
+            return cls("graph", ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b"")
+        return cls("select", result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
+
+    @property
+    def variables(self) -> list[str]:
+        if self.kind != "select":
+            return []
+        return list(json.loads(self.payload)["head"].get("vars", []))
+
+    @property
+    def boolean(self) -> bool | None:
+        return bool(json.loads(self.payload)["boolean"]) if self.kind == "ask" else None
+
+    def rows(self) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """Solutions as dicts from variable name to pyoxigraph term (unbound omitted)."""
+        if self.kind != "select":
+            return []
+        solutions = ox.parse_query_results(self.payload, format=ox.QueryResultsFormat.JSON)
+        names = self.variables
+        out = []
+        for solution in solutions:
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = value
+            out.append(row)
+        return out
+
+    def values(self, variable: str) -> list[str]:
+        """The plain values (IRI or lexical form) of one variable, in order."""
+        return [term.value for row in self.rows() if (term := row.get(variable)) is not None]
+
+    def triples(self) -> list[ox.Triple]:
+        if self.kind != "graph":
+            return []
+        return list(ox.parse(self.payload, format=ox.RdfFormat.N_TRIPLES))
+
+    def serialize(self, fmt: str) -> bytes:
+        """Serialise to a result format (json, xml, csv, tsv), a graph format (ttl, nt,
+        jsonld, rdfxml) or a text format (table, md)."""
+        if fmt in TEXT_FORMATS:
+            return self.to_text(markdown=fmt == "md").encode()
+        if self.kind == "graph":
+            if fmt not in GRAPH_FORMATS:
+                raise ValueError(f"a graph result cannot be written as {fmt!r}; "
+                                 f"choose one of {', '.join(GRAPH_FORMATS)}")
+            return ox.serialize(self.triples(), format=GRAPH_FORMATS[fmt],
+                                prefixes=_prefixes_for(fmt)) or b""
+        if fmt not in RESULT_FORMATS:
+            raise ValueError(f"a {self.kind} result cannot be written as {fmt!r}; "
+                             f"choose one of {', '.join(RESULT_FORMATS)}")
+        if fmt == "json":
+            return self.payload
+        if self.kind == "ask" and fmt in ("csv", "tsv"):
+            return f"{'true' if self.boolean else 'false'}\n".encode()
+        parsed = ox.parse_query_results(self.payload, format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(format=RESULT_FORMATS[fmt]) or b""
+
+    def to_text(self, *, markdown: bool = False) -> str:
+        """A table for people: IRIs shortened with the graph's prefixes."""
+        if self.kind == "ask":
+            return "true\n" if self.boolean else "false\n"
+        if self.kind == "graph":
+            header = ["subject", "predicate", "object"]
+            body = [[_display(t.subject), _display(t.predicate), _display(t.object)]
+                    for t in self.triples()]
+        else:
+            header = self.variables
+            body = [[_display(row.get(v)) for v in header] for row in self.rows()]
+        if markdown:
+            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
+            return "\n".join(lines) + "\n"
+        widths = [max([len(h)] + [len(r[i]) for r in body]) for i, h in enumerate(header)]
+        fmt_row = "  ".join(f"{{:<{w}}}" for w in widths)
+        lines = [fmt_row.format(*header), fmt_row.format(*("-" * w for w in widths))]
+        lines += [fmt_row.format(*r).rstrip() for r in body]
+        lines.append(f"({len(body)} row{'s' if len(body) != 1 else ''})")
+        return "\n".join(lines) + "\n"
+
+
+def _display(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _prefixes_for(fmt: str) -> dict[str, str] | None:
+    from .namespaces import PREFIXES
+
+    return dict(PREFIXES) if fmt in ("ttl", "trig") else None
+
+
+def rows_as_csv(header: list[str], rows: list[list[str]]) -> str:
+    """Plain CSV for tabular reports that are not SPARQL results (e.g. `kg stats`)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()

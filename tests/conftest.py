@@ -1,0 +1,66 @@
+"""Shared fixtures: a tiny project (real ontology, shapes and queries; fixture data) and
+the real curated project, each built into a temporary store."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg import KnowledgeGraph
+from kg.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "data"
+
+
+def make_project(where: Path, *data_files: Path) -> Path:
+    """A project folder with the real ontology/ and queries/ and the given data files."""
+    shutil.copytree(ROOT / "ontology", where / "ontology")
+    shutil.copytree(ROOT / "queries", where / "queries")
+    (where / "data").mkdir()
+    for path in data_files:
+        shutil.copy(path, where / "data" / path.name)
+    return where
+
+
+@pytest.fixture(scope="session")
+def mini_graph(tmp_path_factory) -> KnowledgeGraph:
+    """The fixture project, built once (read-only use)."""
+    root = make_project(tmp_path_factory.mktemp("mini"), FIXTURES / "mini.ttl")
+    graph = KnowledgeGraph(root)
+    graph.build()
+    return graph
+
+
+@pytest.fixture
+def mini_project(tmp_path) -> Path:
+    """A fresh copy of the fixture project that a test may change."""
+    return make_project(tmp_path / "project", FIXTURES / "mini.ttl")
+
+
+@pytest.fixture(scope="session")
+def curated(tmp_path_factory) -> KnowledgeGraph:
+    """The real project's ontology and data, built into a temporary store."""
+    graph = KnowledgeGraph(ROOT, store=tmp_path_factory.mktemp("curated-store"))
+    graph.build()
+    return graph
+
+
+class Cli:
+    """Runs `kg` in-process against one project."""
+
+    def __init__(self, project: Path):
+        self.project = project
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        return self.runner.invoke(main, ["--project", str(self.project), *args],
+                                  catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(mini_project) -> Cli:
+    return Cli(mini_project)

@@ -1,0 +1,120 @@
+"""`kg validate`: good data passes; each kind of bad data is named precisely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+PREFIXES = """
+@prefix wf:      <https://w3id.org/workflow-kg/ontology#> .
+@prefix wfr:     <https://w3id.org/workflow-kg/resource/> .
+@prefix src:     <https://w3id.org/workflow-kg/source/> .
+@prefix rdf:     <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix cito:    <http://purl.org/spar/cito/> .
+@prefix schema:  <https://schema.org/> .
+@prefix bibo:    <http://purl.org/ontology/bibo/> .
+"""
+
+
+def add(project, name: str, turtle: str):
+    path = project / "data" / name
+    path.write_text(PREFIXES + turtle, encoding="utf-8")
+    return path
+
+
+def violations(cli, *args):
+    result = cli("validate", "--format", "json", *args)
+    report = json.loads(result.stdout)
+    return result, report["violations"]
+
+
+def test_fixture_data_conforms(cli):
+    result = cli("validate")
+    assert result.exit_code == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_syntax_error_names_file_and_line(cli, mini_project):
+    add(mini_project, "broken.ttl", 'wfr:x a wf:Mechanism ;\n    rdfs:label "unterminated .\n')
+    result = cli("validate")
+    assert result.exit_code == 1
+    label_line = PREFIXES.count("\n") + 2  # the second line after the prefix block
+    assert f"data/broken.ttl:{label_line}:" in result.stderr
+
+
+def test_violation_names_file_focus_path_constraint_and_message(cli, mini_project):
+    add(mini_project, "extra.ttl", 'wfr:lonely a wf:Mechanism ; rdfs:label "Lonely"@en ;\n'
+                                   '    skos:definition "No Chinese label."@en .\n')
+    result, found = violations(cli)
+    assert result.exit_code == 1
+    [v] = [v for v in found if v["focus"] == "wfr:lonely"]
+    assert v["file"] == "data/extra.ttl"
+    assert v["path"] == "rdfs:label"
+    assert v["constraint"] == "sh:QualifiedMinCountConstraintComponent"
+    assert "Chinese label" in v["message"]
+    text = cli("validate").stderr
+    assert "data/extra.ttl: wfr:lonely path rdfs:label" in text
+
+
+@pytest.mark.parametrize(("turtle", "focus", "needle"), [
+    # an evidence-requiring fact written as a plain triple
+    ("wfr:engine-b wf:implementsMechanism wfr:mech-log .", "wfr:engine-b", "needs evidence"),
+    # verified but cites nothing
+    ("[] a wf:Statement ; rdf:subject wfr:engine-b ; rdf:predicate wf:implementsMechanism ;"
+     " rdf:object wfr:mech-log ; wf:evidenceStatus wf:Verified .", "statement/", "cites no source"),
+    # no status at all
+    ("wfr:case-q a wf:CaseStudy ; rdfs:label \"Q\"@en , \"Q\"@zh ; wf:organisation wfr:org-p ;"
+     " wf:domain wfr:dom-pay .", "wfr:case-q", "evidence status"),
+    # a reference to something never declared
+    ("wfr:task-3 a wf:Task ; rdfs:label \"T\"@en , \"T\"@zh ; skos:definition \"T\"@en ;"
+     " dcterms:isPartOf wfr:wp-1 ; wf:studies wfr:no-such-thing .", "wfr:task-3", "never declared"),
+    # a term the ontology does not have
+    ("wfr:engine-b wf:supportz wfr:db-x .", "wfr:engine-b", "not a term of the ontology"),
+    # a week outside 1..32
+    ("wfr:wp-9 a wf:WorkPackage ; rdfs:label \"W\"@en , \"W\"@zh ; skos:definition \"W\"@en ;"
+     " wf:startWeek 30 ; wf:endWeek 33 .", "wfr:wp-9", "1..32"),
+    # start after end
+    ("wfr:wp-8 a wf:WorkPackage ; rdfs:label \"W\"@en , \"W\"@zh ; skos:definition \"W\"@en ;"
+     " wf:startWeek 5 ; wf:endWeek 3 .", "wfr:wp-8", "not after"),
+    # a citation key used twice
+    ("src:dup a wf:Source ; wf:citationKey \"fixture-doc\" ; dcterms:title \"D\" ;"
+     " dcterms:publisher \"P\" ; schema:url <https://example.org/d> ; wf:sourceKind wf:BlogPost .",
+     "src:dup", "unique"),
+    # a source with neither URL nor DOI
+    ("src:nolink a wf:Source ; wf:citationKey \"nolink\" ; dcterms:title \"N\" ;"
+     " dcterms:publisher \"P\" ; wf:sourceKind wf:Book .", "src:nolink", "URL"),
+    # a numeric finding without a unit
+    ("wfr:bench-b a wf:BenchmarkFinding ; rdfs:label \"B\"@en ; wf:system wfr:engine-b ;"
+     " wf:workload \"w\" ; wf:metric wf:Latency ; <http://qudt.org/schema/qudt/numericValue> 3 ;"
+     " wf:evidenceStatus wf:Unverified .", "wfr:bench-b", "unit"),
+    # statement object outside the predicate's range
+    ("[] a wf:Statement ; rdf:subject wfr:engine-b ; rdf:predicate wf:supportsBackend ;"
+     " rdf:object wfr:mech-log ; wf:evidenceStatus wf:Unverified .", "statement/", "range"),
+])
+def test_each_rule_is_enforced(cli, mini_project, turtle, focus, needle):
+    add(mini_project, "bad.ttl", turtle + "\n")
+    result, found = violations(cli)
+    assert result.exit_code == 1
+    hits = [v for v in found if focus in v["focus"] and needle in v["message"]]
+    assert hits, found
+    assert all(v["file"] == "data/bad.ttl" for v in hits)
+
+
+def test_validate_given_paths_only(cli, mini_project):
+    bad = add(mini_project, "bad.ttl", "wfr:engine-b wf:supportz wfr:db-x .\n")
+    # validating the fixture file alone ignores bad.ttl
+    assert cli("validate", str(mini_project / "data" / "mini.ttl")).exit_code == 0
+    assert cli("validate", str(bad), str(mini_project / "data" / "mini.ttl")).exit_code == 1
+
+
+def test_contradicted_statement_is_not_derived(mini_graph):
+    ask = "ASK { wfr:engine-a wf:supportsBackend wfr:db-y }"
+    assert mini_graph.sparql(ask).boolean is False
+    assert mini_graph.sparql("ASK { wfr:engine-a wf:supportsBackend wfr:db-x }").boolean is True
+    # the unverified claim is still derived, and still marked unverified
+    assert mini_graph.sparql("ASK { wfr:engine-b wf:supportsBackend wfr:db-y }").boolean is True
