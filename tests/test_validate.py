@@ -52,7 +52,7 @@ def test_violation_names_file_focus_path_constraint_and_message(cli, mini_projec
                                    '    skos:definition "No Chinese label."@en .\n')
     result, found = violations(cli)
     assert result.exit_code == 1
-    [v] = [v for v in found if v["focus"] == "wfr:lonely"]
+    [v] = [v for v in found if v["focus"] == "wfr:lonely" and v["path"] == "rdfs:label"]
     assert v["file"] == "data/extra.ttl"
     assert v["path"] == "rdfs:label"
     assert v["constraint"] == "sh:QualifiedMinCountConstraintComponent"
@@ -73,6 +73,9 @@ def test_violation_names_file_focus_path_constraint_and_message(cli, mini_projec
     # a reference to something never declared
     ("wfr:task-3 a wf:Task ; rdfs:label \"T\"@en , \"T\"@zh ; skos:definition \"T\"@en ;"
      " dcterms:isPartOf wfr:wp-1 ; wf:studies wfr:no-such-thing .", "wfr:task-3", "never declared"),
+    # an entity linked to nothing
+    ("wfr:island a wf:Mechanism ; rdfs:label \"I\"@en , \"I\"@zh ; skos:definition \"I\"@en .",
+     "wfr:island", "not linked"),
     # a term the ontology does not have
     ("wfr:engine-b wf:supportz wfr:db-x .", "wfr:engine-b", "not a term of the ontology"),
     # a week outside 1..32

@@ -160,7 +160,7 @@ class QueryRegistry:
             raise QueryNotFound(f"no named query {name!r}{hint} (see `kg queries`)") from None
 
 
-def _where_brace(sparql: str) -> int | None:
+def where_group_start(sparql: str) -> int | None:
     """Index just after the `{` opening the outermost WHERE group, skipping comments,
     strings and IRIs; None if the query has no `WHERE {`."""
     i, n = 0, len(sparql)
@@ -192,7 +192,7 @@ def with_values(sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> 
     is written from RDF terms (their N-Triples form), never from user text."""
     if not bindings:
         return sparql
-    at = _where_brace(sparql)
+    at = where_group_start(sparql)
     if at is None:
         raise QueryError("a query with parameters needs a 'WHERE {' group")
     block = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in sorted(bindings.items())
