@@ -1,0 +1,137 @@
+"""Named queries: headers, parameters bound as terms, error exits, output formats, and
+each competency query's answer on the fixture data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pyoxigraph as ox
+import pytest
+
+from kg import ParameterError, QueryNotFound
+from kg.queries import QueryRegistry, with_values
+from tests.conftest import ROOT
+
+W = "https://w3id.org/workflow-kg/resource/"
+O = "https://w3id.org/workflow-kg/ontology#"
+
+
+def test_every_query_file_has_a_valid_header_and_parses():
+    registry = QueryRegistry(ROOT / "queries")
+    assert len(registry) >= 15
+    empty = ox.Store()
+    for query in registry:
+        assert query.title and query.description, query.name
+        assert query.examples and all(e.startswith("kg query " + query.name)
+                                      for e in query.examples), query.name
+        # bind every parameter to a value of its type, then let pyoxigraph parse it
+        samples = {"iri": "wfr:x", "string": "x", "integer": "1", "decimal": "1.5",
+                   "boolean": "true", "date": "2026-01-01"}
+        bindings = query.bindings({p.name: samples[p.type] for p in query.parameters})
+        empty.query(with_values(query.text, bindings))
+
+
+def test_values_block_is_built_from_terms_not_text():
+    text = "SELECT ?x WHERE { ?x ?p ?o } # WHERE { in a comment"
+    evil = ox.Literal('x" } ; DROP ALL ; SELECT * { "')
+    bound = with_values(text, {"o": evil})
+    result = ox.Store().query(bound)  # still one well-formed SELECT
+    assert list(result) == []
+    assert bound.index("VALUES") < bound.index("?x ?p ?o")
+
+
+# expected answers on tests/data/mini.ttl, written from the fixture's meaning
+EXPECTED = [
+    ("cases-by-technology", {"tech": "engine-a"}, "case", [W + "case-o"]),
+    ("cases-by-technology", {"tech": "engine-b"}, "case", []),
+    ("engine-backends", {}, "status", [O + "Verified", O + "Contradicted", O + "Unverified"]),
+    ("engine-backends", {"engine": "wfr:engine-b"}, "backend", [W + "db-y"]),
+    ("sdk-matrix", {}, "language", ["Go"]),
+    ("benchmarks", {"backend": "wfr:db-x"}, "value", ["250.5"]),
+    ("benchmarks", {"backend": "wfr:db-y"}, "finding", []),
+    ("benchmarks", {"metric": "wf:Latency"}, "finding", []),
+    ("verification-by-property", {"property": "prop-atomic"}, "result", [O + "BugFound"]),
+    ("verification-by-property", {"property": "prop-fast"}, "finding", []),
+    ("theory-property-evidence", {}, "sources", ["doe2020fixture"]),
+    ("courses-theories-properties", {}, "topic", [W + "logic-t"]),
+    ("unverified", {"status": "wf:Contradicted"}, "object", [W + "db-y"]),
+    ("entities-without-evidence", {}, "entity", [W + "engine-b", W + "org-p"]),
+    ("success-indicators", {}, "current", ["1"]),
+    ("plan-progress", {}, "withVerifiedEvidence", ["2", "0"]),
+    ("risks", {}, "threatens", [W + "phase-1"]),
+    ("mechanisms", {"technology": "engine-a"}, "property", [W + "prop-atomic"]),
+    ("technology-selection", {"language": "Go"}, "engine", [W + "engine-a"]),
+    ("technology-selection", {"property": "prop-atomic"}, "mechanism", [W + "mech-log"]),
+    ("technology-selection", {"backend": "db-y"}, "engine", [W + "engine-b"]),
+    ("citations", {"entity": "engine-a"}, "key", ["fixture-doc"]),
+    ("citations", {"entity": "db-y"}, "key", ["fixture-doc"]),
+    ("citations", {"entity": "prop-atomic"}, "key", ["doe2020fixture"]),
+    ("citations", {"entity": "case-o"}, "key", ["doe2020fixture", "fixture-doc"]),
+    ("domain-properties", {}, "kind", [O + "SafetyProperty"]),
+    ("connection", {"a": "engine-a", "b": "prop-atomic"}, "via", [W + "case-o", W + "mech-log"]),
+]
+
+
+@pytest.mark.parametrize(("name", "params", "column", "expected"), EXPECTED,
+                         ids=[f"{e[0]}-{i}" for i, e in enumerate(EXPECTED)])
+def test_competency_query_answers_on_fixture(mini_graph, name, params, column, expected):
+    assert mini_graph.query(name, params).values(column) == expected
+
+
+def test_every_named_query_has_a_fixture_expectation():
+    covered = {name for name, *_ in EXPECTED}
+    assert covered == {q.name for q in QueryRegistry(ROOT / "queries")}
+
+
+def test_parameter_errors(mini_graph):
+    with pytest.raises(ParameterError, match="needs parameter 'entity'"):
+        mini_graph.query("citations")
+    with pytest.raises(ParameterError, match="no parameter 'colour'"):
+        mini_graph.query("benchmarks", {"colour": "red"})
+    with pytest.raises(QueryNotFound, match="did you mean benchmarks"):
+        mini_graph.query("benchmark")
+
+
+def test_cli_exit_codes_and_messages(cli):
+    assert cli("build", "-q").exit_code == 0
+    unknown = cli("query", "no-such-query")
+    assert unknown.exit_code == 2 and "no named query 'no-such-query'" in unknown.stderr
+    missing = cli("query", "citations")
+    assert missing.exit_code == 2 and "needs parameter 'entity'" in missing.stderr
+    typed = cli("query", "citations", "--param", "entity=not an iri")
+    assert typed.exit_code == 2 and "expects iri" in typed.stderr
+    syntax = cli("query", "-e", "SELECT ?x WHERE { ?x ?p }")
+    assert syntax.exit_code == 2 and "1:" in syntax.stderr  # the parser's line:column
+    bad_param = cli("query", "benchmarks", "--param", "metric")
+    assert bad_param.exit_code == 2 and "name=value" in bad_param.stderr
+
+
+def test_cli_output_formats(cli):
+    cli("build", "-q")
+    args = ("query", "engine-backends", "--param", "engine=engine-a")
+    rows = list(csv.DictReader(io.StringIO(cli(*args, "--format", "csv").stdout)))
+    assert [r["backend"] for r in rows] == [W + "db-x", W + "db-y"]
+    tsv = cli(*args, "--format", "tsv").stdout.splitlines()
+    assert tsv[0].split("\t")[:2] == ["?engine", "?backend"]
+    data = json.loads(cli(*args, "--format", "json").stdout)
+    assert [b["backend"]["value"] for b in data["results"]["bindings"]] == [W + "db-x", W + "db-y"]
+    table = cli(*args).stdout
+    assert "wfr:db-x" in table and "(2 rows)" in table
+    md = cli(*args, "--format", "md").stdout.splitlines()
+    assert md[0].startswith("| engine | backend |") and md[1].startswith("|---|")
+    ask = cli("query", "-e", "ASK { wfr:engine-a wf:supportsBackend wfr:db-y }")
+    assert ask.stdout.strip() == "false"  # contradicted: not derived
+    construct = cli("query", "-e", "CONSTRUCT WHERE { wfr:engine-a wf:supportsBackend ?b }",
+                    "--format", "nt").stdout
+    assert construct.strip() == f"<{W}engine-a> <{O}supportsBackend> <{W}db-x> ."
+
+
+def test_queries_listing(cli):
+    listing = cli("queries", "--format", "json")
+    entries = {q["name"]: q for q in json.loads(listing.stdout)}
+    assert entries["cases-by-technology"]["parameters"][0] == {
+        "name": "tech", "type": "iri", "default": "wfr:temporal", "required": False,
+        "description": "the technology (e.g. wfr:temporal, wfr:cadence)"}
+    assert "Case studies by technology" in cli("queries").stdout
