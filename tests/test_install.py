@@ -1,0 +1,43 @@
+"""`pip install .` (not editable) into a new virtual environment gives a working `kg`
+outside the repository, with the ontology, data and queries installed alongside."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.slow
+def test_pip_install_gives_working_kg_outside_the_repo(tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "--quiet", str(ROOT)], check=True,
+                   cwd=tmp_path, timeout=900)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KG_", "PYTHON"))}
+    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
+    kg = env_dir / "bin" / "kg"
+    help_text = subprocess.run([kg, "--help"], cwd=elsewhere, env=env, capture_output=True,
+                               text=True, check=True).stdout
+    assert "Workflow KG" in help_text and "query" in help_text
+    listing = subprocess.run([kg, "queries"], cwd=elsewhere, env=env, capture_output=True,
+                             text=True, check=True).stdout
+    assert "cases-by-technology" in listing
+    # the installed copy builds and answers from its own bundled data
+    subprocess.run([kg, "build", "-q"], cwd=elsewhere, env=env, check=True, timeout=600)
+    answer = subprocess.run(
+        [kg, "query", "engine-backends", "--param", "engine=wfr:temporal", "--format", "csv"],
+        cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout
+    assert "https://w3id.org/workflow-kg/resource/postgresql" in answer
+    # nothing was imported from the source tree
+    origin = subprocess.run([python, "-c", "import kg; print(kg.__file__)"], cwd=elsewhere,
+                            env=env, capture_output=True, text=True, check=True).stdout
+    assert str(ROOT) not in origin and sys.prefix not in origin
