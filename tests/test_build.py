@@ -32,7 +32,8 @@ def test_one_named_graph_per_file_and_inferences_apart(mini_graph):
     assert mini_graph.sparql(asserted).boolean is False
     assert mini_graph.sparql(inferred).boolean is True
     # the derived plain triple lives in the file it was authored in
-    derived = f"ASK {{ GRAPH <{GRAPH['data/mini.ttl']}> {{ wfr:engine-a wf:supportsBackend wfr:db-x }} }}"
+    fact = "wfr:engine-a wf:supportsBackend wfr:db-x"
+    derived = f"ASK {{ GRAPH <{GRAPH['data/mini.ttl']}> {{ {fact} }} }}"
     assert mini_graph.sparql(derived).boolean is True
 
 

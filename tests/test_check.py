@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 
-import pytest
-
-
-
 def test_fixture_is_consistent(cli):
     result = cli("check", "-q")
     assert result.exit_code == 0, result.stderr

@@ -9,7 +9,7 @@ from kg.queries import QueryRegistry
 from tests.conftest import ROOT
 
 W = "https://w3id.org/workflow-kg/resource/"
-O = "https://w3id.org/workflow-kg/ontology#"
+ONT = "https://w3id.org/workflow-kg/ontology#"
 
 
 def status(graph, s: str, p: str, o: str) -> list[str]:
@@ -20,29 +20,29 @@ def status(graph, s: str, p: str, o: str) -> list[str]:
 
 
 def test_temporal_backends_as_documented(curated):
-    assert O + "Verified" in status(curated, "wfr:temporal", "wf:supportsBackend", "wfr:postgresql")
-    assert O + "Verified" in status(curated, "wfr:temporal", "wf:supportsBackend", "wfr:cassandra")
+    for backend in ("wfr:postgresql", "wfr:cassandra", "wfr:mysql", "wfr:sqlite"):
+        assert ONT + "Verified" in status(curated, "wfr:temporal", "wf:supportsBackend", backend)
     # the plan's TimescaleDB backend is contradicted by Temporal's documentation
     assert status(curated, "wfr:temporal", "wf:supportsBackend", "wfr:timescaledb") == [
-        O + "Contradicted"]
+        ONT + "Contradicted"]
     assert not curated.sparql("ASK { wfr:temporal wf:supportsBackend wfr:timescaledb }").boolean
 
 
 def test_temporal_mechanisms(curated):
-    assert status(curated, "wfr:temporal", "wf:derivedFrom", "wfr:cadence") == [O + "Verified"]
+    assert status(curated, "wfr:temporal", "wf:derivedFrom", "wfr:cadence") == [ONT + "Verified"]
     assert status(curated, "wfr:temporal", "wf:implementsMechanism", "wfr:event-sourcing") == [
-        O + "Verified"]
+        ONT + "Verified"]
     # the plan's "MVCC concurrency control": contradicted, optimistic control verified
     assert status(curated, "wfr:temporal", "wf:implementsMechanism", "wfr:mvcc") == [
-        O + "Contradicted"]
+        ONT + "Contradicted"]
     assert status(curated, "wfr:temporal", "wf:implementsMechanism",
-                  "wfr:optimistic-concurrency-control") == [O + "Verified"]
+                  "wfr:optimistic-concurrency-control") == [ONT + "Verified"]
 
 
 def test_plan_courses_checked_against_their_pages(curated):
-    assert status(curated, "wfr:stanford-cs237b", "wf:teaches", "wfr:ltl") == [O + "Contradicted"]
-    assert status(curated, "wfr:cmu-15-811", "wf:teaches", "wfr:ctl") == [O + "Unverified"]
-    assert status(curated, "wfr:cmu-15-817", "wf:teaches", "wfr:ctl") == [O + "Verified"]
+    assert status(curated, "wfr:stanford-cs237b", "wf:teaches", "wfr:ltl") == [ONT + "Contradicted"]
+    assert status(curated, "wfr:cmu-15-811", "wf:teaches", "wfr:ctl") == [ONT + "Unverified"]
+    assert status(curated, "wfr:cmu-15-817", "wf:teaches", "wfr:ctl") == [ONT + "Verified"]
 
 
 def test_case_studies(curated):
@@ -52,7 +52,7 @@ def test_case_studies(curated):
     by_org = {r["org"].value.removeprefix(W): r["status"].value for r in cases}
     assert set(by_org) == {"coinbase", "stripe", "robinhood", "uber", "airbnb", "lyft",
                            "netflix", "spotify", "datadog", "cern", "nih", "spacex"}
-    assert by_org["spacex"] == O + "Unverified"  # no source links SpaceX to a workflow engine
+    assert by_org["spacex"] == ONT + "Unverified"  # no source links SpaceX to a workflow engine
     assert curated.query("cases-by-technology", {"tech": "wfr:cadence"}).values(
         "organisation") == [W + "coinbase", W + "uber"]
     assert W + "netflix" in curated.query(
@@ -65,7 +65,7 @@ def test_verification_findings(curated):
             wfr:vf-aws-dynamodb-tlc wf:formalism ?formalism ; wf:tool ?tool ; wf:result ?result }
     """).rows()
     assert [(r["formalism"].value, r["tool"].value, r["result"].value) for r in dynamo] == [
-        (W + "tla-plus", W + "tlc", O + "BugFound")]
+        (W + "tla-plus", W + "tlc", ONT + "BugFound")]
     assert W + "tlaps" in curated.query(
         "verification-by-property", {}).values("tool")
 
@@ -102,3 +102,14 @@ ARGS = {"citations": {"entity": "wfr:temporal"},
 @pytest.mark.parametrize("name", [q.name for q in QueryRegistry(ROOT / "queries")])
 def test_every_competency_query_answers_on_curated_data(curated, name):
     assert curated.query(name, ARGS.get(name, {})).rows(), name
+
+
+def test_benchmark_and_sdk_facts(curated):
+    limit = curated.query("benchmarks", {"system": "wfr:temporal"}).rows()
+    by_finding = {r["finding"].value.removeprefix(W): r for r in limit}
+    history = by_finding["bench-temporal-history-event-limit"]
+    assert int(float(history["value"].value)) == 51200  # events per workflow history
+    assert history["status"].value == ONT + "Verified"
+    sdks = curated.query("sdk-matrix", {"engine": "wfr:temporal"}).rows()
+    languages = {r["language"].value for r in sdks if "language" in r}
+    assert {"Go", "Java", "TypeScript", "Python", "PHP", "Ruby", "Rust"} <= languages

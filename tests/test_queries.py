@@ -15,7 +15,7 @@ from kg.queries import QueryRegistry, with_values
 from tests.conftest import ROOT
 
 W = "https://w3id.org/workflow-kg/resource/"
-O = "https://w3id.org/workflow-kg/ontology#"
+ONT = "https://w3id.org/workflow-kg/ontology#"
 
 
 def test_every_query_file_has_a_valid_header_and_parses():
@@ -46,13 +46,13 @@ def test_values_block_is_built_from_terms_not_text():
 EXPECTED = [
     ("cases-by-technology", {"tech": "engine-a"}, "case", [W + "case-o"]),
     ("cases-by-technology", {"tech": "engine-b"}, "case", []),
-    ("engine-backends", {}, "status", [O + "Verified", O + "Contradicted", O + "Unverified"]),
+    ("engine-backends", {}, "status", [ONT + "Verified", ONT + "Contradicted", ONT + "Unverified"]),
     ("engine-backends", {"engine": "wfr:engine-b"}, "backend", [W + "db-y"]),
     ("sdk-matrix", {}, "language", ["Go"]),
     ("benchmarks", {"backend": "wfr:db-x"}, "value", ["250.5"]),
     ("benchmarks", {"backend": "wfr:db-y"}, "finding", []),
     ("benchmarks", {"metric": "wf:Latency"}, "finding", []),
-    ("verification-by-property", {"property": "prop-atomic"}, "result", [O + "BugFound"]),
+    ("verification-by-property", {"property": "prop-atomic"}, "result", [ONT + "BugFound"]),
     ("verification-by-property", {"property": "prop-fast"}, "finding", []),
     ("theory-property-evidence", {}, "sources", ["doe2020fixture"]),
     ("courses-theories-properties", {}, "topic", [W + "logic-t"]),
@@ -69,7 +69,7 @@ EXPECTED = [
     ("citations", {"entity": "db-y"}, "key", ["fixture-doc"]),
     ("citations", {"entity": "prop-atomic"}, "key", ["doe2020fixture"]),
     ("citations", {"entity": "case-o"}, "key", ["doe2020fixture", "fixture-doc"]),
-    ("domain-properties", {}, "kind", [O + "SafetyProperty"]),
+    ("domain-properties", {}, "kind", [ONT + "SafetyProperty"]),
     ("connection", {"a": "engine-a", "b": "prop-atomic"}, "via", [W + "case-o", W + "mech-log"]),
 ]
 
@@ -125,7 +125,7 @@ def test_cli_output_formats(cli):
     assert ask.stdout.strip() == "false"  # contradicted: not derived
     construct = cli("query", "-e", "CONSTRUCT WHERE { wfr:engine-a wf:supportsBackend ?b }",
                     "--format", "nt").stdout
-    assert construct.strip() == f"<{W}engine-a> <{O}supportsBackend> <{W}db-x> ."
+    assert construct.strip() == f"<{W}engine-a> <{ONT}supportsBackend> <{W}db-x> ."
 
 
 def test_queries_listing(cli):

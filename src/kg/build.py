@@ -74,20 +74,26 @@ class Compiled:
 
 def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *,
                    progress: Progress | None = None) -> Compiled:
-    """Parse the ontology, shapes and data (or `data_paths`), derive statement triples and
-    validate. Raises RdfSyntaxError on a syntax error; returns the SHACL report."""
+    """Parse the ontology, shapes and data, derive statement triples and validate.
+    With `data_paths` (files or folders), those files are checked in the context of the
+    whole project (so references into other files resolve) and only their violations
+    are reported. Raises RdfSyntaxError on a syntax error; returns the SHACL report."""
     show = project.relative
-    if data_paths is None:
-        data_files = project.data_files()
-        ontology_files = project.ontology_files()
-    else:
-        expanded = [p for path in data_paths for p in rdf_files(path)]
+    shapes_path = project.shapes_file.resolve()
+    ontology_files = project.ontology_files()
+    data_files = project.data_files()
+    selected: set[str] | None = None
+    if data_paths is not None:
+        expanded = [p for path in data_paths for p in rdf_files(path)
+                    if p.resolve() != shapes_path]
         onto_dir = project.ontology_dir.resolve()
-        in_onto = [p for p in expanded if p.resolve().is_relative_to(onto_dir)]
-        data_files = [p for p in expanded if p not in in_onto
-                      and p.resolve() != project.shapes_file.resolve()]
-        ontology_files = sorted(set(project.ontology_files()) | {
-            p for p in in_onto if p.resolve() != project.shapes_file.resolve()})
+        known = {p.resolve() for p in ontology_files + data_files}
+        for path in expanded:
+            if path.resolve() in known:
+                continue
+            target = ontology_files if path.resolve().is_relative_to(onto_dir) else data_files
+            target.append(path)
+        selected = {show(p) for p in expanded}
     ontology = parse_files(ontology_files, display=show, progress=progress)
     shapes = parse_files([project.shapes_file], display=show, progress=progress)[0]
     data = parse_files(data_files, display=show, progress=progress)
@@ -97,6 +103,11 @@ def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *
     everything = union(ontology + data)
     report = validate_graph(everything, shapes.graph, files=ontology + data)
     report.files = [f.name for f in ontology + data]
+    if selected is not None:
+        report.files = sorted(selected)
+        report.violations = [v for v in report.violations if v.file in selected]
+        report.warnings = [v for v in report.warnings if v.file in selected]
+        report.conforms = not report.violations
     return Compiled(ontology, data, shapes, report, derived)
 
 

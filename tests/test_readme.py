@@ -1,0 +1,71 @@
+"""The README is true: its two commands are what CI runs, and its `kg` examples and
+Python example run as written (against the fixture project)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SERVER_COMMANDS = ("serve", "push")  # exercised by the HTTP tests, which start servers
+
+
+def code_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def kg_lines() -> list[str]:
+    lines = []
+    for block in code_blocks("sh"):
+        for line in block.splitlines():
+            line = line.split("  #")[0].strip()
+            if line.startswith("kg ") and line.split()[1] not in SERVER_COMMANDS:
+                lines.append(line)
+    return lines
+
+
+def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
+    first_block = code_blocks("sh")[0]
+    assert [line.split("#")[0].strip() for line in first_block.splitlines()] == [
+        "make run", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))
+            ] == ["make test"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """The real project, built once into a temporary store."""
+    path = tmp_path_factory.mktemp("readme-store")
+    result = CliRunner().invoke(main, ["--project", str(ROOT), "--store", str(path), "build",
+                                       "-q"])
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+@pytest.fixture
+def in_project(store, tmp_path, monkeypatch):
+    """Run as a user would in a checkout: paths relative to the project root."""
+    monkeypatch.setenv("KG_STORE", str(store))
+    monkeypatch.chdir(ROOT)
+    return tmp_path
+
+
+@pytest.mark.parametrize("line", kg_lines())
+def test_readme_kg_example_runs(in_project, line):
+    args = [a if a != "my-query.rq" else str(in_project / a) for a in shlex.split(line)[1:]]
+    args = [a if a != "workflow-kg.trig" else str(in_project / a) for a in args]
+    (in_project / "my-query.rq").write_text("SELECT ?e WHERE { ?e a wf:WorkflowEngine }")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, (line, result.stderr)
+
+
+def test_readme_python_example_runs(in_project):
+    [example] = [b for b in code_blocks("python") if "from kg import" in b]
+    exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - the README's own example
