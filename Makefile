@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint bench setup clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,9 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/benchmark.py
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache .ruff_cache

@@ -1,0 +1,90 @@
+"""Benchmarks with named baselines, measured on this machine in one run.
+
+    .venv/bin/python bench/benchmark.py [--repeat N]
+
+Prints, for each measured path, its median time, the baseline's median time and the
+ratio (baseline / ours: above 1 means ours is faster). Baselines:
+
+- validation: pySHACL evaluating the SPARQL-based shapes once per focus node (its own
+  way) against our one-pass-per-shape evaluation with pyoxigraph, same shapes and data;
+- queries: every named query on rdflib's SPARQL engine against pyoxigraph's, same
+  dataset (the curated data, its derived triples and the inferred graph);
+- builds: a no-op build (unchanged inputs) against a full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyshacl
+from rdflib import Graph
+
+from kg import KnowledgeGraph
+from kg.build import build, compile_inputs
+from kg.namespaces import PREFIXES
+from kg.queries import with_values
+from kg.shapes import union, validate_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = {"citations": {"entity": "wfr:temporal"},
+        "connection": {"a": "wfr:temporal", "b": "wfr:durability"}}
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def row(name: str, ours: float, baseline_name: str, baseline: float) -> None:
+    print(f"{name:38} {ours * 1000:10.1f} ms  {baseline_name:28} {baseline * 1000:10.1f} ms"
+          f"  x{baseline / ours:7.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        graph = KnowledgeGraph(ROOT, store=tmp)
+        print(f"{'measured':38} {'ours':>13}  {'baseline':28} {'baseline':>13}  ratio")
+
+        compiled = compile_inputs(graph.project)
+        data = union(compiled.ontology + compiled.data)
+        shapes = compiled.shapes.graph
+        ours = median_time(lambda: validate_graph(data, shapes), args.repeat)
+        slow = median_time(lambda: pyshacl.validate(data, shacl_graph=shapes, advanced=True,
+                                                    allow_warnings=True), 1)
+        row("validation (all shapes)", ours, "pySHACL per focus node", slow)
+
+        full = median_time(lambda: build(graph.project, force=True), 1)
+        noop = median_time(lambda: build(graph.project), args.repeat)
+        row("no-op build", noop, "full build", full)
+
+        dataset = Graph().parse(data=graph.export("nt"), format="nt")
+        prefix_block = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+        total_ours = total_rdflib = 0.0
+        for named in graph.queries:
+            text = with_values(named.text, named.bindings(ARGS.get(named.name, {})))
+            ox_time = median_time(lambda t=text: graph.sparql(t).rows(), args.repeat)
+            try:
+                rdf_time = median_time(lambda t=text: list(dataset.query(prefix_block + t)), 1)
+            except Exception as err:  # rdflib's engine fails on some valid queries
+                print(f"query {named.name:32} rdflib failed: {type(err).__name__}: {err}")
+                continue
+            total_ours += ox_time
+            total_rdflib += rdf_time
+            row(f"query {named.name}", ox_time, "rdflib SPARQL engine", rdf_time)
+        row("all named queries", total_ours, "rdflib SPARQL engine", total_rdflib)
+
+
+if __name__ == "__main__":
+    main()
