@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src api tests
+	$(BIN)/ruff check src api tests bench
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
