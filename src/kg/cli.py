@@ -16,6 +16,7 @@ from ._version import __version__
 from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
+from .paths import LinkGraph
 from .results import rows_as_csv
 from .shapes import ValidationReport
 
@@ -35,7 +36,8 @@ class Progress:
 
 
 def _graph(ctx: click.Context) -> KnowledgeGraph:
-    return KnowledgeGraph(ctx.obj["project"], store=ctx.obj["store"])
+    return KnowledgeGraph(ctx.obj["project"], store=ctx.obj["store"],
+                          **ctx.obj.get("endpoints", {}))
 
 
 def _fail(message: str, code: int) -> None:
@@ -65,8 +67,17 @@ def _print_report(report: ValidationReport, fmt: str) -> None:
                    "one above the current folder, else the copy installed with kg].")
 @click.option("--store", type=click.Path(file_okay=False), envvar="KG_STORE",
               help="Store folder [default: <project>/.kg].")
+@click.option("--endpoint", envvar="KG_ENDPOINT", metavar="URL",
+              help="Run against this remote SPARQL 1.1 query endpoint instead of the "
+                   "embedded store.")
+@click.option("--update-endpoint", envvar="KG_UPDATE_ENDPOINT", metavar="URL",
+              help="The remote SPARQL Update endpoint [default: --endpoint].")
+@click.option("--store-endpoint", envvar="KG_STORE_ENDPOINT", metavar="URL",
+              help="The remote Graph Store Protocol endpoint, for `kg push` "
+                   "[default: --endpoint].")
 @click.pass_context
-def main(ctx: click.Context, project: str | None, store: str | None) -> None:
+def main(ctx: click.Context, project: str | None, store: str | None, endpoint: str | None,
+         update_endpoint: str | None, store_endpoint: str | None) -> None:
     """Workflow KG: build, validate, query and cite a knowledge graph of workflow engines,
     distributed computing and formal verification.
 
@@ -74,7 +85,9 @@ def main(ctx: click.Context, project: str | None, store: str | None) -> None:
     Example:
       kg build && kg query cases-by-technology --param tech=wfr:temporal
     """
-    ctx.obj = {"project": project, "store": store}
+    ctx.obj = {"project": project, "store": store,
+               "endpoints": {"endpoint": endpoint, "update_endpoint": update_endpoint,
+                             "store_endpoint": store_endpoint}}
 
 
 @main.command()
@@ -299,6 +312,65 @@ def check(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
 
 
 @main.command()
+@click.argument("resources", nargs=-1)
+@click.option("--query", "query_name", help="Cite the evidence behind a named query's answer.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of --query (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["bibtex", "csl-json"]), default="bibtex",
+              show_default=True)
+@click.pass_context
+def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
+         params: tuple[str, ...], fmt: str) -> None:
+    """Export the sources behind resources, or behind a query's answer, as BibTeX or CSL-JSON.
+
+    \b
+    Examples:
+      kg cite wfr:temporal
+      kg cite --query engine-backends --param engine=wfr:temporal --format csl-json
+    """
+    if not resources and not query_name:
+        _fail("name at least one resource (e.g. wfr:temporal) or give --query", 2)
+    try:
+        text = _graph(ctx).cite(list(resources), query=query_name,
+                                params=_parse_params(params), fmt=fmt)
+    except (QueryError, ValueError) as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    if not text.strip():
+        click.echo("no sources found", err=True)
+    click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="How many shortest paths.")
+@click.pass_context
+def path(ctx: click.Context, a: str, b: str, limit: int) -> None:
+    """Explain how two resources are connected: their shortest paths, step by step.
+
+    \b
+    Example:
+      kg path wfr:temporal wfr:payment-atomicity
+    """
+    graph = _graph(ctx)
+    try:
+        found = graph.paths(a, b, limit=limit)
+        labels = LinkGraph(graph.store).labels
+    except (QueryError, ValueError) as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    if not found:
+        _fail(f"no path between {a} and {b}", 1)
+    for number, found_path in enumerate(found, 1):
+        click.echo(f"{number}. ({len(found_path)} step{'s' if len(found_path) > 1 else ''}) "
+                   f"{found_path.explain(labels)}")
+
+
+@main.command()
 def prefixes() -> None:
     """Print the prefixes every query may use without declaring them.
 
@@ -308,6 +380,71 @@ def prefixes() -> None:
     """
     for prefix, ns in PREFIXES.items():
         click.echo(f"PREFIX {prefix}: <{ns}>")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="KG_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="KG_PORT")
+@click.option("--time-limit", default=10.0, show_default=True, type=float,
+              envvar="KG_TIME_LIMIT", help="Seconds a query may run before it is stopped.")
+@click.option("--max-rows", default=10_000, show_default=True, type=int,
+              envvar="KG_MAX_ROWS", help="Rows (or triples) an answer may have.")
+@click.option("--max-body", default=1_000_000, show_default=True, type=int,
+              envvar="KG_MAX_BODY", help="Bytes a request body may have.")
+@click.option("--allow-service", multiple=True, envvar="KG_ALLOW_SERVICE", metavar="IRI",
+              help="A SERVICE endpoint queries may call (repeatable; an IRI ending in '/' "
+                   "allows all below it). Default: none.")
+@click.option("--workers", default=4, show_default=True, type=int, envvar="KG_WORKERS",
+              help="Query worker processes.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows: int,
+          max_body: int, allow_service: tuple[str, ...], workers: int) -> None:
+    """Serve the SPARQL endpoint, the named queries as a REST API, and the docs.
+
+    Read-only unless KG_UPDATE_TOKEN is set; then SPARQL Update and Graph Store writes
+    with 'Authorization: Bearer <token>' are validated against the shapes.
+
+    \b
+    Example:
+      kg serve --port 8000 && curl 'http://127.0.0.1:8000/api/queries'
+    """
+    import os
+
+    import uvicorn
+
+    from kg_api import create_app
+
+    from .guard import Policy
+
+    policy = Policy(time_limit=time_limit, max_rows=max_rows, max_body_bytes=max_body,
+                    service_allow=tuple(allow_service),
+                    update_token=os.environ.get("KG_UPDATE_TOKEN") or None)
+    graph = _graph(ctx)
+    click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
+               f" on http://{host}:{port}/sparql "
+               f"({'updates with token' if policy.writable else 'read-only'})", err=True)
+    uvicorn.run(create_app(graph, policy=policy, workers=workers), host=host, port=port,
+                log_level="warning")
+
+
+@main.command()
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def push(ctx: click.Context, quiet: bool) -> None:
+    """Upload the built dataset (every named graph) to the remote server through the
+    SPARQL 1.1 Graph Store Protocol; each graph replaces the one of the same name.
+
+    \b
+    Example:
+      kg --endpoint http://localhost:7878/query --store-endpoint http://localhost:7878/store push
+    """
+    try:
+        sent = _graph(ctx).push(progress=Progress(quiet))
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    except KgError as err:
+        _fail(str(err), 1)
+    click.echo(f"pushed {sum(sent.values())} triples in {len(sent)} graphs")
 
 
 def run() -> None:  # pragma: no cover - console entry with a last-resort handler

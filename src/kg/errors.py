@@ -67,3 +67,51 @@ class StoreNotBuilt(KgError):
 
 class BuildLocked(KgError):
     """Another build is running on the same store."""
+
+
+# --------------------------------------------------------------- the service (kg.guard,
+# kg.workers, kg.remote, kg.update); the HTTP layer maps each to one status code.
+class Refused(KgError):
+    """The request is well-formed but the safety policy forbids it (SERVICE to an endpoint
+    not allowed, LOAD, a local-file graph, an update without the right token)."""
+
+
+class NotAuthenticated(Refused):
+    """An update needs the update token and the request did not give it (or gave a
+    wrong one)."""
+
+
+class ReadOnly(Refused):
+    """The service is read-only: no update token is configured."""
+
+
+class LimitExceeded(KgError):
+    """A query or request went over one of the service's limits."""
+
+
+class QueryTimeout(LimitExceeded):
+    """A query ran longer than the time limit and was stopped."""
+
+
+class ResultTooLarge(LimitExceeded):
+    """A query's answer has more rows or bytes than the result-size limit allows."""
+
+
+class RequestTooLarge(LimitExceeded):
+    """A request body is larger than the body-size limit."""
+
+
+class FormatNotAcceptable(KgError):
+    """No result format the service can produce matches what the client accepts."""
+
+
+class UnsupportedInput(KgError):
+    """The request body has a media type the service does not read."""
+
+
+class RemoteError(KgError):
+    """A remote SPARQL server failed or could not be reached."""
+
+
+class WorkerFailed(KgError):
+    """A query worker process died while running a query."""

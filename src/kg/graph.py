@@ -18,13 +18,18 @@ import pyoxigraph as ox
 
 from . import build as build_module
 from .build import BuildResult, Progress
-from .namespaces import META_GRAPH, shorten
+from .cite import Reference, references, resolve, resources_in, to_bibtex, to_csl_json
+from .errors import ProjectError
+from .namespaces import META_GRAPH, expand, shorten
+from .paths import LinkGraph
+from .paths import Path as LinkPath
 from .project import Project, find_project
 from .queries import NamedQuery, QueryRegistry
 from .reason import ConsistencyReport, check_consistency
+from .remote import RemoteStore
 from .results import GRAPH_FORMATS, QueryResult
 from .shapes import ValidationReport, union
-from .store import EmbeddedStore
+from .store import EmbeddedStore, StoreLayout
 
 EXPORT_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld")
 
@@ -42,8 +47,14 @@ class KnowledgeGraph:
     """A Workflow KG project and its store."""
 
     def __init__(self, project: str | os.PathLike[str] | None = None, *,
-                 store: str | os.PathLike[str] | None = None):
+                 store: str | os.PathLike[str] | None = None,
+                 endpoint: str | None = None, update_endpoint: str | None = None,
+                 store_endpoint: str | None = None):
         self.project: Project = find_project(project, store)
+        # With an endpoint, queries, stats and export run on that SPARQL server.
+        self.remote: RemoteStore | None = (
+            RemoteStore(endpoint, update_endpoint=update_endpoint,
+                        store_endpoint=store_endpoint) if endpoint else None)
 
     # ------------------------------------------------------------- inputs
     @cached_property
@@ -59,7 +70,7 @@ class KnowledgeGraph:
     def build(self, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
         """Compile ontology/ and data/ into the store; see kg.build.build."""
         result = build_module.build(self.project, force=force, progress=progress)
-        self.__dict__.pop("store", None)
+        self.reopen()
         return result
 
     def check(self, paths: Sequence[str | os.PathLike[str]] | None = None, *,
@@ -73,8 +84,26 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------- the store
     @cached_property
-    def store(self) -> EmbeddedStore:
+    def store(self) -> EmbeddedStore | RemoteStore:
+        if self.remote is not None:
+            return self.remote
         return EmbeddedStore(self.project.store_dir)
+
+    def reopen(self) -> None:
+        """Reopen the embedded store if a build or update swapped in a new one since it
+        was opened (a long-running process, such as the HTTP service, calls this)."""
+        opened = self.__dict__.get("store")
+        if isinstance(opened, EmbeddedStore) and (
+                opened.path != StoreLayout(self.project.store_dir).live()):
+            del self.__dict__["store"]
+
+    def push(self, *, progress: Progress | None = None) -> dict[str, int]:
+        """Upload the built embedded dataset (every named graph) to the remote server
+        through the Graph Store Protocol; see kg.remote.RemoteStore.push."""
+        if self.remote is None:
+            raise ProjectError("no remote endpoint: give --endpoint or set KG_ENDPOINT")
+        return self.remote.push(EmbeddedStore(self.project.store_dir).quads(),
+                                progress=progress)
 
     def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None
                ) -> QueryResult:
@@ -117,3 +146,27 @@ class KnowledgeGraph:
         prefixes = dict(PREFIXES) if fmt == "ttl" else None
         ordered = sorted(triples, key=str)
         return ox.serialize(ordered, format=rdf_format, prefixes=prefixes) or b""
+
+    # ------------------------------------------------------------- citing and paths
+    def references(self, names: Sequence[str] = (), *, query: str | None = None,
+                   params: Mapping[str, str] | None = None) -> list[Reference]:
+        """The sources behind resources (`wfr:temporal`, full IRIs, ...) and/or behind
+        every resource in the answer of a named query."""
+        iris = resolve(names)
+        if query is not None:
+            iris += resources_in(self.query(query, params))
+        return references(self.store, iris)
+
+    def cite(self, names: Sequence[str] = (), *, query: str | None = None,
+             params: Mapping[str, str] | None = None, fmt: str = "bibtex") -> str:
+        """The sources behind resources or a query answer, as BibTeX or CSL-JSON."""
+        refs = self.references(names, query=query, params=params)
+        if fmt == "bibtex":
+            return to_bibtex(refs)
+        if fmt == "csl-json":
+            return to_csl_json(refs)
+        raise ValueError(f"unknown citation format {fmt!r}; choose bibtex or csl-json")
+
+    def paths(self, a: str, b: str, *, limit: int = 3) -> list[LinkPath]:
+        """Shortest explained paths between two resources."""
+        return LinkGraph(self.store).paths(expand(a), expand(b), limit=limit)

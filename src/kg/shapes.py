@@ -9,14 +9,14 @@ from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from .load import SourceFile
 from .namespaces import SH, WF, shorten
 from .queries import where_group_start
-from .store import term_from_rdflib
+from .store import term_from_rdflib, term_to_rdflib
 
 _IRI = re.compile(r"<?(https?://[^\s<>\"{}|^`]+)>?")
 
@@ -139,9 +139,9 @@ def _sparql_results(data: Graph, shapes: Graph) -> list[_Result]:
             message = re.sub(r"\{[?$](\w+)\}",
                              lambda m, s=solution: _term_text(s[m.group(1)]), template)
             out.append(_Result(
-                focus=_to_rdflib(bound["this"]), path=_to_rdflib(bound["path"]),
-                value=_to_rdflib(bound["value"]) if bound["value"] is not None
-                else _to_rdflib(bound["this"]),
+                focus=term_to_rdflib(bound["this"]), path=term_to_rdflib(bound["path"]),
+                value=term_to_rdflib(bound["value"]) if bound["value"] is not None
+                else term_to_rdflib(bound["this"]),
                 component=SH.SPARQLConstraintComponent, message=message, severity=severity))
     return out
 
@@ -156,18 +156,6 @@ def _term_text(term) -> str:
     if isinstance(term, ox.Literal):
         return term.value
     return shorten(term.value) if isinstance(term, ox.NamedNode) else str(term)
-
-
-def _to_rdflib(term) -> Node | None:
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
 def validate_graph(data: Graph, shapes: Graph, *, files: Iterable[SourceFile] = ()

@@ -40,6 +40,23 @@ def term_from_rdflib(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+def term_to_rdflib(term):
+    """Convert a pyoxigraph term to an rdflib term (None stays None)."""
+    from rdflib import BNode, Literal, URIRef
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return Literal(term.value)  # rdflib reads "x" as untyped, as Turtle does
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
 class StoreLayout:
     """The folders and files of one store directory."""
 

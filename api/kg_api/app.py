@@ -1,0 +1,418 @@
+"""The HTTP service: a thin adapter over `kg`. Each route parses the request, calls one
+core function, and renders; errors are mapped to status codes in one handler.
+
+Routes: /sparql (SPARQL 1.1 Protocol: query, update, service description), /store
+(Graph Store Protocol), /api/queries[/{name}] (named queries as REST), /api/stats,
+/healthz, /docs and /openapi.json."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import urllib.parse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from kg import KnowledgeGraph, __version__
+from kg import errors as kg_errors
+from kg.guard import Policy, check_body_size
+from kg.queries import NamedQuery
+from kg.results import QueryResult
+from kg.store import StoreLayout
+from kg.update import UpdateResult, apply_update, delete_graph, write_graph
+from kg.workers import DEFAULT_WORKERS, QueryRunner
+
+from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
+from .service import service_description
+
+log = logging.getLogger("kg_api")
+
+# The one map from the exception hierarchy to status codes: first match wins.
+STATUS: list[tuple[type[kg_errors.KgError], int]] = [
+    (kg_errors.QueryNotFound, 404),
+    (kg_errors.NotAuthenticated, 401),
+    (kg_errors.Refused, 403),
+    (kg_errors.QueryTimeout, 503),
+    (kg_errors.RequestTooLarge, 413),
+    (kg_errors.ResultTooLarge, 400),
+    (kg_errors.FormatNotAcceptable, 406),
+    (kg_errors.UnsupportedInput, 415),
+    (kg_errors.ValidationFailed, 422),
+    (kg_errors.QueryError, 400),
+    (kg_errors.StoreNotBuilt, 503),
+    (kg_errors.RemoteError, 502),
+    (kg_errors.KgError, 500),
+]
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+FORM = "application/x-www-form-urlencoded"
+ROW_TYPES = {"application/json": "rows", "text/csv": "csv",
+             "application/sparql-results+json": "json",
+             "text/tab-separated-values": "tsv", "application/sparql-results+xml": "xml"}
+NAMED_FORMATS = {"json": "application/json", "csv": "text/csv",
+                 "srj": "application/sparql-results+json", "tsv": "text/tab-separated-values",
+                 "xml": "application/sparql-results+xml"}
+PARAM_SCHEMAS = {"iri": {"type": "string", "format": "iri"}, "string": {"type": "string"},
+                 "integer": {"type": "integer"}, "decimal": {"type": "number"},
+                 "boolean": {"type": "boolean"}, "date": {"type": "string", "format": "date"}}
+
+
+def status_of(err: kg_errors.KgError) -> int:
+    return next(code for cls, code in STATUS if isinstance(err, cls))
+
+
+def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
+               workers: int = DEFAULT_WORKERS) -> FastAPI:
+    """The service for one KnowledgeGraph. Worker processes start with the app's
+    lifespan and stop with it."""
+    policy = policy or Policy()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(app.state.runner.close)
+
+    app = FastAPI(title="Workflow KG", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
+                  description="SPARQL 1.1 endpoint and named competency queries of the "
+                              "Workflow KG knowledge graph.")
+    app.state.graph = graph
+    app.state.policy = policy
+
+    @app.exception_handler(kg_errors.KgError)
+    async def kg_error(request: Request, err: kg_errors.KgError) -> Response:
+        status = status_of(err)
+        if status >= 500 and not isinstance(err, kg_errors.QueryTimeout | kg_errors.StoreNotBuilt
+                                             | kg_errors.RemoteError):
+            log.error("%s %s failed: %r", request.method, request.url.path, err)
+        body: dict = {"error": type(err).__name__, "message": str(err)}
+        if isinstance(err, kg_errors.ValidationFailed):
+            body["report"] = err.report.to_dict()
+        headers = {"WWW-Authenticate": 'Bearer realm="kg"'} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def bug(request: Request, err: Exception) -> Response:
+        log.exception("%s %s: unexpected error", request.method, request.url.path)
+        return JSONResponse({"error": "InternalError", "message": "internal error; see the "
+                             "server log"}, status_code=500)
+
+    _mount_docs(app)
+
+    def runner(request: Request) -> QueryRunner:
+        return request.app.state.runner
+
+    # ---------------------------------------------------------------- SPARQL protocol
+    @app.get("/sparql", tags=["SPARQL"], summary="SPARQL 1.1 query (GET)",
+             responses={200: {"content": {t: {} for t in {**SOLUTION_TYPES, **GRAPH_TYPES}}}})
+    async def sparql_get(request: Request) -> Response:
+        params = request.query_params
+        if "update" in params:
+            raise kg_errors.QueryError("an update must be sent with POST")
+        if "query" not in params:
+            return _describe(request, policy)
+        return await _answer(request, runner(request), params["query"],
+                             params.getlist("default-graph-uri"),
+                             params.getlist("named-graph-uri"))
+
+    @app.post("/sparql", tags=["SPARQL"], summary="SPARQL 1.1 query or update (POST)",
+              responses={200: {"content": {t: {} for t in {**SOLUTION_TYPES, **GRAPH_TYPES}}}})
+    async def sparql_post(request: Request) -> Response:
+        media = _media_type(request)
+        body = await _read_body(request, policy)
+        url_params = request.query_params
+        if media == FORM:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"),
+                                         keep_blank_values=True)
+            if "update" in form:
+                return await _update(request, policy, form["update"][0])
+            if "query" not in form:
+                raise kg_errors.QueryError("the form has no 'query' or 'update' field")
+            return await _answer(request, runner(request), form["query"][0],
+                                 form.get("default-graph-uri", []),
+                                 form.get("named-graph-uri", []))
+        if media == SPARQL_QUERY:
+            return await _answer(request, runner(request), _text(body),
+                                 url_params.getlist("default-graph-uri"),
+                                 url_params.getlist("named-graph-uri"))
+        if media == SPARQL_UPDATE:
+            return await _update(request, policy, _text(body))
+        raise kg_errors.UnsupportedInput(
+            f"cannot read a {media or 'body without a Content-Type'}; send {FORM}, "
+            f"{SPARQL_QUERY} or {SPARQL_UPDATE}")
+
+    @app.post("/update", tags=["SPARQL"], summary="SPARQL 1.1 update (needs the token)")
+    async def update_post(request: Request) -> Response:
+        media = _media_type(request)
+        body = await _read_body(request, policy)
+        if media == FORM:
+            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            if "update" not in form:
+                raise kg_errors.QueryError("the form has no 'update' field")
+            return await _update(request, policy, form["update"][0])
+        if media == SPARQL_UPDATE:
+            return await _update(request, policy, _text(body))
+        raise kg_errors.UnsupportedInput(f"send {FORM} or {SPARQL_UPDATE}")
+
+    # ---------------------------------------------------------------- Graph Store
+    @app.get("/store", tags=["Graph Store"], summary="Read one named graph",
+             responses={200: {"content": {t: {} for t in GRAPH_TYPES}}})
+    async def store_get(request: Request, graph: str) -> Response:
+        iri = _graph_iri(graph)
+        result = await run_in_threadpool(
+            runner(request).query, "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+            bindings={"g": iri}, default_graph=[])
+        return _render(request, result)
+
+    async def store_write(request: Request) -> Response:
+        _authorize(request, policy)
+        target = _gsp_target(request)
+        project = graph.project
+        if request.method == "DELETE":
+            result = await run_in_threadpool(delete_graph, project, target)
+        else:
+            body = await _read_body(request, policy)
+            result = await run_in_threadpool(
+                write_graph, project, target, body, _media_type(request) or "",
+                replace=request.method == "PUT")
+        return _updated(result)
+
+    for method, summary in [("PUT", "Replace a graph"), ("POST", "Add to a graph"),
+                            ("DELETE", "Delete a graph")]:
+        app.add_api_route("/store", store_write, methods=[method], tags=["Graph Store"],
+                          summary=f"{summary} (needs the token)",
+                          operation_id=f"store_{method.lower()}")
+
+    async def _update(request: Request, policy: Policy, text: str) -> Response:
+        _authorize(request, policy)
+        result = await run_in_threadpool(apply_update, graph.project, text, policy=policy)
+        return _updated(result)
+
+    def _authorize(request: Request, policy: Policy) -> None:
+        if graph.remote is not None:
+            raise kg_errors.Refused("updates through this service need the embedded store; "
+                                    "send them to the remote server itself")
+        if not policy.writable:
+            raise kg_errors.ReadOnly("the service is read-only: start it with "
+                                     "KG_UPDATE_TOKEN set to accept updates")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        expected = (policy.update_token or "").encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
+                                                                 expected):
+            raise kg_errors.NotAuthenticated("an update needs 'Authorization: Bearer <token>' "
+                                             "with the service's update token")
+
+    # ---------------------------------------------------------------- named queries
+    @app.get("/api/queries", tags=["named queries"], summary="List the named queries")
+    async def list_queries(request: Request) -> list[dict]:
+        return [_describe_query(q, request) for q in graph.queries]
+
+    for named in graph.queries:
+        _add_named_route(app, named)
+
+    @app.get("/api/queries/{name}", tags=["named queries"], include_in_schema=False)
+    async def unknown_query(name: str) -> Response:
+        graph.queries.get(name)  # raises QueryNotFound with a hint
+        raise kg_errors.QueryNotFound(name)  # pragma: no cover - a route exists for it
+
+    # ---------------------------------------------------------------- health, stats
+    @app.get("/healthz", tags=["service"], summary="Liveness and store status")
+    async def healthz() -> dict:
+        if graph.remote is not None:
+            return {"status": "ok", "store": "remote", "endpoint": graph.remote.endpoint}
+        live = StoreLayout(graph.project.store_dir).live()
+        return {"status": "ok" if live else "no store: run `kg build`",
+                "store": "embedded", "built": live is not None,
+                "read_only": not policy.writable}
+
+    @app.get("/api/stats", tags=["service"], summary="Counts per class and graph, build info")
+    async def stats() -> dict:
+        result = await run_in_threadpool(_fresh(graph).stats)
+        return {"classes": result.classes, "graphs": result.graphs, "build": result.info}
+
+    return app
+
+
+# -------------------------------------------------------------------- helpers
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise kg_errors.UnsupportedInput("the body is not UTF-8 text") from err
+
+
+async def _read_body(request: Request, policy: Policy) -> bytes:
+    """The body, refusing one larger than the limit before and while reading it."""
+    length = request.headers.get("content-length")
+    check_body_size(int(length) if length and length.isdigit() else None, policy)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        check_body_size(size, policy)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _answer(request: Request, runner: QueryRunner, query: str,
+                  default_graph: list[str], named_graphs: list[str]) -> Response:
+    _acceptable(request)
+    result = await run_in_threadpool(
+        runner.query, query, default_graph=[_graph_iri(g).value for g in default_graph] or None,
+        named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
+    return _render(request, result)
+
+
+def _requested(request: Request) -> str | None:
+    """The Accept header, or the media type a `format` parameter names (for browsers)."""
+    fmt = request.query_params.get("format")
+    if fmt:
+        by_name = {v: k for k, v in {**GRAPH_TYPES, **SOLUTION_TYPES}.items()}
+        return by_name.get(fmt, fmt)
+    return request.headers.get("accept")
+
+
+def _acceptable(request: Request) -> None:
+    """406 before running anything if the client accepts no format at all."""
+    accept = _requested(request)
+    if choose(accept, SOLUTION_TYPES) is None and choose(accept, GRAPH_TYPES) is None:
+        raise kg_errors.FormatNotAcceptable(
+            f"cannot answer in {accept!r}; results come as "
+            f"{', '.join(sorted(set(SOLUTION_TYPES) | set(GRAPH_TYPES)))}")
+
+
+def _render(request: Request, result: QueryResult) -> Response:
+    offered = GRAPH_TYPES if result.kind == "graph" else SOLUTION_TYPES
+    accept = _requested(request)
+    media = choose(accept, offered)
+    if media is None:
+        raise kg_errors.FormatNotAcceptable(
+            f"a {result.kind} result cannot be given as {accept!r}; choose one of "
+            f"{', '.join(offered)}")
+    fmt = offered[media]
+    return Response(result.serialize(fmt), media_type=FORMAT_TYPES[fmt],
+                    headers={"Vary": "Accept"})
+
+
+def _describe(request: Request, policy: Policy) -> Response:
+    accept = _requested(request)
+    media = choose(accept, GRAPH_TYPES)
+    if media is None:
+        raise kg_errors.FormatNotAcceptable("the service description is RDF; accept one of "
+                                            + ", ".join(GRAPH_TYPES))
+    fmt = GRAPH_TYPES[media]
+    body = service_description(str(request.url.replace(query="")), fmt=fmt,
+                               writable=policy.writable)
+    return Response(body, media_type=FORMAT_TYPES[fmt], headers={"Vary": "Accept"})
+
+
+def _graph_iri(text: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(text)
+    except ValueError as err:
+        raise kg_errors.QueryError(f"not a graph IRI: {text!r}") from err
+
+
+def _gsp_target(request: Request) -> str | None:
+    params = request.query_params
+    if "graph" in params:
+        return _graph_iri(params["graph"]).value
+    if "default" in params:
+        return None
+    raise kg_errors.QueryError("name the graph with ?graph=IRI or ?default")
+
+
+def _updated(result: UpdateResult) -> Response:
+    return JSONResponse({"status": "updated", "change": result.change,
+                         "graphs": result.graphs, "seconds": round(result.seconds, 3)})
+
+
+def _fresh(graph: KnowledgeGraph) -> KnowledgeGraph:
+    """The graph, its store reopened if a build or update swapped in a new one."""
+    graph.reopen()
+    return graph
+
+
+def _describe_query(q: NamedQuery, request: Request | None = None) -> dict:
+    return {"name": q.name, "title": q.title, "description": q.description, "form": q.form,
+            "url": f"/api/queries/{q.name}",
+            "parameters": [{"name": p.name, "type": p.type, "default": p.default,
+                            "required": p.required, "description": p.description}
+                           for p in q.parameters],
+            "examples": list(q.examples)}
+
+
+def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
+    """GET /api/queries/{name}: parameters from the query's header, documented in
+    OpenAPI; values are converted to RDF terms by the core and bound, never spliced."""
+    async def run_named(request: Request) -> Response:
+        raw = {k: v for k, v in request.query_params.items() if k != "format"}
+        bindings = named.bindings(raw)
+        result = await run_in_threadpool(request.app.state.runner.query, named.text,
+                                         bindings=bindings)
+        return _render_rows(request, named, result)
+
+    parameters = [{"name": p.name, "in": "query", "required": p.required,
+                   "description": p.description or p.name,
+                   "schema": {**PARAM_SCHEMAS[p.type],
+                              **({"default": p.default} if p.default is not None else {})}}
+                  for p in named.parameters]
+    parameters.append({"name": "format", "in": "query", "required": False,
+                       "description": "Output format (else the Accept header decides).",
+                       "schema": {"type": "string", "enum": list(NAMED_FORMATS)}})
+    description = named.description + ("\n\nExamples:\n\n" + "\n".join(
+        f"    {e}" for e in named.examples) if named.examples else "")
+    app.add_api_route(
+        f"/api/queries/{named.name}", run_named, methods=["GET"], tags=["named queries"],
+        summary=named.title, description=description, operation_id=f"query_{named.name}",
+        openapi_extra={"parameters": parameters},
+        responses={200: {"content": {t: {} for t in ROW_TYPES}}})
+
+
+def _render_rows(request: Request, named: NamedQuery, result: QueryResult) -> Response:
+    if result.kind == "graph":
+        return _render(request, result)
+    fmt = request.query_params.get("format")
+    media = NAMED_FORMATS.get(fmt) if fmt else choose(request.headers.get("accept"), ROW_TYPES)
+    if media is None:
+        raise kg_errors.FormatNotAcceptable(
+            f"choose one of {', '.join(ROW_TYPES)} (or ?format={'|'.join(NAMED_FORMATS)})")
+    kind = ROW_TYPES[media]
+    if kind != "rows":
+        return Response(result.serialize(kind), media_type=FORMAT_TYPES[kind],
+                        headers={"Vary": "Accept"})
+    if result.kind == "ask":
+        return JSONResponse({"query": named.name, "boolean": result.boolean})
+    return JSONResponse({"query": named.name, "variables": result.variables,
+                         "rows": [{k: v.value for k, v in row.items()}
+                                  for row in result.rows()]})
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI served from the installed swagger-ui-bundle: no CDN."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger", StaticFiles(directory=Path(swagger_ui_path)),
+              name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="Workflow KG API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png")

@@ -1,0 +1,131 @@
+"""Remote mode against a real Oxigraph server started on a free loopback port: `kg push`
+through the Graph Store Protocol, then every named query gives the same answers
+remotely as embedded; `kg query`, `kg stats`, `kg export` and `kg serve` run remotely."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg import KnowledgeGraph
+from kg.cli import main
+from tests.test_http_queries import example_params
+from tests.test_http_sparql import free_port, start_kg_serve, wait_until_up
+
+pytestmark = pytest.mark.server
+
+
+def _oxigraph() -> str:
+    found = shutil.which("oxigraph") or os.path.join(os.path.dirname(sys.executable), "oxigraph")
+    if not os.path.exists(found):
+        pytest.skip("the oxigraph server (PyPI package `oxigraph`) is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory):
+    port = free_port()
+    process = subprocess.Popen(
+        [_oxigraph(), "serve", "--location", str(tmp_path_factory.mktemp("oxigraph")),
+         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(base + "/query?query=ASK%7B%7D", process)
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pushed(oxigraph_server, mini_graph):
+    args = ["--project", str(mini_graph.project.root), "--endpoint",
+            oxigraph_server + "/query", "--update-endpoint", oxigraph_server + "/update",
+            "--store-endpoint", oxigraph_server + "/store"]
+    result = CliRunner().invoke(main, [*args, "push", "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "pushed" in result.output
+    return args
+
+
+def canonical(result) -> list:
+    if result.kind == "ask":
+        return [result.boolean]
+    if result.kind == "graph":
+        return sorted(str(t) for t in result.triples())
+    rows = [tuple(sorted((k, str(v)) for k, v in row.items()
+                         if not isinstance(v, ox.BlankNode))) for row in result.rows()]
+    return sorted(rows)
+
+
+def test_every_named_query_answers_the_same_remotely(pushed, oxigraph_server, mini_graph):
+    remote = KnowledgeGraph(mini_graph.project.root, endpoint=oxigraph_server + "/query",
+                            store_endpoint=oxigraph_server + "/store")
+    checked = 0
+    for named in mini_graph.queries:
+        params = example_params(named)
+        if params is None:
+            continue
+        local = mini_graph.query(named.name, params)
+        assert canonical(remote.query(named.name, params)) == canonical(local), named.name
+        checked += 1
+    assert checked >= len(mini_graph.queries) - 3
+
+
+def test_push_sent_every_named_graph(pushed, oxigraph_server, mini_graph):
+    remote = KnowledgeGraph(mini_graph.project.root, endpoint=oxigraph_server + "/query")
+    assert set(remote.store.named_graphs()) == set(mini_graph.store.named_graphs())
+
+
+def test_cli_query_stats_export_run_remotely(pushed, mini_graph):
+    runner = CliRunner()
+    out = runner.invoke(main, [*pushed, "query", "-e",
+                               "SELECT ?s WHERE { ?s a wf:WorkflowEngine } ORDER BY ?s",
+                               "--format", "csv"], catch_exceptions=False)
+    assert out.exit_code == 0 and out.output.split() == [
+        "s", "https://w3id.org/workflow-kg/resource/engine-a",
+        "https://w3id.org/workflow-kg/resource/engine-b"]
+    stats = runner.invoke(main, [*pushed, "stats", "--format", "json"],
+                          catch_exceptions=False)
+    remote_stats = json.loads(stats.output)
+    local = mini_graph.stats()
+    assert remote_stats["classes"] == local.classes
+    assert remote_stats["graphs"] == local.graphs
+    export = runner.invoke(main, [*pushed, "export", "--format", "nq"], catch_exceptions=False)
+    assert export.exit_code == 0
+    def ground(quads) -> set[str]:  # blank node labels differ between stores
+        return {str(q) for q in quads if not isinstance(q.subject, ox.BlankNode)
+                and not isinstance(q.object, ox.BlankNode)}
+
+    remote_quads = list(ox.parse(export.stdout_bytes, format=ox.RdfFormat.N_QUADS))
+    local_quads = list(mini_graph.store.quads())
+    assert len(remote_quads) == len(local_quads)
+    assert ground(remote_quads) == ground(local_quads)
+
+
+def test_kg_serve_against_the_remote_server(pushed, mini_graph, oxigraph_server):
+    process, base = start_kg_serve(mini_graph.project.root, "--time-limit", "5", env={
+        "KG_ENDPOINT": oxigraph_server + "/query", "KG_UPDATE_TOKEN": ""})
+    try:
+        response = httpx.get(base + "/sparql", params={
+            "query": "SELECT ?s WHERE { ?s a wf:WorkflowEngine }"},
+            headers={"Accept": "application/json"})
+        assert response.status_code == 200
+        assert len(response.json()["results"]["bindings"]) == 2
+        assert httpx.get(base + "/healthz").json()["store"] == "remote"
+        assert httpx.get(base + "/api/queries/engine-backends").status_code == 200
+        refused = httpx.get(base + "/sparql", params={
+            "query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"})
+        assert refused.status_code == 403
+        bad = httpx.get(base + "/sparql", params={"query": "SELECT ?s WHERE { ?s"})
+        assert bad.status_code == 400
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
