@@ -69,3 +69,13 @@ def test_readme_kg_example_runs(in_project, line):
 def test_readme_python_example_runs(in_project):
     [example] = [b for b in code_blocks("python") if "from kg import" in b]
     exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+
+
+def test_every_command_has_help_with_an_example():
+    runner = CliRunner()
+    for name in main.commands:
+        text = runner.invoke(main, [name, "--help"]).stdout
+        assert "Example" in text, name
+        example_lines = [line.strip() for line in text.split("Example", 1)[1].splitlines()
+                         if line.strip().startswith("kg ")]
+        assert any(name in line.split() for line in example_lines), (name, example_lines)
