@@ -18,7 +18,7 @@ from . import evidence
 from ._version import __version__
 from .errors import ValidationFailed
 from .load import SourceFile, parse_files
-from .namespaces import BASE, GRAPH, INFERRED_GRAPH, META_GRAPH, SD, VOID
+from .namespaces import BASE, INFERRED_GRAPH, META_GRAPH, SD, VOID
 from .project import Project, rdf_files
 from .reason import materialise
 from .shapes import ValidationReport, union, validate_graph
@@ -193,7 +193,3 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
                  f"({result.seconds:.1f} s)")
     return result
 
-
-def graph_iri_for(name: str) -> str:
-    """The named graph of an input file, e.g. data/cases.ttl."""
-    return str(GRAPH[name])
