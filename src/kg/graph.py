@@ -27,7 +27,7 @@ from .project import Project, find_project
 from .queries import NamedQuery, QueryRegistry
 from .reason import ConsistencyReport, check_consistency
 from .remote import RemoteStore
-from .results import GRAPH_FORMATS, QueryResult
+from .results import GRAPH_FORMATS, QueryResult, prefixes_for
 from .shapes import ValidationReport, union
 from .store import EmbeddedStore, StoreLayout
 
@@ -141,11 +141,8 @@ class KnowledgeGraph:
         if rdf_format.supports_datasets:
             return ox.serialize(quads, format=rdf_format) or b""
         triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-        from .namespaces import PREFIXES
-
-        prefixes = dict(PREFIXES) if fmt == "ttl" else None
-        ordered = sorted(triples, key=str)
-        return ox.serialize(ordered, format=rdf_format, prefixes=prefixes) or b""
+        return ox.serialize(sorted(triples, key=str), format=rdf_format,
+                            prefixes=prefixes_for(fmt)) or b""
 
     # ------------------------------------------------------------- citing and paths
     def references(self, names: Sequence[str] = (), *, query: str | None = None,

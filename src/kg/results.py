@@ -12,7 +12,7 @@ from typing import Literal as Kind
 
 import pyoxigraph as ox
 
-from .namespaces import shorten
+from .namespaces import PREFIXES, shorten
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -91,7 +91,7 @@ class QueryResult:
                 raise ValueError(f"a graph result cannot be written as {fmt!r}; "
                                  f"choose one of {', '.join(GRAPH_FORMATS)}")
             return ox.serialize(self.triples(), format=GRAPH_FORMATS[fmt],
-                                prefixes=_prefixes_for(fmt)) or b""
+                                prefixes=prefixes_for(fmt)) or b""
         if fmt not in RESULT_FORMATS:
             raise ValueError(f"a {self.kind} result cannot be written as {fmt!r}; "
                              f"choose one of {', '.join(RESULT_FORMATS)}")
@@ -137,9 +137,8 @@ def _display(term) -> str:
     return str(term)
 
 
-def _prefixes_for(fmt: str) -> dict[str, str] | None:
-    from .namespaces import PREFIXES
-
+def prefixes_for(fmt: str) -> dict[str, str] | None:
+    """The graph's prefixes for the formats that use them (Turtle, TriG), else None."""
     return dict(PREFIXES) if fmt in ("ttl", "trig") else None
 
 
