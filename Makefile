@@ -6,9 +6,22 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench setup clean
+# Debian packages the tests and the executable evidence need (a real browser, model
+# checkers, document converters, database servers). Installed once, as root, when missing.
+APT_PACKAGES := chromium spin pandoc
+
+.PHONY: run test lint bench setup system clean
 
 setup: $(STAMP)
+
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -24,7 +37,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src api tests bench
 
-test: $(STAMP) lint
+test: $(STAMP) system lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
