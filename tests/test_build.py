@@ -31,10 +31,15 @@ def test_one_named_graph_per_file_and_inferences_apart(mini_graph):
     inferred = f"ASK {{ GRAPH <{INFERRED_GRAPH}> {{ wfr:engine-a a wf:Technology }} }}"
     assert mini_graph.sparql(asserted).boolean is False
     assert mini_graph.sparql(inferred).boolean is True
-    # the derived plain triple lives in the file it was authored in
+    # derived plain triples live in a graph per evidence status, not in the file
     fact = "wfr:engine-a wf:supportsBackend wfr:db-x"
-    derived = f"ASK {{ GRAPH <{GRAPH['data/mini.ttl']}> {{ {fact} }} }}"
-    assert mini_graph.sparql(derived).boolean is True
+    in_file = f"ASK {{ GRAPH <{GRAPH['data/mini.ttl']}> {{ {fact} }} }}"
+    assert mini_graph.sparql(in_file).boolean is False
+    in_verified = f"ASK {{ GRAPH <{GRAPH['derived/verified']}> {{ {fact} }} }}"
+    assert mini_graph.sparql(in_verified).boolean is True
+    unverified = "wfr:engine-b wf:supportsBackend wfr:db-y"
+    in_unverified = f"ASK {{ GRAPH <{GRAPH['derived/unverified']}> {{ {unverified} }} }}"
+    assert mini_graph.sparql(in_unverified).boolean is True
 
 
 def test_void_description_counts_match_the_graphs(mini_graph):

@@ -338,3 +338,17 @@ def test_concurrent_queries(server):
     for thread in threads:
         thread.join()
     assert results == [200] * 12
+
+
+def test_evidence_verified_parameter_selects_the_verified_view(server):
+    ask = "ASK { wfr:engine-b wf:supportsBackend wfr:db-y }"  # only an Unverified statement
+    headers = {"Accept": "application/sparql-results+json"}
+    url = server + "/sparql"
+    assert httpx.get(url, params={"query": ask}, headers=headers).json()["boolean"] is True
+    verified = httpx.get(url, params={"query": ask, "evidence": "verified"}, headers=headers)
+    assert verified.json()["boolean"] is False
+    posted = httpx.post(url + "?evidence=verified", content=ask, headers={
+        **headers, "Content-Type": "application/sparql-query"})
+    assert posted.json()["boolean"] is False
+    bad = httpx.get(url, params={"query": ask, "evidence": "proven"}, headers=headers)
+    assert bad.status_code == 400 and "unknown evidence view" in bad.json()["message"]

@@ -271,8 +271,12 @@ async def _read_body(request: Request, policy: Policy) -> bytes:
 async def _answer(request: Request, runner: QueryRunner, query: str,
                   default_graph: list[str], named_graphs: list[str]) -> Response:
     _acceptable(request)
+    dataset = [_graph_iri(g).value for g in default_graph] or None
+    evidence = request.query_params.get("evidence", "all")
+    if dataset is None and evidence != "all":  # ?evidence=verified: the verified view
+        dataset = await run_in_threadpool(_fresh(runner.graph).view, evidence)
     result = await run_in_threadpool(
-        runner.query, query, default_graph=[_graph_iri(g).value for g in default_graph] or None,
+        runner.query, query, default_graph=dataset,
         named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
     return _render(request, result)
 

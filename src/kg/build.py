@@ -62,14 +62,23 @@ class Compiled:
     data: list[SourceFile]
     shapes: SourceFile
     report: ValidationReport
-    derived: int
+    derived_graphs: dict[URIRef, Graph]  # graph IRI -> plain triples derived from statements
 
     @property
     def files(self) -> list[SourceFile]:
         return self.ontology + [self.shapes] + self.data
 
-    def asserted(self) -> Graph:
-        return union(self.ontology + self.data)
+    @property
+    def derived(self) -> int:
+        return sum(len(g) for g in self.derived_graphs.values())
+
+    def asserted(self, *, verified_only: bool = False) -> Graph:
+        """Ontology, data and derived triples (only the verified ones if asked)."""
+        graph = union(self.ontology + self.data)
+        for iri, derived in self.derived_graphs.items():
+            if not verified_only or str(iri) not in evidence.UNVERIFIED_GRAPHS:
+                graph += derived
+        return graph
 
 
 def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *,
@@ -101,6 +110,8 @@ def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *
     if progress:
         progress(f"validating {len(data)} data file(s) against the shapes")
     everything = union(ontology + data)
+    for triples in derived.values():
+        everything += triples
     report = validate_graph(everything, shapes.graph, files=ontology + data)
     report.files = [f.name for f in ontology + data]
     if selected is not None:
@@ -164,7 +175,9 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
             raise ValidationFailed(compiled.report)
         if progress:
             progress("materialising OWL 2 RL inferences")
-        inferred = materialise(compiled.asserted())
+        # what holds on verified facts alone, and what only the unverified ones add
+        inferred = materialise(compiled.asserted(verified_only=True))
+        inferred_unverified = materialise(compiled.asserted()) - inferred
         partial = layout.new_partial()
         if progress:
             progress(f"loading into a new store at {partial.name}")
@@ -174,8 +187,11 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         for iri, source in files.items():
             store.bulk_extend(_quads(source.graph, iri))
             graphs[iri] = len(source.graph)
-        store.bulk_extend(_quads(inferred, str(INFERRED_GRAPH)))
-        graphs[str(INFERRED_GRAPH)] = len(inferred)
+        apart = {**compiled.derived_graphs, INFERRED_GRAPH: inferred,
+                 evidence.UNVERIFIED_INFERRED_GRAPH: inferred_unverified}
+        for iri, triples in apart.items():
+            store.bulk_extend(_quads(triples, str(iri)))
+            graphs[str(iri)] = len(triples)
         meta = _void(graphs, files, hash_, project)
         store.bulk_extend(_quads(meta, str(META_GRAPH)))
         store.flush()
@@ -186,7 +202,8 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
                 "version": __version__, "derived": compiled.derived}
         final = layout.publish(partial, info)
         layout.clean()
-    result = BuildResult(True, final, hash_, graphs, compiled.derived, len(inferred),
+    result = BuildResult(True, final, hash_, graphs, compiled.derived,
+                         len(inferred) + len(inferred_unverified),
                          time.monotonic() - started)
     if progress:
         progress(f"built {result.triples} triples in {len(graphs)} graphs "

@@ -21,10 +21,14 @@ SELECT DISTINCT ?source WHERE {
           |wf:formalism|wf:tool|wf:usesTechnology|wf:caseStudy ?entity ;
           cito:citesAsEvidence ?source .
   } UNION {
-    ?entity cito:citesAsEvidence|rdfs:seeAlso ?source .
+    ?entity cito:citesAsEvidence|rdfs:seeAlso ?source . BIND (?entity AS ?fact)
   } UNION {
     ?entity a wf:Source . BIND (?entity AS ?source)
   }
+}"""
+# The same, leaving out the sources of facts that are not Verified (the verified view).
+_VERIFIED_SOURCES = _SOURCES[:_SOURCES.rindex("}")] + """  FILTER (!BOUND(?fact) || NOT EXISTS {
+    ?fact wf:evidenceStatus ?status FILTER (?status != wf:Verified) })
 }"""
 
 _FIELDS = """
@@ -66,11 +70,14 @@ class Reference:
         return self.kind == "Paper" and bool(self.venue and _PROCEEDINGS.search(self.venue))
 
 
-def references(store, iris: Iterable[str]) -> list[Reference]:
-    """The sources behind the given resources, sorted by citation key."""
+def references(store, iris: Iterable[str], *, verified_only: bool = False
+               ) -> list[Reference]:
+    """The sources behind the given resources, sorted by citation key; with
+    `verified_only`, only those behind Verified facts."""
     found: set[str] = set()
+    text = _VERIFIED_SOURCES if verified_only else _SOURCES
     for iri in iris:
-        result = store.query(_SOURCES, bindings={"entity": ox.NamedNode(iri)})
+        result = store.query(text, bindings={"entity": ox.NamedNode(iri)})
         found.update(result.values("source"))
     if not found:
         return []

@@ -14,9 +14,9 @@ import click
 
 from ._version import __version__
 from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
+from .evidence import EVIDENCE_VIEWS
 from .graph import EXPORT_FORMATS, KnowledgeGraph
-from .namespaces import PREFIXES
-from .paths import LinkGraph
+from .namespaces import PREFIXES, expand
 from .results import rows_as_csv
 from .shapes import ValidationReport
 
@@ -159,9 +159,12 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
               help="A parameter of the named query (repeatable).")
 @click.option("--format", "-f", "fmt", type=click.Choice(QUERY_FORMATS), default="table",
               show_default=True)
+@click.option("--evidence", type=click.Choice(EVIDENCE_VIEWS), default="all", show_default=True,
+              help="'verified': only facts a cited source states (leaves out the plain "
+                   "triples that only Unverified statements state).")
 @click.pass_context
 def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
-          params: tuple[str, ...], fmt: str) -> None:
+          params: tuple[str, ...], fmt: str, evidence: str) -> None:
     """Run a named query, a .rq file, or inline SPARQL (-e).
 
     \b
@@ -169,13 +172,14 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
       kg query unverified
       kg query cases-by-technology --param tech=wfr:temporal --format csv
       kg query -e 'SELECT ?s WHERE { ?s a wf:WorkflowEngine }'
+      kg query engine-backends --evidence verified
     """
     graph = _graph(ctx)
     try:
         if expression is not None:
             if name_or_file:
                 _fail("give a query name/file or -e, not both", 2)
-            result = graph.sparql(expression)
+            result = graph.sparql(expression, evidence=evidence)
         elif name_or_file and Path(name_or_file).is_file():
             from .queries import parse_header
 
@@ -188,9 +192,9 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
                 if params:
                     raise
                 bindings = {}
-            result = graph.sparql(text, bindings=bindings)
+            result = graph.sparql(text, bindings=bindings, evidence=evidence)
         elif name_or_file:
-            result = graph.query(name_or_file, _parse_params(params))
+            result = graph.query(name_or_file, _parse_params(params), evidence=evidence)
         else:
             _fail("give a named query (see `kg queries`), a .rq file, or -e SPARQL", 2)
         output = result.serialize(fmt)
@@ -318,9 +322,12 @@ def check(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
               help="A parameter of --query (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["bibtex", "csl-json"]), default="bibtex",
               show_default=True)
+@click.option("--evidence", type=click.Choice(EVIDENCE_VIEWS), default="all", show_default=True,
+              help="'verified': only facts a cited source states (leaves out the plain "
+                   "triples that only Unverified statements state).")
 @click.pass_context
 def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
-         params: tuple[str, ...], fmt: str) -> None:
+         params: tuple[str, ...], fmt: str, evidence: str) -> None:
     """Export the sources behind resources, or behind a query's answer, as BibTeX or CSL-JSON.
 
     \b
@@ -332,7 +339,7 @@ def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
         _fail("name at least one resource (e.g. wfr:temporal) or give --query", 2)
     try:
         text = _graph(ctx).cite(list(resources), query=query_name,
-                                params=_parse_params(params), fmt=fmt)
+                                params=_parse_params(params), fmt=fmt, evidence=evidence)
     except (QueryError, ValueError) as err:
         _fail(str(err), 2)
     except StoreNotBuilt as err:
@@ -347,18 +354,24 @@ def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
 @click.argument("b")
 @click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 50),
               help="How many shortest paths.")
+@click.option("--evidence", type=click.Choice(EVIDENCE_VIEWS), default="all", show_default=True,
+              help="'verified': only facts a cited source states (leaves out the plain "
+                   "triples that only Unverified statements state).")
 @click.pass_context
-def path(ctx: click.Context, a: str, b: str, limit: int) -> None:
+def path(ctx: click.Context, a: str, b: str, limit: int, evidence: str) -> None:
     """Explain how two resources are connected: their shortest paths, step by step.
+    A step that rests on an Unverified statement is marked [unverified].
 
     \b
-    Example:
+    Examples:
       kg path wfr:temporal wfr:payment-atomicity
+      kg path wfr:temporal wfr:payment-atomicity --evidence verified
     """
     graph = _graph(ctx)
     try:
-        found = graph.paths(a, b, limit=limit)
-        labels = LinkGraph(graph.store).labels
+        links = graph.links(evidence)
+        found = links.paths(expand(a), expand(b), limit=limit)
+        labels = links.labels
     except (QueryError, ValueError) as err:
         _fail(str(err), 2)
     except StoreNotBuilt as err:

@@ -2,7 +2,10 @@
 
 A fact is authored once, as a `wf:Statement` node (often a blank node). This module
 gives every statement node a stable IRI and derives the plain triple it states, unless
-the statement is contradicted. See ontology/workflow-kg.ttl for the model."""
+the statement is contradicted. Derived triples land in one named graph per evidence
+status (`graph/derived/verified`, `graph/derived/unverified`), so a query can restrict
+itself to facts a source states: the *verified view* is every graph but the unverified
+ones. See ontology/workflow-kg.ttl for the model."""
 
 from __future__ import annotations
 
@@ -14,7 +17,15 @@ from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from .load import SourceFile
-from .namespaces import STATEMENT, WF
+from .namespaces import GRAPH, STATEMENT, WF
+
+VERIFIED_GRAPH = GRAPH["derived/verified"]
+UNVERIFIED_GRAPH = GRAPH["derived/unverified"]
+UNVERIFIED_INFERRED_GRAPH = GRAPH["inferred/unverified"]
+# Graphs a verified view leaves out: plain triples only an Unverified statement states,
+# and what the reasoner infers only from them.
+UNVERIFIED_GRAPHS = (str(UNVERIFIED_GRAPH), str(UNVERIFIED_INFERRED_GRAPH))
+EVIDENCE_VIEWS = ("all", "verified")
 
 
 def statement_iri(subject: Node, predicate: Node, obj: Node, taken: set[URIRef]) -> URIRef:
@@ -56,26 +67,33 @@ def skolemise_statements(files: Iterable[SourceFile]) -> None:
             _rename(graph, node, statement_iri(s, p, o, taken))
 
 
-def derive_triples(graph: Graph) -> Graph:
-    """The plain triples stated by the non-contradicted statements of `graph`."""
-    derived = Graph()
+def derive_triples(graph: Graph) -> dict[URIRef, Graph]:
+    """The plain triples stated by the non-contradicted statements of `graph`, by the
+    graph they belong in: a triple some Verified statement states is verified; one that
+    only Unverified statements state is unverified."""
+    verified, unverified = Graph(), Graph()
     for node in graph.subjects(RDF.type, WF.Statement):
-        if graph.value(node, WF.evidenceStatus) == WF.Contradicted:
+        status = graph.value(node, WF.evidenceStatus)
+        if status == WF.Contradicted:
             continue
         s, p, o = (graph.value(node, prop) for prop in (RDF.subject, RDF.predicate, RDF.object))
         if s is not None and p is not None and o is not None:
-            derived.add((s, p, o))
-    return derived
+            (verified if status == WF.Verified else unverified).add((s, p, o))
+    unverified -= verified
+    return {VERIFIED_GRAPH: verified, UNVERIFIED_GRAPH: unverified}
 
 
-def apply(files: Iterable[SourceFile]) -> int:
-    """Skolemise statements and add their derived triples to each file's graph.
-    Returns how many plain triples were derived."""
+def apply(files: Iterable[SourceFile]) -> dict[URIRef, Graph]:
+    """Skolemise statements (in place) and return the plain triples they state, by the
+    named graph of their evidence status (see derive_triples)."""
     files = list(files)
     skolemise_statements(files)
-    count = 0
+    everything = Graph()
     for source in files:
-        derived = derive_triples(source.graph)
-        count += len(derived)
-        source.graph += derived
-    return count
+        everything += source.graph
+    return derive_triples(everything)
+
+
+def verified_view(named_graphs: Iterable[str]) -> list[str]:
+    """The graphs that make up the verified view: every named graph but the unverified."""
+    return [g for g in named_graphs if g not in UNVERIFIED_GRAPHS]

@@ -19,7 +19,8 @@ import pyoxigraph as ox
 from . import build as build_module
 from .build import BuildResult, Progress
 from .cite import Reference, references, resolve, resources_in, to_bibtex, to_csl_json
-from .errors import ProjectError
+from .errors import ProjectError, QueryError
+from .evidence import EVIDENCE_VIEWS, verified_view
 from .namespaces import META_GRAPH, expand, shorten
 from .paths import LinkGraph
 from .paths import Path as LinkPath
@@ -28,7 +29,7 @@ from .queries import NamedQuery, QueryRegistry
 from .reason import ConsistencyReport, check_consistency
 from .remote import RemoteStore
 from .results import GRAPH_FORMATS, QueryResult, prefixes_for
-from .shapes import ValidationReport, union
+from .shapes import ValidationReport
 from .store import EmbeddedStore, StoreLayout
 
 EXPORT_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld")
@@ -80,7 +81,7 @@ class KnowledgeGraph:
         compiled = build_module.compile_inputs(self.project, resolved, progress=progress)
         if progress:
             progress("running HermiT")
-        return check_consistency(union(compiled.ontology + compiled.data))
+        return check_consistency(compiled.asserted())
 
     # ------------------------------------------------------------- the store
     @cached_property
@@ -105,18 +106,32 @@ class KnowledgeGraph:
         return self.remote.push(EmbeddedStore(self.project.store_dir).quads(),
                                 progress=progress)
 
-    def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None
-               ) -> QueryResult:
-        """Run SPARQL text against the store (all graphs as the default graph)."""
-        return self.store.query(text, bindings=bindings)
+    def view(self, evidence: str = "all") -> list[str] | None:
+        """The default graph of an evidence view: None (every graph) for "all"; for
+        "verified", every named graph but those holding facts only Unverified statements
+        state (see kg.evidence)."""
+        if evidence not in EVIDENCE_VIEWS:
+            raise QueryError(f"unknown evidence view {evidence!r}; choose "
+                             f"{' or '.join(EVIDENCE_VIEWS)}")
+        if evidence == "all":
+            return None
+        return verified_view(self.store.named_graphs())
+
+    def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None,
+               evidence: str = "all") -> QueryResult:
+        """Run SPARQL text against the store (all graphs as the default graph, or the
+        verified view with evidence="verified")."""
+        return self.store.query(text, bindings=bindings, default_graph=self.view(evidence))
 
     def named(self, name: str) -> NamedQuery:
         return self.queries.get(name)
 
-    def query(self, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
+    def query(self, name: str, params: Mapping[str, str] | None = None, *,
+              evidence: str = "all") -> QueryResult:
         """Run a named query with parameters given as text (converted to RDF terms)."""
         named = self.queries.get(name)
-        return self.store.query(named.text, bindings=named.bindings(dict(params or {})))
+        return self.store.query(named.text, bindings=named.bindings(dict(params or {})),
+                                default_graph=self.view(evidence))
 
     def stats(self) -> Stats:
         classes = self.sparql(
@@ -146,24 +161,34 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------- citing and paths
     def references(self, names: Sequence[str] = (), *, query: str | None = None,
-                   params: Mapping[str, str] | None = None) -> list[Reference]:
+                   params: Mapping[str, str] | None = None, evidence: str = "all"
+                   ) -> list[Reference]:
         """The sources behind resources (`wfr:temporal`, full IRIs, ...) and/or behind
-        every resource in the answer of a named query."""
+        every resource in the answer of a named query; with evidence="verified", the
+        query runs on the verified view and only sources of Verified facts count."""
         iris = resolve(names)
         if query is not None:
-            iris += resources_in(self.query(query, params))
-        return references(self.store, iris)
+            iris += resources_in(self.query(query, params, evidence=evidence))
+        self.view(evidence)  # rejects an unknown view
+        return references(self.store, iris, verified_only=evidence == "verified")
 
     def cite(self, names: Sequence[str] = (), *, query: str | None = None,
-             params: Mapping[str, str] | None = None, fmt: str = "bibtex") -> str:
+             params: Mapping[str, str] | None = None, fmt: str = "bibtex",
+             evidence: str = "all") -> str:
         """The sources behind resources or a query answer, as BibTeX or CSL-JSON."""
-        refs = self.references(names, query=query, params=params)
+        refs = self.references(names, query=query, params=params, evidence=evidence)
         if fmt == "bibtex":
             return to_bibtex(refs)
         if fmt == "csl-json":
             return to_csl_json(refs)
         raise ValueError(f"unknown citation format {fmt!r}; choose bibtex or csl-json")
 
-    def paths(self, a: str, b: str, *, limit: int = 3) -> list[LinkPath]:
-        """Shortest explained paths between two resources."""
-        return LinkGraph(self.store).paths(expand(a), expand(b), limit=limit)
+    def paths(self, a: str, b: str, *, limit: int = 3, evidence: str = "all"
+              ) -> list[LinkPath]:
+        """Shortest explained paths between two resources; with evidence="verified",
+        only through facts a cited source states."""
+        return self.links(evidence).paths(expand(a), expand(b), limit=limit)
+
+    def links(self, evidence: str = "all") -> LinkGraph:
+        """The link graph that paths walk, in an evidence view."""
+        return LinkGraph(self.store, default_graph=self.view(evidence))

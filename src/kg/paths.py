@@ -9,6 +9,7 @@ from itertools import islice
 import networkx as nx
 
 from .errors import QueryError
+from .evidence import UNVERIFIED_GRAPH, VERIFIED_GRAPH
 from .namespaces import shorten
 
 # Links between resources: domain properties of the ontology, plan membership; not
@@ -22,6 +23,9 @@ SELECT DISTINCT ?s ?p ?o WHERE {
                      wf:impact, wf:probability, wf:homepage))
 }"""
 _LABELS = 'SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER (LANG(?label) = "en") }'
+# The evidence status of the links that statements state (the derived graphs).
+_STATUSES = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_STATUS_OF_GRAPH = {str(VERIFIED_GRAPH): "verified", str(UNVERIFIED_GRAPH): "unverified"}
 
 
 @dataclass(frozen=True)
@@ -30,11 +34,15 @@ class Step:
     predicate: str
     target: str
     forward: bool  # True when the triple reads source -> target
+    # "verified" or "unverified" when a statement states the link; "" for a plain link
+    # (plan structure, case-study attributes) that needs no evidence of its own
+    evidence: str = ""
 
     def __str__(self) -> str:
         arrow = f"-{shorten(self.predicate)}->" if self.forward else \
             f"<-{shorten(self.predicate)}-"
-        return f"{shorten(self.source)} {arrow} {shorten(self.target)}"
+        mark = " [unverified]" if self.evidence == "unverified" else ""
+        return f"{shorten(self.source)} {arrow} {shorten(self.target)}{mark}"
 
 
 @dataclass(frozen=True)
@@ -52,19 +60,28 @@ class Path:
         parts = [labels.get(self.nodes[0], shorten(self.nodes[0]))]
         for step in self.steps:
             name = labels.get(step.predicate, shorten(step.predicate))
+            if step.evidence == "unverified":
+                name += " [unverified]"
             parts.append(f"--{name}-->" if step.forward else f"<--{name}--")
             parts.append(labels.get(step.target, shorten(step.target)))
         return " ".join(parts)
 
 
 class LinkGraph:
-    """The resources of a store and the domain links between them."""
+    """The resources of a store and the domain links between them, in the dataset whose
+    default graph is `default_graph` (None: every graph; see KnowledgeGraph.view)."""
 
-    def __init__(self, store):
+    def __init__(self, store, *, default_graph: list[str] | None = None):
+        status: dict[tuple[str, str, str], str] = {}
+        graphs = list(_STATUS_OF_GRAPH)
+        for row in store.query(_STATUSES, named_graphs=graphs, default_graph=[]).rows():
+            key = (row["s"].value, row["p"].value, row["o"].value)
+            if status.get(key) != "verified":
+                status[key] = _STATUS_OF_GRAPH[row["g"].value]
         self.graph = nx.MultiGraph()
-        for row in store.query(_EDGES).rows():
+        for row in store.query(_EDGES, default_graph=default_graph).rows():
             s, p, o = row["s"].value, row["p"].value, row["o"].value
-            self.graph.add_edge(s, o, predicate=p, source=s)
+            self.graph.add_edge(s, o, predicate=p, source=s, evidence=status.get((s, p, o), ""))
         self.labels = {row["s"].value: row["label"].value
                        for row in store.query(_LABELS).rows()}
 
@@ -82,8 +99,10 @@ class LinkGraph:
                 steps = []
                 for x, y in zip(nodes, nodes[1:], strict=False):
                     data = min(self.graph.get_edge_data(x, y).values(),
-                               key=lambda d: (d["source"] != x, d["predicate"]))
-                    steps.append(Step(x, data["predicate"], y, forward=data["source"] == x))
+                               key=lambda d: (d["evidence"] == "unverified",
+                                              d["source"] != x, d["predicate"]))
+                    steps.append(Step(x, data["predicate"], y, forward=data["source"] == x,
+                                      evidence=data["evidence"]))
                 found.append(Path(tuple(steps)))
         except nx.NetworkXNoPath:
             return []
