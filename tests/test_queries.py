@@ -71,6 +71,11 @@ EXPECTED = [
     ("citations", {"entity": "case-o"}, "key", ["doe2020fixture", "fixture-doc"]),
     ("domain-properties", {}, "kind", [ONT + "SafetyProperty"]),
     ("connection", {"a": "engine-a", "b": "prop-atomic"}, "via", [W + "case-o", W + "mech-log"]),
+    ("plan-vs-evidence", {"status": "wf:Unverified"}, "claimLabel",
+     ["Engine B supports backend DB Y"]),
+    ("plan-vs-evidence", {"phase": "wfr:phase-1"}, "task",
+     [W + "task-1", W + "task-2", W + "task-2"]),
+    ("plan-vs-evidence", {"phase": "wfr:phase-2"}, "claim", []),
 ]
 
 
