@@ -33,7 +33,9 @@ _VERIFIED_SOURCES = _SOURCES[:_SOURCES.rindex("}")] + """  FILTER (!BOUND(?fact)
 
 _FIELDS = """
 SELECT ?source ?key ?title ?kind ?authors ?publisher ?venue ?issued ?url ?doi ?accessed WHERE {
-  ?source wf:citationKey ?key ; dcterms:title ?title ; wf:sourceKind ?kind .
+  ?source wf:citationKey ?key ; dcterms:title ?title ; wf:sourceKind ?fineKind .
+  OPTIONAL { ?fineKind skos:broader ?broaderKind }  # e.g. wf:JournalArticle -> wf:Paper
+  BIND (COALESCE(?broaderKind, ?fineKind) AS ?kind)
   OPTIONAL { ?source wf:authors ?authors }
   OPTIONAL { ?source dcterms:publisher ?publisher }
   OPTIONAL { ?source wf:venue ?venue }
