@@ -60,6 +60,7 @@ EXPECTED = [
     ("entities-without-evidence", {}, "entity", [W + "engine-b", W + "org-p"]),
     ("success-indicators", {}, "current", ["1"]),
     ("plan-progress", {}, "withVerifiedEvidence", ["2", "0"]),
+    ("plan-progress", {}, "claimsNotVerified", ["1", "2"]),
     ("risks", {}, "threatens", [W + "phase-1"]),
     ("mechanisms", {"technology": "engine-a"}, "property", [W + "prop-atomic"]),
     ("technology-selection", {"language": "Go"}, "engine", [W + "engine-a"]),
