@@ -23,6 +23,17 @@ def test_sdk_maturity_for_go_java_php(curated):
         assert maturity.get(sdk) == "officially supported", maturity
 
 
+def test_saga_sdk_class_engine_internals_and_pnml(curated):
+    mechanisms = curated.query("mechanisms", {"technology": "wfr:temporal-java-sdk"})
+    assert {W + "saga", W + "compensation"} <= set(mechanisms.values("mechanism"))
+    fencing = """ASK { ?st rdf:subject wfr:temporal ; rdf:object wfr:shard-fencing ;
+                           wf:evidenceStatus wf:Verified ;
+                           cito:citesAsEvidence/schema:url ?url
+                     FILTER (CONTAINS(STR(?url), "persistence/sql/shard.go")) }"""
+    assert curated.sparql(fencing).boolean is True
+    assert curated.sparql("ASK { wfr:task-23-4 wf:studies wfr:pnml }").boolean is True
+
+
 def test_verification_findings_reach_the_systems_they_concern(curated):
     systems = curated.sparql("""SELECT ?f ?s WHERE { ?f a wf:VerificationFinding ;
                                                        wf:system ?s }""").rows()

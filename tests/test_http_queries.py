@@ -92,3 +92,15 @@ def test_docs_work_offline(api):
     for source in sources:
         assert api.get(source).status_code == 200
     assert "cdn" not in page.text.lower()
+
+
+def test_named_query_in_the_verified_view(api):
+    params = {"backend": "wfr:db-y", "format": "json"}
+    everything = api.get("/api/queries/technology-selection", params=params)
+    verified = api.get("/api/queries/technology-selection",
+                       params={**params, "evidence": "verified"})
+    assert everything.status_code == verified.status_code == 200, verified.text
+    assert "engine-b" in everything.text  # its backend db-y rests on an Unverified statement
+    assert "engine-b" not in verified.text
+    bad = api.get("/api/queries/technology-selection", params={**params, "evidence": "proven"})
+    assert bad.status_code == 400 and "unknown evidence view" in bad.json()["message"]

@@ -364,10 +364,14 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
     """GET /api/queries/{name}: parameters from the query's header, documented in
     OpenAPI; values are converted to RDF terms by the core and bound, never spliced."""
     async def run_named(request: Request) -> Response:
-        raw = {k: v for k, v in request.query_params.items() if k != "format"}
+        raw = {k: v for k, v in request.query_params.items() if k not in ("format", "evidence")}
         bindings = named.bindings(raw)
-        result = await run_in_threadpool(request.app.state.runner.query, named.text,
-                                         bindings=bindings)
+        runner = request.app.state.runner
+        evidence = request.query_params.get("evidence", "all")
+        dataset = (await run_in_threadpool(_fresh(runner.graph).view, evidence)
+                   if evidence != "all" else None)
+        result = await run_in_threadpool(runner.query, named.text, bindings=bindings,
+                                         default_graph=dataset)
         return _render_rows(request, named, result)
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,
@@ -375,6 +379,10 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
                    "schema": {**PARAM_SCHEMAS[p.type],
                               **({"default": p.default} if p.default is not None else {})}}
                   for p in named.parameters]
+    parameters.append({"name": "evidence", "in": "query", "required": False,
+                       "description": "'verified': answer from facts a cited source states only.",
+                       "schema": {"type": "string", "enum": ["all", "verified"],
+                                  "default": "all"}})
     parameters.append({"name": "format", "in": "query", "required": False,
                        "description": "Output format (else the Accept header decides).",
                        "schema": {"type": "string", "enum": list(NAMED_FORMATS)}})
