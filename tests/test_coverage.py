@@ -10,7 +10,8 @@ W = "https://w3id.org/workflow-kg/resource/"
 
 
 def test_technology_selection_can_answer_beyond_temporal(curated):
-    for language, engine in (("Go", "cadence"), ("Python", "dbos"), ("TypeScript", "restate")):
+    for language, engine in (("Go", "cadence"), ("Python", "dbos"), ("TypeScript", "restate"),
+                             ("Java", "cadence"), ("Java", "restate")):
         engines = curated.query("technology-selection", {"language": language}).values("engine")
         assert W + "temporal" in engines and W + engine in engines, (language, engines)
 
