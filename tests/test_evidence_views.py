@@ -81,3 +81,22 @@ def test_curated_path_to_payment_atomicity_avoids_unverified_links(curated):
     unverified_before = [p for p in everything
                          if any(step.evidence == "unverified" for step in p.steps)]
     assert all(p not in verified for p in unverified_before)
+
+
+def test_inferences_that_only_unverified_facts_support_are_kept_apart():
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    from kg.namespaces import WF, WFR
+    from kg.reason import materialise_views
+
+    verified, unverified = Graph(), Graph()
+    verified.add((WF.Engine, RDFS.subClassOf, WF.Technology))
+    verified.add((WFR.a, RDF.type, WF.Engine))
+    unverified.add((WFR.b, RDF.type, WF.Engine))
+    on_verified, only_unverified = materialise_views(verified, unverified)
+    assert (WFR.a, RDF.type, WF.Technology) in on_verified
+    assert (WFR.b, RDF.type, WF.Technology) in only_unverified
+    assert (WFR.b, RDF.type, WF.Technology) not in on_verified
+    assert not any(t in verified or t in unverified for t in on_verified + only_unverified)
+    assert isinstance(next(iter(only_unverified))[0], URIRef)

@@ -20,7 +20,7 @@ from .errors import ValidationFailed
 from .load import SourceFile, parse_files
 from .namespaces import BASE, INFERRED_GRAPH, META_GRAPH, SD, VOID
 from .project import Project, rdf_files
-from .reason import materialise
+from .reason import materialise_views
 from .shapes import ValidationReport, union, validate_graph
 from .store import StoreLayout, term_from_rdflib
 
@@ -176,8 +176,9 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         if progress:
             progress("materialising OWL 2 RL inferences")
         # what holds on verified facts alone, and what only the unverified ones add
-        inferred = materialise(compiled.asserted(verified_only=True))
-        inferred_unverified = materialise(compiled.asserted()) - inferred
+        verified = compiled.asserted(verified_only=True)
+        inferred, inferred_unverified = materialise_views(
+            verified, compiled.derived_graphs[evidence.UNVERIFIED_GRAPH])
         partial = layout.new_partial()
         if progress:
             progress(f"loading into a new store at {partial.name}")

@@ -31,17 +31,38 @@ def _interesting(s, p, o) -> bool:
     return str(s).startswith(BASE)
 
 
+def _expand(closure: Graph) -> None:
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                           datatype_axioms=False).expand(closure)
+
+
 def materialise(asserted: Graph) -> Graph:
     """The OWL 2 RL consequences of `asserted` that it does not already contain."""
     closure = Graph()
     closure += asserted
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
-                           datatype_axioms=False).expand(closure)
+    _expand(closure)
     inferred = Graph()
     for triple in closure:
         if triple not in asserted and _interesting(*triple):
             inferred.add(triple)
     return inferred
+
+
+def materialise_views(verified: Graph, unverified: Graph) -> tuple[Graph, Graph]:
+    """The consequences of `verified`, and those that only adding `unverified` yields.
+    The second closure continues from the first (about half the cost of starting over)."""
+    closure = Graph()
+    closure += verified
+    _expand(closure)
+    first = set(closure)
+    closure += unverified
+    _expand(closure)
+    on_verified, only_unverified = Graph(), Graph()
+    for triple in closure:
+        if triple in verified or triple in unverified or not _interesting(*triple):
+            continue
+        (on_verified if triple in first else only_unverified).add(triple)
+    return on_verified, only_unverified
 
 
 @dataclass
