@@ -61,7 +61,7 @@ class SparqlSyntaxError(QueryError):
     """The SPARQL text does not parse."""
 
 
-class ResourceNotFound(KgError):
+class ResourceNotFound(QueryError):
     """No resource of the graph has this IRI; `suggestions` are similar names."""
 
     def __init__(self, message: str, *, suggestions: list[str] | None = None):

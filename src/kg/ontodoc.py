@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH, SKOS
 
 from .namespaces import WF, shorten
 from .project import Project
@@ -115,6 +115,12 @@ def generate(project: Project) -> str:
         graph = Graph().parse(path, format="turtle")
         target = shapes if (None, RDF.type, SH.NodeShape) in graph else ontology
         target += graph
+    # pyLODE runs all labels of a term together ("workflow engine工作流引擎"): give it the
+    # English label as the label and the Chinese one as an alternative label.
+    for term, label in list(ontology.subject_objects(RDFS.label)):
+        if getattr(label, "language", None) == "zh":
+            ontology.remove((term, RDFS.label, label))
+            ontology.add((term, SKOS.altLabel, label))
     html = _anchor_local_names(OntPub(ontology=ontology).make_html())
     shapes_html = render("shapes.html", shapes=shape_docs(shapes))
     html = html.replace("<body>", "<body>\n" + _NAV, 1)

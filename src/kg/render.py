@@ -53,12 +53,9 @@ class Links:
         return bool(iri) and iri.startswith(BASE)
 
     def graph(self, **params: str) -> str:
-        """The graph page, e.g. graph(focus=IRI, depth="2"); in the static site only
-        neighbourhoods of depth 1 exist, as files."""
+        """The graph page, e.g. graph(focus=IRI, depth="2"); the static site has the
+        whole graph only (each resource page draws its own neighbourhood)."""
         if self.static:
-            focus = params.get("focus")
-            if focus and (focus.startswith(str(WFR)) or focus.startswith(str(SRC))):
-                return self.root + "graph/" + page_path(shorten(focus).replace(":", "/")) + ".html"
             return self.root + "graph.html"
         from urllib.parse import urlencode
 

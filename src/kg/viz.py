@@ -71,6 +71,7 @@ EDGE_STYLES = {  # evidence status -> (colour, dashes)
     "contradicted": ("#D55E00", [2, 6]), None: ("#888888", False)}
 VIS_DIR = Path(__import__("pyvis").__file__).parent / "lib" / "vis-9.1.2"
 MAX_NODES = 2500
+PHYSICS_NODES = 300
 
 
 @dataclass
@@ -252,9 +253,13 @@ def whole(store, *, classes: Iterable[str] = (), statuses: Iterable[str] = (),
     nodes = [n for n in g if not classes or any(cat.is_a(n, c) for c in classes)]
     nodes.sort(key=lambda n: (-g.degree(n), n))
     truncated = len(nodes) > max_nodes
-    positions = _layout(store, links(store).graph)
+    # The whole graph is drawn at precomputed positions (no physics to wait for); a
+    # filtered view small enough to settle in a moment is laid out afresh.
+    physics = bool(classes or statuses) and len(nodes) <= PHYSICS_NODES
+    positions = None if physics else _layout(store, links(store).graph)
     net = _network(cat, g, nodes[:max_nodes], lang=lang, href=href, positions=positions)
-    return _view(cat, net, "Workflow KG: the whole graph", physics=False, truncated=truncated)
+    title = "Workflow KG: the whole graph" + (" (filtered)" if classes or statuses else "")
+    return _view(cat, net, title, physics=physics, truncated=truncated)
 
 
 def path_view(store, a: str, b: str, *, limit: int = 3, lang: str = "en",
