@@ -87,7 +87,9 @@ def painted_pixels(page, selector: str) -> int:
         const c = document.querySelector("{selector} canvas");
         const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
         let n = 0;
-        for (let i = 0; i < d.length; i += 4) {{ if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++; }}
+        for (let i = 0; i < d.length; i += 4) {{
+            if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+        }}
         return n;
     }}""")
 
