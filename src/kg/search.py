@@ -76,9 +76,9 @@ def _entries(cat: Catalogue) -> list[_Entry]:
     entries = []
     for iri in sorted(names):
         fields = [("label", text, fold(text)) for text in cat.labels.get(iri, {}).values()]
-        if iri in cat.claims and not fields:
-            text = cat.label(iri)
-            fields.append(("label", text, fold(text)))
+        if iri in cat.claims and not fields:  # a statement is named by its claim
+            for text in dict.fromkeys([cat.label(iri, "en"), cat.label(iri, "zh")]):
+                fields.append(("label", text, fold(text)))
         fields += [("alternative label", t, fold(t)) for t in cat.alt_labels.get(iri, [])]
         fields += [("definition", t, fold(t)) for t in cat.definitions.get(iri, {}).values()]
         entries.append(_Entry(iri, tuple(fields)))

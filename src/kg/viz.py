@@ -177,7 +177,8 @@ def _options(*, physics: bool) -> dict:
         "groups": {g: {"color": {"background": c, "border": "#333333"}, "shape": sh}
                    for g, _, c, sh in GROUPS + [_OTHER]},
         "physics": {"enabled": physics, "solver": "barnesHut",
-                    "barnesHut": {"gravitationalConstant": -6000, "springLength": 140},
+                    "barnesHut": {"gravitationalConstant": -12000, "springLength": 190,
+                                  "avoidOverlap": 0.4},
                     "stabilization": {"enabled": True, "iterations": 300, "fit": True}},
     }
 
