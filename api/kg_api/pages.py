@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
-from kg.browse import describe, example_params, overview, resource_rdf, result_table
+from kg.browse import citations, describe, example_params, overview, resource_rdf, result_table
 from kg.catalogue import catalogue
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
 from kg.ontodoc import ontology_html
@@ -98,7 +98,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                 view, near = await call(_resource_page_data, store(), iri)
             except kg_errors.ResourceNotFound as err:
                 return error_page(err, 404)
-            bibtex, csl = await call(_citations, graph, iri)
+            bibtex, csl = await call(citations, view)
             return page("resource.html", title=view.label, view=view, neighbourhood=near,
                         rdf_href=_path_of(iri), bibtex=bibtex, csl=csl,
                         filename=shorten(iri).replace(":", "-").replace("/", "-"))
@@ -290,14 +290,6 @@ def _resource_page_data(store, iri: str):
     near = neighbourhood(store, iri, depth=1, href=Links().href, max_nodes=60) \
         if view.kind != "term" else None
     return view, near
-
-
-def _citations(graph: KnowledgeGraph, iri: str) -> tuple[str, str]:
-    """BibTeX and CSL-JSON of the sources behind a resource ("" when there are none)."""
-    try:
-        return (graph.cite([iri], fmt="bibtex"), graph.cite([iri], fmt="csl-json"))
-    except kg_errors.KgError:
-        return "", ""
 
 
 def _class_choices(store) -> list[tuple[str, str]]:

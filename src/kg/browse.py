@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .catalogue import Catalogue, catalogue
+from .catalogue import Catalogue, catalogue, version_key
 from .errors import ResourceNotFound
 from .namespaces import BASE, CITO, PROV, RDF, SRC, WF, shorten
 from .search import suggestions
@@ -49,12 +49,18 @@ SELECT ?st ?rel ?src WHERE {
 }"""
 _CITES = """
 SELECT ?rel ?src WHERE { VALUES ?rel { cito:citesAsEvidence cito:disputes } ?e ?rel ?src }"""
-_SOURCE = """
-SELECT ?p ?o WHERE {
-  ?src ?p ?o .
+_SOURCE_FIELDS = """
   VALUES ?p { wf:citationKey dcterms:title wf:sourceKind wf:authors dcterms:publisher
               wf:venue dcterms:issued schema:url bibo:doi wf:accessed }
-}"""
+  ?src ?p ?o ."""
+# The fields of: one source; the sources of one fact; the sources of the statements that
+# name a resource. One query each, however many sources.
+_SOURCE = "SELECT ?src ?p ?o WHERE {" + _SOURCE_FIELDS + "}"
+_FACT_SOURCES = ("SELECT DISTINCT ?src ?p ?o WHERE { ?e cito:citesAsEvidence|cito:disputes ?src ."
+                 + _SOURCE_FIELDS + "}")
+_STATEMENT_SOURCES = """SELECT DISTINCT ?src ?p ?o WHERE {
+  ?st rdf:subject|rdf:object ?e ; cito:citesAsEvidence|cito:disputes ?src .""" \
+    + _SOURCE_FIELDS + "}"
 _CITED_BY = """SELECT DISTINCT ?fact ?rel WHERE {
   VALUES ?rel { cito:citesAsEvidence cito:disputes } ?fact ?rel ?src }"""
 _SAME_CLAIM = """
@@ -240,7 +246,7 @@ def describe(store, iri: str) -> ResourceView:
     if kind in ("statement", "finding"):
         _fill_evidence(store, cat, view)
     if kind == "source":
-        records = _sources(store, cat, [iri])
+        records = _sources(store, cat, _SOURCE, {"src": node})
         view.source = records.get(iri)
         for row in store.query(_CITED_BY, bindings={"src": node}).rows():
             target = view.disputed_by if row["rel"].value == str(CITO.disputes) \
@@ -272,7 +278,7 @@ def _evidence_by_triple(store, cat: Catalogue, node: ox.NamedNode
     if not rows:
         return {}
     cites = _citations(store.query(_STATEMENT_CITES, bindings={"e": node}).rows())
-    records = _sources(store, cat, {src for pairs in cites.values() for _, src in pairs})
+    records = _sources(store, cat, _STATEMENT_SOURCES, {"e": node})
     out: dict[tuple[str, str, str], list[Evidence]] = defaultdict(list)
     for r in rows:
         st = r["st"].value
@@ -293,23 +299,25 @@ def _citations(rows) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def _sources(store, cat: Catalogue, iris) -> dict[str, SourceRecord]:
+def _sources(store, cat: Catalogue, query: str, bindings: dict) -> dict[str, SourceRecord]:
+    """The bibliographic records that a (?src ?p ?o) query over _SOURCE_FIELDS finds."""
+    fields: dict[str, dict[str, str]] = defaultdict(dict)
+    kinds: dict[str, Term] = {}
+    for row in store.query(query, bindings=bindings).rows():
+        src = row["src"].value
+        p = row["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        if p == "sourceKind":
+            kinds.setdefault(src, term(cat, row["o"]))
+        else:
+            fields[src].setdefault(p, row["o"].value)
     out = {}
-    for iri in sorted(set(iris)):
-        fields: dict[str, str] = {}
-        kind = None
-        for row in store.query(_SOURCE, bindings={"src": ox.NamedNode(iri)}).rows():
-            p = row["p"].value.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-            if p == "sourceKind":
-                kind = term(cat, row["o"])
-            else:
-                fields.setdefault(p, row["o"].value)
+    for iri in sorted(set(fields) | set(kinds)):
+        f = fields[iri]
         out[iri] = SourceRecord(
-            iri=iri, key=fields.get("citationKey", shorten(iri)),
-            title=fields.get("title", cat.label(iri)), kind=kind,
-            authors=fields.get("authors"), publisher=fields.get("publisher"),
-            venue=fields.get("venue"), issued=fields.get("issued"), url=fields.get("url"),
-            doi=fields.get("doi"), accessed=fields.get("accessed"))
+            iri=iri, key=f.get("citationKey", shorten(iri)), title=f.get("title", cat.label(iri)),
+            kind=kinds.get(iri), authors=f.get("authors"), publisher=f.get("publisher"),
+            venue=f.get("venue"), issued=f.get("issued"), url=f.get("url"), doi=f.get("doi"),
+            accessed=f.get("accessed"))
     return out
 
 
@@ -317,7 +325,7 @@ def _fill_evidence(store, cat: Catalogue, view: ResourceView) -> None:
     node = ox.NamedNode(view.iri)
     cites = [("disputes" if r["rel"].value == str(CITO.disputes) else "supports",
               r["src"].value) for r in store.query(_CITES, bindings={"e": node}).rows()]
-    records = _sources(store, cat, [s for _, s in cites])
+    records = _sources(store, cat, _FACT_SOURCES, {"e": node})
     view.supporting = [records[s] for rel, s in cites if rel == "supports" and s in records]
     view.disputing = [records[s] for rel, s in cites if rel == "disputes" and s in records]
     for row in store.query(_OUT, bindings={"e": node}).rows():
@@ -408,9 +416,24 @@ SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
 } GROUP BY ?class ORDER BY DESC(?n) ?class"""
 
 
+_OVERVIEWS: dict[str, Overview] = {}
+
+
 def overview(graph, *, indicators: str = "success-indicators") -> Overview:
     """The dataset's title, version, build date, counts per class, named queries and the
-    plan's success indicators (the named query `indicators`, if the project has it)."""
+    plan's success indicators (the named query `indicators`, if the project has it);
+    computed once per store version."""
+    key = version_key(graph.store) + "|" + indicators
+    cached = _OVERVIEWS.get(key)
+    if cached is None:
+        cached = _overview(graph, indicators)
+        if len(_OVERVIEWS) >= 4:
+            _OVERVIEWS.pop(next(iter(_OVERVIEWS)))
+        _OVERVIEWS[key] = cached
+    return cached
+
+
+def _overview(graph, indicators: str) -> Overview:
     from .namespaces import META_GRAPH
 
     store = graph.store
@@ -448,6 +471,21 @@ def resource_rdf(store, iri: str):
     return result
 
 
+
+
+def citations(view: ResourceView) -> tuple[str, str]:
+    """BibTeX and CSL-JSON of exactly the sources the page shows ("" when none)."""
+    from .cite import Reference, to_bibtex, to_csl_json
+
+    refs = [Reference(key=s.key, title=s.title,
+                      kind=(s.kind.iri or "").rsplit("#", 1)[-1] if s.kind else "Documentation",
+                      authors=s.authors, publisher=s.publisher, venue=s.venue, issued=s.issued,
+                      url=s.url, doi=s.doi, accessed=s.accessed) for s in view.sources]
+    if not refs:
+        return "", ""
+    return to_bibtex(refs), to_csl_json(refs)
+
+
 __all__ = ["Evidence", "Overview", "PropertyGroup", "ResourceView", "SourceRecord", "Table",
-           "Term", "Value", "describe", "example_params", "iri_term", "is_local", "kind_of",
-           "overview", "resource_rdf", "result_table", "term"]
+           "Term", "Value", "citations", "describe", "example_params", "iri_term", "is_local",
+           "kind_of", "overview", "resource_rdf", "result_table", "term"]

@@ -18,6 +18,8 @@ import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from .namespaces import BASE, WF, shorten
 
 _LABELS = """SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER (isIRI(?s)) }"""
@@ -104,28 +106,39 @@ class Catalogue:
                    self.types.get(iri, ()))
 
 
+def _rows(store, query: str):
+    """Tuples of terms in the query's projection order: the embedded store's fast path,
+    else through the store's ordinary query answer (a remote store)."""
+    if hasattr(store, "solutions"):
+        yield from store.solutions(query)
+        return
+    result = store.query(query)
+    names = result.variables
+    for row in result.rows():
+        yield tuple(row.get(name) for name in names)
+
+
 def build_catalogue(store) -> Catalogue:
     """Read the catalogue of a store (embedded or remote) with a handful of queries."""
     cat = Catalogue(labels=_by_language(store, _LABELS),
                     definitions=_by_language(store, _DEFINITIONS))
     alts: dict[str, list[str]] = defaultdict(list)
-    for row in store.query(_ALT).rows():
-        alts[row["s"].value].append(row["l"].value)
+    for s, label in _rows(store, _ALT):
+        alts[s.value].append(label.value)
     cat.alt_labels = dict(alts)
     supers: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_SUBCLASSES).rows():
-        supers[row["c"].value].add(row["d"].value)
+    for c, d in _rows(store, _SUBCLASSES):
+        supers[c.value].add(d.value)
     cat.superclasses = dict(supers)
     raw: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_TYPES).rows():
-        raw[row["s"].value].add(row["t"].value)
+    for s, t in _rows(store, _TYPES):
+        raw[s.value].add(t.value)
     cat.types = {iri: _most_specific(types, supers) for iri, types in raw.items()}
-    for row in store.query(_STATUS).rows():
-        cat.status[row["s"].value] = STATUSES.get(row["st"].value, shorten(row["st"].value))
-    for row in store.query(_CLAIMS).rows():
-        obj = row["o"]
-        cat.claims[row["st"].value] = Claim(row["s"].value, row["p"].value, obj.value,
-                                            object_is_iri=obj.__class__.__name__ == "NamedNode")
+    for s, st in _rows(store, _STATUS):
+        cat.status[s.value] = STATUSES.get(st.value, shorten(st.value))
+    for st, s, p, o in _rows(store, _CLAIMS):
+        cat.claims[st.value] = Claim(s.value, p.value, o.value,
+                                     object_is_iri=isinstance(o, ox.NamedNode))
     return cat
 
 
@@ -133,10 +146,10 @@ def _by_language(store, query: str) -> dict[str, dict[str, str]]:
     """iri -> language (en, zh, ...) -> the first text of a (?s, ?l) query; untagged
     text counts as English."""
     out: dict[str, dict[str, str]] = {}
-    for row in store.query(query).rows():
-        lang = getattr(row["l"], "language", None) or "en"
+    for s, text in _rows(store, query):
+        lang = getattr(text, "language", None) or "en"
         lang = "zh" if lang.startswith("zh") else lang
-        out.setdefault(row["s"].value, {}).setdefault(lang, row["l"].value)
+        out.setdefault(s.value, {}).setdefault(lang, text.value)
     return out
 
 

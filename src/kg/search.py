@@ -2,8 +2,8 @@
 (an exact label first), with facets by class and by evidence status, and the matched
 text split into highlighted parts.
 
-The index is built once per store version from its catalogue (kg.catalogue), so a
-request scans an in-memory list of names rather than the store.
+The index (SQLite FTS5 with trigrams, in memory) is built once per store version from its
+catalogue (kg.catalogue), so a request looks up candidates rather than scanning.
 
 >>> hits = search(catalogue(store), "saga")                          # doctest: +SKIP
 >>> hits.results[0].label                                            # doctest: +SKIP
@@ -12,6 +12,9 @@ request scans an in-memory list of names rather than the store.
 
 from __future__ import annotations
 
+import heapq
+import sqlite3
+import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -68,43 +71,93 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def _entries(cat: Catalogue) -> list[_Entry]:
-    cached = getattr(cat, "_search_entries", None)
-    if cached is not None:
-        return cached
-    names = set(cat.labels) | set(cat.claims)
-    entries = []
-    for iri in sorted(names):
-        fields = [("label", text, fold(text)) for text in cat.labels.get(iri, {}).values()]
-        if iri in cat.claims and not fields:  # a statement is named by its claim
-            for text in dict.fromkeys([cat.label(iri, "en"), cat.label(iri, "zh")]):
-                fields.append(("label", text, fold(text)))
-        fields += [("alternative label", t, fold(t)) for t in cat.alt_labels.get(iri, [])]
-        fields += [("definition", t, fold(t)) for t in cat.definitions.get(iri, {}).values()]
-        entries.append(_Entry(iri, tuple(fields)))
-    cat._search_entries = entries  # type: ignore[attr-defined]
-    return entries
+_KINDS = {"label": 0, "alternative label": 1, "definition": 2}
+_ALL = 3  # every field of an entry joined: for queries whose words match different fields
 
 
-def _rank(entry: _Entry, q: str, words: list[str]) -> tuple[int, str, str] | None:
-    """The best tier at which the entry matches, with the field name and text."""
-    best: tuple[int, str, str] | None = None
-    for name, text, folded in entry.fields:
-        if name == "label":
-            tier = 0 if folded == q else 1 if folded.startswith(q) else \
-                2 if q in folded else None
-        elif name == "alternative label":
-            tier = 3 if q in folded else None
+class SearchIndex:
+    """An SQLite FTS5 trigram index over every name and definition of one store version:
+    a query finds its candidates through the index (a substring of three characters or
+    more) or, for one- and two-character queries, by a scan in SQLite; ranking and
+    facets then run over the matches only."""
+
+    def __init__(self, cat: Catalogue):
+        self.entries: list[_Entry] = []
+        names = set(cat.labels) | set(cat.claims)
+        for iri in sorted(names):
+            fields = [("label", t, fold(t)) for t in cat.labels.get(iri, {}).values()]
+            if iri in cat.claims and not fields:  # a statement is named by its claim
+                for text in dict.fromkeys([cat.label(iri, "en"), cat.label(iri, "zh")]):
+                    fields.append(("label", text, fold(text)))
+            fields += [("alternative label", t, fold(t)) for t in cat.alt_labels.get(iri, [])]
+            fields += [("definition", t, fold(t)) for t in cat.definitions.get(iri, {}).values()]
+            self.entries.append(_Entry(iri, tuple(fields)))
+        self.main_type = [cat.main_type(e.iri) for e in self.entries]
+        self.status = [cat.status.get(e.iri) for e in self.entries]
+        self.is_claim = [e.iri in cat.claims for e in self.entries]
+        labels = [cat.label(e.iri, "en") for e in self.entries]
+        self.order = [(len(label), label.casefold(), e.iri) for label, e in
+                      zip(labels, self.entries, strict=True)]
+        self.db = sqlite3.connect(":memory:", check_same_thread=False)
+        self.db.execute("CREATE VIRTUAL TABLE names USING fts5(entry UNINDEXED, kind UNINDEXED,"
+                        " folded, tokenize='trigram')")
+        rows = []
+        for number, entry in enumerate(self.entries):
+            rows += [(number, _KINDS[name], folded) for name, _, folded in entry.fields]
+            rows.append((number, _ALL, " ".join(f for _, _, f in entry.fields)))
+        self.db.executemany("INSERT INTO names (entry, kind, folded) VALUES (?, ?, ?)", rows)
+        self.lock = threading.Lock()
+
+    def matches(self, q: str, words: list[str]) -> dict[int, int]:
+        """entry number -> best tier, for every entry that matches."""
+        tiers = ("CASE WHEN kind = 0 AND folded = :q THEN 0 "
+                 "WHEN kind = 0 AND substr(folded, 1, length(:q)) = :q THEN 1 "
+                 "WHEN kind = 0 THEN 2 WHEN kind = 1 THEN 3 ELSE 4 END")
+        if len(q) >= 3:
+            where = "names MATCH :phrase AND kind < 3"
         else:
-            tier = 4 if q in folded else None
-        if tier is not None and (best is None or tier < best[0]):
-            best = (tier, name, text)
-    if best is None and len(words) > 1:
-        joined = " ".join(f for _, _, f in entry.fields)
-        if all(w in joined for w in words):
-            name, text, _ = entry.fields[0]
-            best = (5, name, text)
-    return best
+            where = "instr(folded, :q) > 0 AND kind < 3"
+        sql = f"SELECT entry, MIN({tiers}) FROM names WHERE {where} GROUP BY entry"
+        phrase = '"' + q.replace('"', '""') + '"'
+        with self.lock:
+            found = dict(self.db.execute(sql, {"q": q, "phrase": phrase}).fetchall())
+            if not found and len(words) > 1:  # every word somewhere in the entry
+                conditions = " AND ".join(f"instr(folded, :w{i}) > 0" for i in range(len(words)))
+                params = {f"w{i}": w for i, w in enumerate(words)}
+                candidates = [w for w in words if len(w) >= 3]
+                if candidates:
+                    params["phrase"] = " AND ".join('"' + w.replace('"', '""') + '"'
+                                                    for w in candidates)
+                    conditions = "names MATCH :phrase AND " + conditions
+                found = {row[0]: 5 for row in self.db.execute(
+                    f"SELECT entry FROM names WHERE kind = 3 AND {conditions}", params)}
+        return found
+
+
+def _index(cat: Catalogue) -> SearchIndex:
+    index = getattr(cat, "_search_index", None)
+    if index is None:
+        with _BUILD_LOCK:
+            index = getattr(cat, "_search_index", None)
+            if index is None:
+                index = SearchIndex(cat)
+                cat._search_index = index  # type: ignore[attr-defined]
+    return index
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+def _best_field(entry: _Entry, q: str, tier: int, words: list[str]) -> tuple[str, str]:
+    """The field that gave the entry its tier: (field name, text)."""
+    for name, text, folded in entry.fields:
+        if (tier <= 2 and name == "label" and q in folded) or \
+                (tier == 3 and name == "alternative label" and q in folded) or \
+                (tier == 4 and name == "definition" and q in folded) or \
+                (tier == 5 and any(w in folded for w in words)):
+            return name, text
+    name, text, _ = entry.fields[0]
+    return name, text
 
 
 def highlight(text: str, words: list[str]) -> tuple[Part, ...]:
@@ -138,31 +191,32 @@ def search(cat: Catalogue, query: str, *, type: str | None = None,
     if not q:
         return SearchResult(query=text, results=[], total=0)
     words = [w for w in q.split() if w]
-    matches = []
-    for entry in _entries(cat):
-        ranked = _rank(entry, q, words)
-        if ranked is not None:
-            matches.append((entry, ranked))
+    index = _index(cat)
+    found = index.matches(q, words)
     type_facet: Counter[str] = Counter()
     status_facet: Counter[str] = Counter()
     kept = []
-    for entry, ranked in matches:
-        main = cat.main_type(entry.iri)
-        st = cat.status.get(entry.iri)
-        type_ok = type is None or cat.is_a(entry.iri, type)
+    for number, tier in found.items():
+        iri = index.entries[number].iri
+        main, st = index.main_type[number], index.status[number]
+        type_ok = type is None or cat.is_a(iri, type)
         status_ok = status is None or st == status
         if status_ok:
             type_facet[main or ""] += 1
         if type_ok and st:
             status_facet[st] += 1
         if type_ok and status_ok:
-            kept.append((entry, ranked, main, st))
-    kept.sort(key=lambda m: (m[1][0], m[0].iri in cat.claims, len(cat.label(m[0].iri, lang)),
-                             cat.label(m[0].iri, lang).casefold(), m[0].iri))
-    hits = [Hit(iri=e.iri, label=cat.label(e.iri, lang), type=main, status=st,
-                matched=ranked[1], parts=highlight(ranked[2], [q] if ranked[0] < 5 else words),
-                rank=ranked[0])
-            for e, ranked, main, st in kept[:limit]]
+            kept.append((tier, index.is_claim[number], number))
+    order = index.order
+    best = heapq.nsmallest(limit, kept, key=lambda k: (k[0], k[1], order[k[2]]))
+    hits = []
+    for tier, _, number in best:
+        entry = index.entries[number]
+        name, matched_text = _best_field(entry, q, tier, words)
+        hits.append(Hit(iri=entry.iri, label=cat.label(entry.iri, lang),
+                        type=index.main_type[number], status=index.status[number],
+                        matched=name, parts=highlight(matched_text, [q] if tier < 5 else words),
+                        rank=tier))
     return SearchResult(query=text, results=hits, total=len(kept),
                         types=dict(type_facet.most_common()),
                         statuses=dict(status_facet.most_common()))

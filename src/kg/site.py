@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._version import __version__
-from .browse import describe, example_params, overview, result_table
+from .browse import citations, describe, example_params, overview, result_table
 from .catalogue import catalogue
 from .namespaces import SRC, WF, WFR
 from .ontodoc import ontology_html
@@ -114,8 +114,11 @@ def write_site(graph, folder: str | Path, *,
         links = _links_for(relative)
         view = describe(store, iri)
         near = neighbourhood(store, iri, depth=1, href=links.href, max_nodes=60)
+        bibtex, csl = citations(view)
         _write(partial, relative, render("resource.html", links=links, title=view.label,
-                                         view=view, neighbourhood=near, version=version))
+                                         view=view, neighbourhood=near, version=version,
+                                         bibtex=bibtex, csl=csl,
+                                         filename=relative.rsplit("/", 1)[-1][:-5]))
         pages += 1
 
     say("graph, search and ontology pages")

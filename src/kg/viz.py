@@ -220,6 +220,7 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
 
 
 _LAYOUTS: dict[str, dict[str, tuple[float, float]]] = {}
+_LINK_GRAPHS: dict = {}  # store version -> kg.paths.LinkGraph
 
 
 def _layout(store, g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
@@ -271,7 +272,11 @@ def path_view(store, a: str, b: str, *, limit: int = 3, lang: str = "en",
     cat = catalogue(store)
     for iri in (a, b):
         _check(cat, iri)
-    found = LinkGraph(store).paths(a, b, limit=limit)
+    key = version_key(store)
+    if key not in _LINK_GRAPHS:
+        _LINK_GRAPHS.clear()
+        _LINK_GRAPHS[key] = LinkGraph(store)
+    found = _LINK_GRAPHS[key].paths(a, b, limit=limit)
     labels = {iri: cat.label(iri, lang) for p in found for iri in p.nodes}
     labels.update({s.predicate: cat.label(s.predicate, lang) for p in found for s in p.steps})
     nodes = list(dict.fromkeys(n for p in found for n in p.nodes)) or [a, b]
