@@ -42,6 +42,7 @@ test: $(STAMP) system lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/benchmark.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache .ruff_cache
