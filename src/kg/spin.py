@@ -115,7 +115,7 @@ def _replay(lines: str) -> str:
 
 
 def run_checks(model: Path, specs: Sequence[SpinCheck], *, timeout: float = 600,
-               progress: Callable[[int], None] | None = None) -> list[SpinResult]:
+               progress: Callable[[int, SpinResult], None] | None = None) -> list[SpinResult]:
     """Run each check in one scratch folder, compiling each distinct verifier once."""
     require("spin", SPIN_PACKAGE)
     cc = require("cc", CC_PACKAGE)
@@ -130,7 +130,7 @@ def run_checks(model: Path, specs: Sequence[SpinCheck], *, timeout: float = 600,
                 verifiers[key] = _compile(work, model.name, spec, cc, len(verifiers), timeout)
             results.append(_verify(work, model.name, spec, verifiers[key], timeout))
             if progress:
-                progress(index)
+                progress(index, results[-1])
     return results
 
 

@@ -149,6 +149,8 @@ def _manifest(folder: Path) -> dict:
 
 def models(root: Path, names: Sequence[str] = ()) -> list[Model]:
     """The models under root/models/, or only those named (an unknown name is an error)."""
+    if not (root / "models").is_dir():
+        raise ModelError(f"{root} has no models/ folder: run `kg verify` in a checkout")
     folders = sorted(p.parent for p in (root / "models").glob(f"*/{MANIFEST}"))
     found = [Model(f.name, f, _manifest(f), root) for f in folders]
     unknown = set(names) - {m.name for m in found}
@@ -212,8 +214,9 @@ def _check_spin(model: Model, checks: list[Check], progress: Progress) -> list[F
         formulas = [_ltl_formula(path, s.ltl) if s.ltl else
                     "assertions and invalid end states (no never claim)" for s in specs]
         started = now()
-        results = spin.run_checks(path, specs, progress=lambda i, g=group: progress(
-            f"{g[i].key}: checked with SPIN"))
+        results = spin.run_checks(path, specs, progress=lambda i, r, g=group: progress(
+            f"{g[i].key}: " + (f"violated, trail of {r.trail_steps} steps" if r.errors
+                               else f"holds ({r.states} states)")))
         ended = now()
         relative = path.relative_to(model.root).as_posix()
         for check, spec, formula, result in zip(group, specs, formulas, results, strict=True):
