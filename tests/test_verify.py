@@ -3,6 +3,7 @@ pyModelChecking on a Petri net's reachability graph), their findings in the grap
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -51,12 +52,16 @@ def test_correct_models_verify_and_seeded_bugs_fail_with_a_counterexample(checke
     root, report = checked
     assert report.errors == {}
     found = by_key(report)
-    correct = [f for f in report.findings if f.check.variant is None]
-    seeded = [f for f in report.findings if f.check.variant is not None]
+    checked = [f for f in report.findings if f.check.model.checker in ("spin", "petri")]
+    correct = [f for f in checked if f.check.variant is None]
+    seeded = [f for f in checked if f.check.variant is not None]
     assert len(correct) >= 10 and all(f.holds for f in correct), \
         [f.check.key for f in correct if not f.holds]
+    # a specification no tool here can check is recorded as such, never as holding
+    unchecked = [f for f in report.findings if f not in checked]
+    assert unchecked and all(f.holds is None for f in unchecked)
     # every seeded-bug variant fails, each failure with a counterexample and its length
-    for model in models(root):
+    for model in (m for m in models(root) if m.checker in ("spin", "petri")):
         variants = {v["id"] for v in model.manifest.get("variant", [])}
         assert variants
         for variant in variants:
@@ -91,9 +96,13 @@ def test_findings_pass_the_shapes_and_carry_their_provenance(checked):
     assert str(graph.value(run, WF.toolName)) == "Spin"
     assert "-N conservation" in str(graph.value(run, WF.command))
     assert graph.value(finding, WF.verifiesProperty) == WFR["fund-conservation"]
-    artefact = graph.value(finding, CITO.citesAsEvidence)
-    assert str(graph.value(artefact, WF.repositoryPath)) == "models/payment-saga/saga.pml"
-    assert str(graph.value(artefact, WF.contentHash)).startswith("sha256:")
+    cited = {str(graph.value(a, WF.repositoryPath)): str(graph.value(a, WF.contentHash))
+             for a in graph.objects(finding, CITO.citesAsEvidence)}
+    assert set(cited) == {"models/payment-saga/saga.pml", "models/payment-saga/model.toml"}
+    assert set(cited) == {str(graph.value(a, WF.repositoryPath))
+                          for a in graph.objects(run, PROV.used)}
+    digest = hashlib.sha256((root / "models/payment-saga/saga.pml").read_bytes()).hexdigest()
+    assert cited["models/payment-saga/saga.pml"] == f"sha256:{digest}"
     assert (finding, WF.result, WF.PropertyHolds) in graph
     bug = WFR["vf-own-shard-fencing-unfenced-write-fencing"]
     assert (bug, WF.result, WF.BugFound) in graph
@@ -224,7 +233,7 @@ def test_malformed_models_are_reported_with_their_place(tmp_path):
         petri.read_pnml(tmp_path / "arc.pnml")
     root = project_with(tmp_path / "p", "durable-workflow")
     manifest = root / "models" / "durable-workflow" / "model.toml"
-    manifest.write_text(manifest.read_text().replace('checker = "petri"', 'checker = "tlc"'))
+    manifest.write_text(manifest.read_text().replace('checker = "petri"', 'checker = "nusmv"'))
     result = Cli(root)("verify")
     assert result.exit_code == 2 and "model.toml: checker must be one of" in result.stderr
     assert Cli(root)("verify", "no-such-model").exit_code == 2
@@ -246,6 +255,22 @@ def test_own_findings_appear_next_to_published_ones(curated):
     assert ("promela", "vf-own-payment-saga-deadlock") in own
     assert ("petri-nets", "vf-own-durable-workflow-deadlock") in own
     assert any(r["origin"].value == "published" for r in theory)
+
+
+def test_a_specification_no_tool_here_checks_is_recorded_as_not_checked(tmp_path, curated):
+    root = project_with(tmp_path / "p", "shard-fencing-tla")
+    [finding] = verify(root).findings
+    assert finding.holds is None and "not machine-checked" in finding.summary()
+    graph = Graph().parse(root / "data" / "verification-own.ttl")
+    node = finding.check.finding_iri
+    assert (node, WF.result, WF.NotMachineChecked) in graph
+    assert (node, WF.evidenceStatus, WF.Unverified) in graph
+    assert graph.value(node, PROV.wasGeneratedBy) is None      # nothing ran
+    assert list(graph.subjects(RDF.type, WF.ProgrammeRun)) == []
+    rows = curated.query("verification-by-property", {"property": "wfr:mutual-exclusion"})
+    origins = {r["finding"].value.rsplit("/", 1)[-1]: r["origin"].value for r in rows.rows()}
+    assert origins["vf-own-shard-fencing-tla-fencing"] == "own, not machine-checked"
+    assert origins["vf-own-shard-fencing-fencing"] == "own"
 
 
 def test_recorded_findings_are_those_of_the_models_in_the_repository():

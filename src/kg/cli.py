@@ -559,8 +559,8 @@ def verify(ctx: click.Context, names: tuple[str, ...], check_only: bool, force: 
         click.echo(f"{finding.check.key}: {finding.summary()}")
     for name, error in report.errors.items():
         click.echo(f"error: {name}: {error}", err=True)
-    click.echo(f"{len(report.findings)} checks run, {len(report.up_to_date)} model(s) up to "
-               f"date; {report.output.name} {'updated' if report.changed else 'unchanged'}")
+    click.echo(f"{len(report.findings)} check(s) recorded, {len(report.up_to_date)} model(s) "
+               f"up to date; {report.output.name} {'updated' if report.changed else 'unchanged'}")
     if report.errors:
         sys.exit(1)
 

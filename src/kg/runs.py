@@ -148,10 +148,11 @@ def add_run(graph: Graph, run: Run) -> URIRef:
     return node
 
 
-def recorded_hashes(graph: Graph, run: URIRef) -> dict[str, str]:
-    """repository path -> content hash of each artefact a recorded run used."""
+def recorded_hashes(graph: Graph, node: URIRef, link: URIRef = PROV.used) -> dict[str, str]:
+    """repository path -> content hash of each artefact a recorded run used (or that a
+    finding cites, with `link` cito:citesAsEvidence)."""
     found = {}
-    for artefact in graph.objects(run, PROV.used):
+    for artefact in graph.objects(node, link):
         path = graph.value(artefact, WF.repositoryPath)
         digest = graph.value(artefact, WF.contentHash)
         if path is not None and digest is not None:
