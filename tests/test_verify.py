@@ -171,9 +171,22 @@ def test_a_crash_or_unparsable_output_gives_an_error_and_no_finding(tmp_path, mo
 
 
 def test_a_missing_tool_names_its_package(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
+    root = project_with(tmp_path / "p", "shard-fencing")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(ToolMissing, match="Debian package 'spin'"):
         spin.spin_version()
+    result = Cli(root)("verify", "-q")
+    assert result.exit_code == 1 and "apt-get install spin" in result.stderr
+    graph = Graph().parse(root / "data" / "verification-own.ttl")
+    assert list(graph.subjects(RDF.type, WF.VerificationFinding)) == []
+
+
+@pytest.mark.parametrize(("formula", "invariant"), [
+    ("[] (balA + balB + INFLIGHT == TOTAL)", True), ("[] !two_owners", True),
+    ("[] (started -> <> ended)", False), ("<> ended", False), ("[] (p U q)", False),
+    ("[] [] p", False)])
+def test_only_invariants_are_searched_breadth_first(formula, invariant):
+    assert spin.is_invariant(formula) is invariant
 
 
 @pytest.mark.parametrize("output", [

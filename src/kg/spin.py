@@ -36,15 +36,20 @@ class SpinCheck:
     ltl: str | None = None          # the claim's name; None: safety run without claims
     fairness: bool = False
     defines: tuple[str, ...] = ()   # preprocessor macros, e.g. SEEDED_BUG
+    invariant: bool = False         # the claim is `[] p`: breadth-first, shortest trail
 
     @property
     def cc_args(self) -> tuple[str, ...]:
-        return () if self.ltl else ("-DNOCLAIM",)
+        if self.ltl is None:
+            return ("-DNOCLAIM",)
+        return ("-DBFS",) if self.invariant else ()
 
     @property
     def pan_args(self) -> tuple[str, ...]:
         if self.ltl is None:
             return PAN_OPTIONS
+        if self.invariant:
+            return ("-N", self.ltl, *PAN_OPTIONS)
         return ("-a", *(("-f",) if self.fairness else ()), "-N", self.ltl, *PAN_OPTIONS)
 
     def command(self, model: str) -> str:
@@ -65,6 +70,17 @@ class SpinResult:
     trail: str | None = None            # the trail file's text
     trail_steps: int | None = None      # the counterexample's length, in steps
     replay: str | None = None           # the counterexample as SPIN replays it
+
+
+def is_invariant(formula: str) -> bool:
+    """Whether an LTL formula is `[] p` with p free of temporal operators: a safety
+    property whose shortest counterexample a breadth-first search finds. Anything else is
+    searched depth-first for acceptance cycles, which is complete for all of LTL."""
+    body = formula.strip()
+    if not body.startswith("[]"):
+        return False
+    rest = body[2:]
+    return not ("[]" in rest or "<>" in rest or re.search(r"\b[UVWX]\b", rest))
 
 
 def spin_version() -> str:

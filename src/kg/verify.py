@@ -214,10 +214,13 @@ def _check_spin(model: Model, checks: list[Check], progress: Progress) -> list[F
     findings = []
     for path in sorted({c.model_file for c in checks}):
         group = [c for c in checks if c.model_file == path]
+        formulas = [_ltl_formula(path, c.spec["ltl"]) if "ltl" in c.spec else
+                    "assertions and invalid end states (no never claim)" for c in group]
         specs = [spin.SpinCheck(ltl=c.spec.get("ltl"), fairness=bool(c.spec.get("fairness")),
-                                defines=c.defines) for c in group]
-        formulas = [_ltl_formula(path, s.ltl) if s.ltl else
-                    "assertions and invalid end states (no never claim)" for s in specs]
+                                defines=c.defines,
+                                invariant="ltl" in c.spec and not c.spec.get("fairness")
+                                and spin.is_invariant(f))
+                 for c, f in zip(group, formulas, strict=True)]
         started = now()
         results = spin.run_checks(path, specs, progress=lambda i, r, g=group: progress(
             f"{g[i].key}: " + (f"violated, trail of {r.trail_steps} steps" if r.errors
