@@ -291,3 +291,20 @@ def test_recorded_findings_are_those_of_the_models_in_the_repository():
     graph = Graph().parse(ROOT / "data" / "verification-own.ttl")
     assert (WFR["vf-own-payment-saga-termination"], WF.result, WF.PropertyHolds) in graph
     assert Literal("Spin") in set(graph.objects(None, WF.toolName))
+
+
+def test_a_findings_page_shows_the_model_the_result_and_the_counterexample(curated):
+    from fastapi.testclient import TestClient
+
+    from kg.guard import Policy
+    from kg_api import create_app
+
+    with TestClient(create_app(curated, policy=Policy(time_limit=10), workers=1)) as client:
+        page = client.get("/resource/vf-own-shard-fencing-unfenced-write-fencing",
+                          headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    text = page.text
+    assert "models/shard-fencing/fencing.pml" in text           # the model, with its hash
+    assert "bug found" in text and "two_owners = 1" in text     # the result, the trace
+    assert "models/shard-fencing/trails/shard-fencing-unfenced-write-fencing.trail" in text
+    assert "A write does not check the range ID" in text        # the seeded bug
