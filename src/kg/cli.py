@@ -521,6 +521,50 @@ def push(ctx: click.Context, quiet: bool) -> None:
     click.echo(f"pushed {sum(sent.values())} triples in {len(sent)} graphs")
 
 
+@main.command()
+@click.argument("names", nargs=-1, metavar="[MODEL]...")
+@click.option("--check", "check_only", is_flag=True,
+              help="Run no tool: exit 1 if the recorded results are stale.")
+@click.option("--force", is_flag=True, help="Check again even the models that have not changed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def verify(ctx: click.Context, names: tuple[str, ...], check_only: bool, force: bool,
+           quiet: bool) -> None:
+    """Check the models under models/ with their model checkers (SPIN, a Petri net's
+    reachability graph with CTL) and record the results as the programme's own
+    verification findings in data/verification-own.ttl. Models whose files have not
+    changed since their recorded run are not checked again.
+
+    \b
+    Example:
+      kg verify payment-saga && kg verify --check
+    """
+    from . import verify as verification
+    from .project import find_project
+
+    try:
+        root = find_project(ctx.obj["project"]).root
+        if check_only:
+            problems = verification.stale(root)
+            for problem in problems:
+                click.echo(f"stale: {problem}", err=True)
+            if problems:
+                sys.exit(1)
+            click.echo("verification findings are up to date")
+            return
+        report = verification.verify(root, names, force=force, progress=Progress(quiet))
+    except KgError as err:
+        _fail(str(err), 2 if isinstance(err, verification.ModelError) else 1)
+    for finding in report.findings:
+        click.echo(f"{finding.check.key}: {finding.summary()}")
+    for name, error in report.errors.items():
+        click.echo(f"error: {name}: {error}", err=True)
+    click.echo(f"{len(report.findings)} check(s) recorded, {len(report.up_to_date)} model(s) "
+               f"up to date; {report.output.name} {'updated' if report.changed else 'unchanged'}")
+    if report.errors:
+        sys.exit(1)
+
+
 def run() -> None:  # pragma: no cover - console entry with a last-resort handler
     try:
         main()

@@ -124,3 +124,16 @@ class RemoteError(KgError):
 
 class WorkerFailed(KgError):
     """A query worker process died while running a query."""
+
+
+class ToolError(KgError):
+    """An external tool (a model checker, a compiler) is missing, crashed, or printed
+    output that cannot be parsed; no finding is recorded for that check."""
+
+
+class ToolMissing(ToolError):
+    """A tool is not installed; the message names the package that provides it."""
+
+
+class ModelError(KgError):
+    """A model or its manifest (models/<name>/model.toml) is malformed."""
