@@ -13,6 +13,9 @@ from pathlib import Path
 import click
 
 from ._version import __version__
+from .cite import FORMATS as CITE_FORMATS
+from .cite import STYLES as CITE_STYLES
+from .cite import render as render_citations
 from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
@@ -313,32 +316,43 @@ def check(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
 
 @main.command()
 @click.argument("resources", nargs=-1)
-@click.option("--query", "query_name", help="Cite the evidence behind a named query's answer.")
+@click.option("--query", "query_name", help="Cite the facts a named query's answer rests on.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of --query (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["bibtex", "csl-json"]), default="bibtex",
+@click.option("--dataset", is_flag=True,
+              help="Cite the built dataset itself (version, build date, input hash).")
+@click.option("--format", "fmt", type=click.Choice(CITE_FORMATS), default="bibtex",
               show_default=True)
+@click.option("--style", type=click.Choice(CITE_STYLES), default="apa", show_default=True,
+              help="CSL style of --format text.")
 @click.pass_context
 def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
-         params: tuple[str, ...], fmt: str) -> None:
-    """Export the sources behind resources, or behind a query's answer, as BibTeX or CSL-JSON.
+         params: tuple[str, ...], dataset: bool, fmt: str, style: str) -> None:
+    """Export the sources behind resources, or behind exactly the facts of a query's
+    answer, as BibTeX, CSL-JSON, RIS or a formatted list (APA, IEEE, GB/T 7714). Each
+    entry says whether it supports or disputes the facts it is cited for (keywords
+    cito:citesAsEvidence / cito:disputes).
 
     \b
     Examples:
       kg cite wfr:temporal
       kg cite --query engine-backends --param engine=wfr:temporal --format csl-json
+      kg cite wfr:tla-plus --format text --style gb7714
+      kg cite --dataset
     """
-    if not resources and not query_name:
-        _fail("name at least one resource (e.g. wfr:temporal) or give --query", 2)
+    if not resources and not query_name and not dataset:
+        _fail("name at least one resource (e.g. wfr:temporal), or give --query or --dataset", 2)
     try:
-        text = _graph(ctx).cite(list(resources), query=query_name,
-                                params=_parse_params(params), fmt=fmt)
+        entries = _graph(ctx).citations(list(resources), query=query_name,
+                                  params=_parse_params(params), dataset=dataset)
+        text = render_citations(entries, fmt, style=style)
     except (QueryError, ValueError) as err:
         _fail(str(err), 2)
     except StoreNotBuilt as err:
         _fail(str(err), 1)
-    if not text.strip():
-        click.echo("no sources found", err=True)
+    disputing = sum(1 for e in entries if e.disputes)
+    click.echo(f"{len(entries)} source(s), {disputing} of them disputing a fact "
+               f"(keyword cito:disputes)", err=True)
     click.echo(text, nl=False)
 
 

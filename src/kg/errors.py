@@ -61,6 +61,16 @@ class SparqlSyntaxError(QueryError):
     """The SPARQL text does not parse."""
 
 
+class UnknownResource(QueryError):
+    """A resource name that the graph says nothing about (misspelt or not in the data)."""
+
+    def __init__(self, name: str, suggestions: list[str]):
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown resource {name}: the graph says nothing about it{hint}")
+        self.name = name
+        self.suggestions = suggestions
+
+
 class StoreNotBuilt(KgError):
     """There is no store yet: run `kg build`."""
 
