@@ -208,7 +208,7 @@ SELECT DISTINCT ?iri ?label WHERE {
 }"""
 
 
-def _values(terms: Iterable[ox.NamedNode | ox.Literal]) -> str:
+def values_block(terms: Iterable[ox.NamedNode | ox.Literal]) -> str:
     """A VALUES block body from RDF terms (their N-Triples form, never spliced text)."""
     return " ".join(str(t) for t in terms)
 
@@ -242,7 +242,7 @@ def entries_for(store, iris: Sequence[str]) -> list[Entry]:
         facts.update(store.query(_ENTITY_FACTS, bindings=entity).values("fact"))
         for source in store.query(_DEFINING, bindings=entity).values("source"):
             defining.setdefault(source, set()).add(iri)
-    return _entries(store, facts, defining)
+    return entries_for_facts(store, facts, defining)
 
 
 def facts_of_answer(store, result: QueryResult) -> set[str]:
@@ -256,9 +256,9 @@ def facts_of_answer(store, result: QueryResult) -> set[str]:
     iris = {t for row in rows for t in row if isinstance(t, ox.NamedNode)}
     if not iris:
         return set()
-    facts = set(store.query(_EVIDENCED % _values(iris)).values("fact"))
+    facts = set(store.query(_EVIDENCED % values_block(iris)).values("fact"))
     by_subject: dict[ox.NamedNode, list[tuple[str, object]]] = {}
-    for row in store.query(_ROW_STATEMENTS % _values(iris)).rows():
+    for row in store.query(_ROW_STATEMENTS % values_block(iris)).rows():
         by_subject.setdefault(row["s"], []).append((row["fact"].value, row["o"]))
     for row in rows:
         present = set(row)
@@ -271,14 +271,18 @@ def facts_of_answer(store, result: QueryResult) -> set[str]:
 
 def entries_for_answer(store, result: QueryResult) -> list[Entry]:
     """The sources of exactly the facts a query answer rests on."""
-    return _entries(store, facts_of_answer(store, result), {})
+    return entries_for_facts(store, facts_of_answer(store, result))
 
 
-def _entries(store, facts: set[str], defining: dict[str, set[str]]) -> list[Entry]:
+def entries_for_facts(store, facts: set[str], defining: dict[str, set[str]] | None = None
+                      ) -> list[Entry]:
+    """The sources of the given facts (IRIs), supporting or disputing, plus `defining`
+    references (source IRI -> the resources it defines), which count as supporting."""
+    defining = defining or {}
     supports: dict[str, set[str]] = {s: set(d) for s, d in defining.items()}
     disputes: dict[str, set[str]] = {}
     if facts:
-        query = _FACT_SOURCES % _values(ox.NamedNode(f) for f in sorted(facts))
+        query = _FACT_SOURCES % values_block(ox.NamedNode(f) for f in sorted(facts))
         for row in store.query(query).rows():
             source, fact = row["source"].value, row["fact"].value
             against = (row["relation"].value == "disputes"
@@ -295,7 +299,7 @@ def references(store, sources: Iterable[str]) -> list[Reference]:
     if not sources:
         return []
     records: dict[str, dict[str, str]] = {}
-    for row in store.query(_FIELDS % _values(ox.NamedNode(s) for s in sources)).rows():
+    for row in store.query(_FIELDS % values_block(ox.NamedNode(s) for s in sources)).rows():
         value = {k: t.value for k, t in row.items()}
         records.setdefault(value["source"], value)  # one row per source
     refs = []
