@@ -37,17 +37,9 @@ GB7714 = [
 ]
 
 
-@pytest.fixture(scope="session")
-def cite_project(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("cite"), FIXTURES / "mini.ttl",
-                        FIXTURES / "cite.ttl")
-    KnowledgeGraph(root).build()
-    return root
-
-
-@pytest.fixture(scope="session")
-def cite_graph(cite_project) -> KnowledgeGraph:
-    return KnowledgeGraph(cite_project)
+@pytest.fixture(scope="module")
+def cite_graph(evidence_project) -> KnowledgeGraph:
+    return KnowledgeGraph(evidence_project)
 
 
 def _fixed_entries(graph):
@@ -68,8 +60,8 @@ def test_ieee_numbers_in_citation_order(cite_graph):
     assert lines[1].startswith("[2] A. Lee and M. Park, “Durable Execution in Practice”")
 
 
-def test_bibtex_parses_round_trips_keys_and_keeps_fields(cite_project):
-    result = Cli(cite_project)("cite", "wfr:engine-b", "wfr:prop-fast")
+def test_bibtex_parses_round_trips_keys_and_keeps_fields(evidence_project):
+    result = Cli(evidence_project)("cite", "wfr:engine-b", "wfr:prop-fast")
     assert result.exit_code == 0, result.stderr
     library = bibtexparser.parse_string(result.stdout)
     assert not library.failed_blocks
@@ -94,8 +86,8 @@ def test_bibtex_parses_round_trips_keys_and_keeps_fields(cite_project):
     assert "1 of them disputing" in result.stderr
 
 
-def test_an_answer_cites_only_the_facts_of_its_rows(cite_project):
-    cli = Cli(cite_project)
+def test_an_answer_cites_only_the_facts_of_its_rows(evidence_project):
+    cli = Cli(evidence_project)
     answer = json.loads(cli("cite", "--query", "engine-backends", "--param",
                             "engine=wfr:engine-b", "--format", "csl-json").stdout)
     # engine-b's backends: DB Y is unverified (no source), DB X is contradicted by the blog;
@@ -106,15 +98,15 @@ def test_an_answer_cites_only_the_facts_of_its_rows(cite_project):
     assert [item["id"] for item in sdks] == ["fixture-sdk"]
 
 
-def test_unknown_resource_is_an_error_with_suggestions(cite_project):
-    result = Cli(cite_project)("cite", "wfr:engine-bb")
+def test_unknown_resource_is_an_error_with_suggestions(evidence_project):
+    result = Cli(evidence_project)("cite", "wfr:engine-bb")
     assert result.exit_code == 2
     assert "unknown resource wfr:engine-bb" in result.stderr
     assert "did you mean wfr:engine-b" in result.stderr
 
 
-def test_ris_and_csl_types(cite_project):
-    cli = Cli(cite_project)
+def test_ris_and_csl_types(evidence_project):
+    cli = Cli(evidence_project)
     records = {r["id"]: r for r in rispy.loads(cli("cite", "wfr:engine-b", "wfr:prop-fast",
                                                    "--format", "ris").stdout)}
     assert records["lee2021durable"]["type_of_reference"] == "JOUR"
@@ -132,10 +124,12 @@ def _cite_in_process(project, *args: str) -> str:
                            *args], check=True, capture_output=True, text=True).stdout
 
 
-def test_keys_are_identical_across_builds_and_processes(cite_project):
-    first = _cite_in_process(cite_project, "wfr:engine-b", "--dataset")
-    KnowledgeGraph(cite_project).build(force=True)
-    second = _cite_in_process(cite_project, "wfr:engine-b", "--dataset")
+def test_keys_are_identical_across_builds_and_processes(tmp_path):
+    project = make_project(tmp_path, FIXTURES / "mini.ttl", FIXTURES / "cite.ttl")
+    KnowledgeGraph(project).build()
+    first = _cite_in_process(project, "wfr:engine-b", "--dataset")
+    KnowledgeGraph(project).build(force=True)
+    second = _cite_in_process(project, "wfr:engine-b", "--dataset")
     keys = [[e.key for e in bibtexparser.parse_string(text).entries] for text in (first, second)]
     assert keys[0] == keys[1] and len(keys[0]) == 4
     assert keys[0][0].startswith("workflow-kg-")

@@ -14,20 +14,12 @@ import pytest
 
 from kg import KnowledgeGraph
 from kg.report import build_table, render_table
-from tests.conftest import FIXTURES, Cli, make_project
+from tests.conftest import Cli
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    root = make_project(tmp_path_factory.mktemp("report"), FIXTURES / "mini.ttl",
-                        FIXTURES / "cite.ttl")
-    KnowledgeGraph(root).build()
-    return root
-
-
-@pytest.fixture(scope="module")
-def graph(project) -> KnowledgeGraph:
-    return KnowledgeGraph(project)
+def graph(evidence_project) -> KnowledgeGraph:
+    return KnowledgeGraph(evidence_project)
 
 
 def test_cells_carry_the_evidence_of_their_own_fact(graph):
@@ -54,17 +46,17 @@ def test_sdk_cells_cite_the_sdk_statements(graph):
     assert rows["Engine B Python SDK"][1].keys == ("fixture-sdk",)
 
 
-def test_unknown_table_lists_the_tables(project):
-    result = Cli(project)("report", "table", "backends")
+def test_unknown_table_lists_the_tables(evidence_project):
+    result = Cli(evidence_project)("report", "table", "backends")
     assert result.exit_code == 2 and "engine-backends" in result.stderr
-    listed = Cli(project)("report", "table", "--list").stdout
+    listed = Cli(evidence_project)("report", "table", "--list").stdout
     assert {line.split()[0] for line in listed.splitlines()} == {
         "engine-backends", "sdks", "verification", "cases", "plan-claims"}
 
 
-def test_markdown_table_renders_with_pandoc_citeproc(project, tmp_path):
+def test_markdown_table_renders_with_pandoc_citeproc(evidence_project, tmp_path):
     out = tmp_path / "backends.md"
-    result = Cli(project)("report", "table", "engine-backends", "-o", str(out))
+    result = Cli(evidence_project)("report", "table", "engine-backends", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     text = out.read_text()
     assert "DB Y [@fixture-doc]✗" in text and "DB Y†" in text and "† unverified" in text
@@ -80,8 +72,8 @@ def test_markdown_table_renders_with_pandoc_citeproc(project, tmp_path):
 
 
 @pytest.mark.slow
-def test_latex_table_compiles_with_bibtex_and_no_undefined_citation(project, tmp_path):
-    result = Cli(project)("report", "table", "engine-backends", "-o",
+def test_latex_table_compiles_with_bibtex_and_no_undefined_citation(evidence_project, tmp_path):
+    result = Cli(evidence_project)("report", "table", "engine-backends", "-o",
                           str(tmp_path / "backends.tex"))
     assert result.exit_code == 0, result.stderr
     table = (tmp_path / "backends.tex").read_text()
