@@ -69,8 +69,9 @@ def cli(mini_project) -> Cli:
 @pytest.fixture(scope="session")
 def evidence_project(tmp_path_factory) -> Path:
     """The fixture project plus tests/data/cite.ttl (bibliographic records with every
-    field, a disputing source, a second SDK), built once (read-only use)."""
+    field, a disputing source, a second SDK) and the real decision rules, built once
+    (read-only use)."""
     root = make_project(tmp_path_factory.mktemp("evidence"), FIXTURES / "mini.ttl",
-                        FIXTURES / "cite.ttl")
+                        FIXTURES / "cite.ttl", ROOT / "data" / "decision-rules.ttl")
     KnowledgeGraph(root).build()
     return root

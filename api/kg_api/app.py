@@ -25,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
 from kg.cite import render as render_citations
+from kg.decide import decide
+from kg.decide import render as render_decision
 from kg.guard import Policy, check_body_size
 from kg.queries import NamedQuery
 from kg.results import QueryResult
@@ -244,6 +246,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         return {"classes": result.classes, "graphs": result.graphs, "build": result.info}
 
     _add_cite_route(app, graph)
+    _add_decide_route(app, graph)
     return app
 
 
@@ -456,3 +459,29 @@ def _mount_docs(app: FastAPI) -> None:
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+
+# -------------------------------------------------------------------- decision framework
+DECIDE_TYPES = {"text": "text/plain", "md": "text/markdown", "mermaid": "text/plain"}
+
+
+def _add_decide_route(app: FastAPI, graph: KnowledgeGraph) -> None:
+    @app.get("/api/decide", tags=["decision framework"],
+             summary="Rank workflow engines against requirements, rule by rule")
+    async def decide_route(
+            require: Annotated[list[str] | None, Query(description="KEY=VALUE")] = None,
+            prefer: Annotated[list[str] | None, Query(description="KEY=VALUE")] = None,
+            format: str = "json", limit: int = 10) -> Response:
+        """JSON lists every candidate with its verdict and, per requirement, the rule,
+        the facts it used (status, citation keys) and the verdict; `undecidable` names
+        the requirements the evidence cannot decide. format=mermaid gives the decision
+        tree."""
+        if format != "json" and format not in DECIDE_TYPES:
+            raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
+                                       f"{', '.join(DECIDE_TYPES)}")
+        decision = await run_in_threadpool(decide, _fresh(graph), require=require or [],
+                                           prefer=prefer or [])
+        if format == "json":
+            return JSONResponse(decision.to_dict())
+        return Response(render_decision(decision, format, limit=max(1, limit)),
+                        media_type=f"{DECIDE_TYPES[format]}; charset=utf-8")

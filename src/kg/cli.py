@@ -16,6 +16,9 @@ from ._version import __version__
 from .cite import FORMATS as CITE_FORMATS
 from .cite import STYLES as CITE_STYLES
 from .cite import render as render_citations
+from .decide import decide
+from .decide import render as render_decision
+from .decide import rules as decide_rules
 from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
@@ -518,6 +521,45 @@ def report_table(ctx: click.Context, name: str | None, list_tables: bool,
                    f"({len(table.entries)} sources)", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@main.command("decide")
+@click.option("--require", "-r", "required", multiple=True, metavar="KEY=VALUE",
+              help="A hard requirement (repeatable), e.g. guarantee=wfr:exactly-once-effects.")
+@click.option("--prefer", "preferred", multiple=True, metavar="KEY=VALUE",
+              help="A soft preference (repeatable): ranks, never excludes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "mermaid"]),
+              default="text", show_default=True,
+              help="mermaid: the decision tree the rules imply.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Candidates shown (text, md).")
+@click.option("--rules", "list_rules", is_flag=True, help="List the decision rules.")
+@click.pass_context
+def decide_command(ctx: click.Context, required: tuple[str, ...], preferred: tuple[str, ...],
+                   fmt: str, limit: int, list_rules: bool) -> None:
+    """Rank workflow engines (with the backends and SDKs the evidence names) against
+    requirements, rule by rule, with the facts and sources each rule used, and say which
+    requirements the evidence cannot decide. The rules are data (wf:DecisionRule, see
+    data/decision-rules.ttl).
+
+    \b
+    Examples:
+      kg decide --require guarantee=wfr:exactly-once-effects --require language=Go
+      kg decide -r backend=wfr:postgresql --prefer production-use=yes --format md
+      kg decide -r language=Python -r multi-region=yes --format mermaid
+    """
+    graph = _graph(ctx)
+    try:
+        if list_rules:
+            for rule in decide_rules(graph.store):
+                click.echo(f"{rule.key:16} {rule.label}  ({rule.iri})")
+            return
+        decision = decide(graph, require=list(required), prefer=list(preferred))
+    except QueryError as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    click.echo(render_decision(decision, fmt, limit=limit), nl=False)
 
 
 def run() -> None:  # pragma: no cover - console entry with a last-resort handler
