@@ -23,6 +23,8 @@ from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, Validati
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
 from .paths import LinkGraph
+from .progress import PROGRESS_FORMATS
+from .progress import progress as plan_progress
 from .report import TABLE_FORMATS, TABLE_SUFFIXES, TABLES, build_table, render_table
 from .results import rows_as_csv
 from .shapes import ValidationReport
@@ -519,6 +521,32 @@ def report_table(ctx: click.Context, name: str | None, list_tables: bool,
         bib.write_text(render_citations(table.entries, "bibtex"), encoding="utf-8")
         click.echo(f"wrote {output} ({len(table.rows)} rows) and {bib} "
                    f"({len(table.entries)} sources)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@report.command("progress")
+@click.option("--format", "fmt", type=click.Choice(list(PROGRESS_FORMATS)), default="md",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@click.pass_context
+def report_progress(ctx: click.Context, fmt: str, output: str | None) -> None:
+    """The plan's progress: each phase, work package, task, deliverable and milestone with
+    its evidence coverage; each success indicator's current value against its target,
+    with the unverified or contradicted facts that block it.
+
+    \b
+    Example:
+      kg report progress --format html -o progress.html
+    """
+    try:
+        text = PROGRESS_FORMATS[fmt](plan_progress(_graph(ctx)))
+    except QueryError as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
 
