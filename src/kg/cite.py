@@ -199,6 +199,7 @@ SELECT * WHERE {
   OPTIONAL { ?source wf:repositoryPath ?path }
   OPTIONAL { ?source wf:contentHash ?hash }
 }"""
+_KEYED = _PREFIXES + "SELECT ?source WHERE { VALUES ?key { %s } ?source wf:citationKey ?key }"
 _KNOWN = "ASK WHERE { ?entity ?p ?o }"
 _NAMES = _PREFIXES + """
 SELECT DISTINCT ?iri ?label WHERE {
@@ -291,6 +292,15 @@ def entries_for_facts(store, facts: set[str], defining: dict[str, set[str]] | No
     refs = references(store, set(supports) | set(disputes))
     return [Entry(ref, tuple(sorted(supports.get(ref.iri or "", ()))),
                   tuple(sorted(disputes.get(ref.iri or "", ())))) for ref in refs]
+
+
+def entries_for_keys(store, keys: Iterable[str]) -> list[Entry]:
+    """Entries for citation keys (e.g. those a figure's caption names)."""
+    literals = [ox.Literal(k) for k in sorted(set(keys))]
+    if not literals:
+        return []
+    query = _KEYED % values_block(literals)
+    return [Entry(ref) for ref in references(store, store.query(query).values("source"))]
 
 
 def references(store, sources: Iterable[str]) -> list[Reference]:

@@ -15,11 +15,14 @@ import click
 from ._version import __version__
 from .cite import FORMATS as CITE_FORMATS
 from .cite import STYLES as CITE_STYLES
+from .cite import entries_for_keys
 from .cite import render as render_citations
 from .decide import decide
 from .decide import render as render_decision
 from .decide import rules as decide_rules
 from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
+from .figures import FIGURES, figure_data
+from .figures import draw as draw_figure
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
 from .paths import LinkGraph
@@ -549,6 +552,42 @@ def report_progress(ctx: click.Context, fmt: str, output: str | None) -> None:
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@report.command("figure")
+@click.argument("name", required=False)
+@click.option("--list", "list_figures", is_flag=True, help="List the figures.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="FILE.svg, FILE.pdf or FILE.png [default: NAME.svg]; the BibTeX of its "
+                   "sources is written beside it (.bib).")
+@click.pass_context
+def report_figure(ctx: click.Context, name: str | None, list_figures: bool,
+                  output: str | None) -> None:
+    """A figure for the paper (matplotlib), its caption naming its sources' keys.
+
+    \b
+    Examples:
+      kg report figure --list
+      kg report figure benchmarks -o benchmarks.pdf
+    """
+    if list_figures:
+        for key, title in FIGURES.items():
+            click.echo(f"{key:18} {title}")
+        return
+    if not name:
+        _fail("name a figure (see `kg report figure --list`)", 2)
+    graph = _graph(ctx)
+    try:
+        data = figure_data(graph, name)
+        path = draw_figure(data, output or f"{name}.svg")
+        entries = entries_for_keys(graph.store, data.keys)
+    except (QueryError, ValueError) as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    path.with_suffix(".bib").write_text(render_citations(entries, "bibtex"), encoding="utf-8")
+    click.echo(f"wrote {path} and {path.with_suffix('.bib')}", err=True)
+    click.echo(data.caption)
 
 
 @main.command("decide")
