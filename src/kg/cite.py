@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import io
 import json
 import re
@@ -22,10 +23,6 @@ from pathlib import Path
 from typing import Literal
 
 import pyoxigraph as ox
-import rispy
-from pybtex.database import BibliographyData, Person
-from pybtex.database import Entry as BibEntry
-from pybtex.database.output.bibtex import Writer as BibtexWriter
 
 from .errors import StoreNotBuilt, UnknownResource
 from .namespaces import WF, expand, shorten
@@ -376,6 +373,9 @@ def to_bibtex(entries: Iterable[Entry]) -> str:
     """BibTeX (BibLaTeX entry types where BibTeX has none: online, software), written by
     pybtex; text fields LaTeX-encoded, URLs and DOIs verbatim, CiTO relations in
     `keywords` (so `\\printbibliography[keyword=cito:disputes]` works)."""
+    from pybtex.database import BibliographyData, Person
+    from pybtex.database import Entry as BibEntry
+
     data = BibliographyData()
     for entry in entries:
         ref = entry.reference
@@ -387,20 +387,26 @@ def to_bibtex(entries: Iterable[Entry]) -> str:
         data.add_entry(ref.key, BibEntry(ref.types[0], fields=_bibtex_fields(
             ref, entry.relations), persons=persons))
     out = io.StringIO()
-    _VerbatimUrlWriter().write_stream(data, out)
+    _bibtex_writer()().write_stream(data, out)
     return out.getvalue()
 
 
-class _VerbatimUrlWriter(BibtexWriter):
+@functools.cache
+def _bibtex_writer() -> type:
     """pybtex's BibTeX writer, leaving the verbatim fields (url, doi, urldate) as they
-    are instead of LaTeX-encoding them."""
+    are instead of LaTeX-encoding them. (pybtex, like rispy and citeproc-py, is imported
+    when first used: query worker processes import this module and start faster.)"""
+    from pybtex.database.output.bibtex import Writer
 
-    def _write_field(self, stream, type, value):
-        if type.lower() in ("url", "doi", "urldate"):
-            self.check_braces(value)
-            stream.write(f",\n    {type} = {{{value}}}")
-        else:
-            super()._write_field(stream, type, value)
+    class VerbatimUrlWriter(Writer):
+        def _write_field(self, stream, type, value):
+            if type.lower() in ("url", "doi", "urldate"):
+                self.check_braces(value)
+                stream.write(f",\n    {type} = {{{value}}}")
+            else:
+                super()._write_field(stream, type, value)
+
+    return VerbatimUrlWriter
 
 
 # --------------------------------------------------------------------- CSL-JSON and RIS
@@ -443,6 +449,8 @@ def to_csl_json(entries: Iterable[Entry]) -> str:
 
 def to_ris(entries: Iterable[Entry]) -> str:
     """RIS (EndNote, Zotero, Mendeley), written by rispy."""
+    import rispy
+
     records = []
     for entry in entries:
         ref = entry.reference
@@ -470,15 +478,20 @@ def to_ris(entries: Iterable[Entry]) -> str:
         if ref.accessed:
             record["access_date"] = ref.accessed.split("T")[0]
         records.append(record)
-    return rispy.dumps(records, implementation=_RisWriter)
+    return rispy.dumps(records, implementation=_ris_writer())
 
 
-class _RisWriter(rispy.RisWriter):
+@functools.cache
+def _ris_writer() -> type:
     """rispy's RIS writer without its "1." line before each record, which RIS does not
     define."""
+    import rispy
 
-    def set_header(self, count: int) -> str:
-        return ""
+    class RisWriter(rispy.RisWriter):
+        def set_header(self, count: int) -> str:
+            return ""
+
+    return RisWriter
 
 
 # --------------------------------------------------------------------- formatted (citeproc)
