@@ -12,7 +12,7 @@ import pytest
 import rispy
 
 from kg import KnowledgeGraph
-from kg.cite import formatted
+from kg.cite import STYLES, STYLES_DIR, formatted
 from tests.conftest import FIXTURES, Cli, make_project
 
 FIXED = ["kim2023checking", "lee2021durable", "wang2022book"]
@@ -52,6 +52,20 @@ def test_apa_list_matches_the_hand_written_text(cite_graph):
 
 def test_gb7714_list_matches_the_hand_written_text(cite_graph):
     assert formatted(_fixed_entries(cite_graph), style="gb7714") == GB7714
+
+
+def test_pandoc_citeproc_renders_the_same_gb7714_list_from_our_csl_json(cite_graph, tmp_path):
+    """A second CSL implementation (Pandoc's citeproc) reads the exported CSL-JSON with the
+    vendored style and gives the same hand-written text."""
+    (tmp_path / "refs.json").write_text(
+        cite_graph.cite(["wfr:prop-fast", "wfr:engine-b"], fmt="csl-json"))
+    (tmp_path / "paper.md").write_text("[@kim2023checking; @lee2021durable; @wang2022book]\n")
+    style = STYLES_DIR / STYLES["gb7714"]
+    result = subprocess.run(["pandoc", "--citeproc", "--bibliography", "refs.json", "--csl",
+                             str(style), "paper.md", "-t", "plain", "--wrap", "none"],
+                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "WARNING" not in result.stderr, result.stderr
+    assert [line for line in result.stdout.splitlines() if line.startswith("[")] == GB7714
 
 
 def test_ieee_numbers_in_citation_order(cite_graph):

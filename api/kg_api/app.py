@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
+from kg.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.cite import render as render_citations
 from kg.decide import decide
 from kg.decide import render as render_decision
@@ -251,11 +252,6 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
 
 # -------------------------------------------------------------------- citations
-CITE_TYPES = {"bibtex": "application/x-bibtex",
-              "csl-json": "application/vnd.citationstyles.csl+json",
-              "ris": "application/x-research-info-systems", "text": "text/plain"}
-
-
 def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
     @app.get("/api/cite", tags=["citations"],
              summary="Sources behind resources or a named query's answer, or the dataset")
@@ -269,9 +265,9 @@ def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
         formats are the files `kg cite` writes (bibtex, csl-json, ris, text)."""
         if not iri and not query and not dataset:
             raise kg_errors.QueryError("give iri=..., query=NAME or dataset=true")
-        if format not in ("json", *CITE_TYPES):
+        if format not in ("json", *CITE_MEDIA_TYPES):
             raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
-                                       f"{', '.join(CITE_TYPES)}")
+                                       f"{', '.join(CITE_MEDIA_TYPES)}")
         iri, param = iri or [], param or []
         params = dict(p.split("=", 1) for p in param if "=" in p)
         if len(params) != len(param):
@@ -284,7 +280,7 @@ def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
             text = render_citations(entries, format, style=style)
         except ValueError as err:
             raise kg_errors.QueryError(str(err)) from err
-        return Response(text, media_type=f"{CITE_TYPES[format]}; charset=utf-8")
+        return Response(text, media_type=f"{CITE_MEDIA_TYPES[format]}; charset=utf-8")
 
 
 # -------------------------------------------------------------------- helpers

@@ -32,6 +32,10 @@ STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES = {"apa": "apa.csl", "ieee": "ieee.csl",
           "gb7714": "china-national-standard-gb-t-7714-2015-numeric.csl"}
 FORMATS = ("bibtex", "csl-json", "ris", "text")
+MEDIA_TYPES = {"bibtex": "application/x-bibtex",
+               "csl-json": "application/vnd.citationstyles.csl+json",
+               "ris": "application/x-research-info-systems", "text": "text/plain"}
+SUFFIXES = {"bibtex": ".bib", "csl-json": ".json", "ris": ".ris", "text": ".txt"}
 SUPPORTS, DISPUTES = "cito:citesAsEvidence", "cito:disputes"
 
 # Source kind -> (BibTeX/BibLaTeX entry type, CSL type, RIS type). Finer kinds first; a
