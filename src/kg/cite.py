@@ -62,7 +62,6 @@ TYPES: dict[str, tuple[str, str, str]] = {
 _PROCEEDINGS = re.compile(r"(?i)proceedings|conference|symposium|workshop|\b(CAV|TACAS|"
                           r"PODC|SOSP|OSDI|NSDI|FM|CONCUR|POPL|PLDI|SPIN)\b")
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 @dataclass(frozen=True)
@@ -359,8 +358,8 @@ def _bibtex_fields(ref: Reference, relations: list[str]) -> list[tuple[str, str]
             entry_type, "publisher"), publisher))
     if parts := _date_parts(ref.issued):
         fields.append(("year", str(parts[0])))
-        if len(parts) > 1:
-            fields.append(("month", _MONTHS[parts[1] - 1]))
+        if len(parts) > 1:  # BibLaTeX's ISO date; pybtex quotes every value, so no month macro
+            fields.append(("date", "-".join(f"{p:02d}" for p in parts)))
     if ref.doi:
         fields.append(("doi", ref.doi))
     if ref.url:
