@@ -8,7 +8,7 @@ PORT   ?= 8000
 
 # Debian packages the tests and the executable evidence need (a real browser, model
 # checkers, document converters, database servers). Installed once, as root, when missing.
-APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc
+APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended
 
 .PHONY: run test lint bench setup system clean
 

@@ -71,6 +71,10 @@ EXPECTED = [
     ("citations", {"entity": "case-o"}, "key", ["doe2020fixture", "fixture-doc"]),
     ("domain-properties", {}, "kind", [ONT + "SafetyProperty"]),
     ("connection", {"a": "engine-a", "b": "prop-atomic"}, "via", [W + "case-o", W + "mech-log"]),
+    ("case-matrix", {}, "case", [W + "case-o", W + "case-p"]),
+    ("case-matrix", {"engine": "engine-a"}, "patterns", ["Event log"]),
+    ("plan-claims", {}, "object", [W + "db-y", W + "prop-atomic", W + "db-y"]),
+    ("plan-claims", {"status": "wf:Contradicted"}, "sourcesSay", ["The docs list only DB X."]),
 ]
 
 

@@ -68,8 +68,6 @@ class ResourceNotFound(QueryError):
         self.suggestions = list(suggestions or [])
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(message + hint)
-
-
 class StoreNotBuilt(KgError):
     """There is no store yet: run `kg build`."""
 
