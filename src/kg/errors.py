@@ -115,3 +115,8 @@ class RemoteError(KgError):
 
 class WorkerFailed(KgError):
     """A query worker process died while running a query."""
+
+
+class BenchmarkError(KgError):
+    """An engine benchmark cannot run (a missing server or engine), crashed, or its raw
+    results cannot be read; no finding is written."""
