@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,8 @@ def test_both_backends_ran_on_real_servers_with_their_versions(tiny_run):
     assert set(backends) == {"postgresql", "sqlite"}
     assert backends["postgresql"]["backend_version"].split(".")[0].isdigit()
     assert backends["postgresql"]["durability"]["synchronous_commit"] == "on"
+    with pytest.raises(OSError):  # the server the run started is stopped
+        socket.create_connection(("127.0.0.1", backends["postgresql"]["server_port"]), 2)
     assert backends["sqlite"]["durability"]["synchronous"] in {"FULL", "NORMAL", "EXTRA"}
     for backend in backends.values():
         cells = {(m["workload"], m["concurrency"]) for m in backend["throughput"]}
@@ -63,6 +66,8 @@ def test_kill_9_mid_run_loses_and_duplicates_no_debit(tiny_run):
     for backend in raw["backends"]:
         recovery = backend["recovery"]
         assert [k["exit_status"] for k in recovery["kills"]] == [-9, -9], backend["backend"]
+        # the kills left work behind that the restarted worker finished
+        assert sum(k["pending_workflows"] for k in recovery["kills"]) > 0
         assert all(k["finished_before_kill"] < recovery["transfers"]
                    for k in recovery["kills"])
         verify = recovery["verify"]

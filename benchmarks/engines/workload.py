@@ -21,7 +21,8 @@ Phases (argument --phase)
               per finished transfer, so the driver can kill -9 this process mid-run and
               start it again: DBOS's launch() then resumes the pending workflows
   verify      count each transfer's debits, credits and refunds in the ledger, the
-              balances' total and the notifications; print them
+              balances' total, the notifications and the workflows still pending (run
+              after a kill, it shows the sagas the kill interrupted); print them
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
-from dbos import DBOS, DBOSConfig, SetWorkflowID, SQLAlchemyDatasource
+from dbos import DBOS, DBOSClient, DBOSConfig, SetWorkflowID, SQLAlchemyDatasource
 
 ACCOUNTS = 50
 INITIAL = 1_000
@@ -275,7 +276,7 @@ def work(flows: dict, count: int, concurrency: int, run_id: str) -> None:
     emit(event="all-finished", workflows=count)
 
 
-def verify(engine: sa.Engine, run_id: str, count: int) -> None:
+def verify(engine: sa.Engine, sys_url: str, run_id: str, count: int) -> None:
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT transfer_id, kind, COUNT(*) FROM ledger WHERE transfer_id LIKE :p "
@@ -292,7 +293,14 @@ def verify(engine: sa.Engine, run_id: str, count: int) -> None:
     settled = [effects.get(t, {}).get("credit", 0) + effects.get(t, {}).get("refund", 0)
                for t in ids]
     notified = dict(notes)
-    emit(event="verify", transfers=count,
+    client = DBOSClient(system_database_url=sys_url)
+    try:
+        pending = len(client.list_workflows(workflow_id_prefix=f"{run_id}-", status="PENDING",
+                                            load_input=False, load_output=False))
+    finally:
+        client.destroy()
+    emit(event="verify", transfers=count, pending_workflows=pending,
+         interrupted_sagas=sum(1 for d, s in zip(debits, settled, strict=True) if d and not s),
          lost_debits=sum(1 for d in debits if d == 0),
          duplicated_debits=sum(d - 1 for d in debits if d > 1),
          unsettled=sum(1 for s in settled if s != 1),
@@ -338,11 +346,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-id", default="run")
     args = parser.parse_args(argv)
 
-    app_engine = sa.create_engine(args.app_db)
+    # SQLite: wait for a lock as long as DBOS's own connections do (30 s), not 5 s
+    app_engine = sa.create_engine(args.app_db, connect_args={"timeout": 30}
+                                  if args.app_db.startswith("sqlite") else {})
     if args.phase == "setup":
         return setup(app_engine)
     if args.phase == "verify":
-        return verify(app_engine, args.run_id, args.workflows)
+        return verify(app_engine, args.sys_db, args.run_id, args.workflows)
     _outbox_engine = app_engine
     _ds = SQLAlchemyDatasource.create(args.app_db)
     flows = register()

@@ -61,6 +61,10 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return cuts[49], cuts[94], cuts[98]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _spread(values: list[float]) -> float | None:
     return statistics.stdev(values) if len(values) >= 2 else None
 
@@ -199,8 +203,8 @@ class _Writer:
         durability = ", ".join(f"{k}={v}" for k, v in sorted(backend["durability"].items()))
         where = ("loopback TCP to a PostgreSQL server started for the run"
                  if backend["backend"] == "postgresql" else "SQLite files in a temporary folder")
-        threads = (f"1 worker process with {concurrency} concurrent workflow threads; "
-                   if concurrency else "")
+        threads = (f"1 worker process with {_count(concurrency, 'concurrent workflow thread')}"
+                   "; " if concurrency else "")
         return (f"{raw['tool']} {raw['tool_version']} (Python "
                 f"{raw['machine'].get('python', '?')}); {threads}"
                 f"{BACKEND_LABEL[backend['backend']][0]} {backend['backend_version']}, {where}; "
@@ -223,7 +227,7 @@ class _Writer:
                      "engine steps executed / wall-clock seconds")):
                 self.finding(
                     f"{workload}-{key}-c{c}", backend=backend, workload=workload,
-                    metric=WF.Throughput, what=(f"{label} at {c} concurrent workflows",
+                    metric=WF.Throughput, what=(f"{label} at {_count(c, 'concurrent workflow')}",
                                                 f"并发 {c} 时的 {label}"),
                     value=statistics.fmean(values), unit=unit, qudt_unit=None,
                     spread=_spread(values), repetitions=len(ms), concurrency=c,
@@ -235,8 +239,9 @@ class _Writer:
             for i, p in enumerate(("p50", "p95", "p99")):
                 self.finding(
                     f"{workload}-latency-{p}-c{c}", backend=backend, workload=workload,
-                    metric=WF.Latency, what=(f"{p} latency per workflow at {c} concurrent "
-                                             "workflows", f"并发 {c} 时每个工作流的 {p} 延迟"),
+                    metric=WF.Latency, what=(f"{p} latency per workflow at "
+                                             f"{_count(c, 'concurrent workflow')}",
+                                             f"并发 {c} 时每个工作流的 {p} 延迟"),
                     value=percentiles(pooled)[i], unit=f"ms ({p})", qudt_unit="MilliSEC",
                     spread=_spread([r[i] for r in per_rep]), repetitions=len(ms),
                     concurrency=c, workload_text=text, conditions=cond,
@@ -253,7 +258,7 @@ class _Writer:
                 f"{workload}-cpu-cost", backend=backend, workload=workload, metric=WF.Cost,
                 what=("CPU-seconds per 1,000 workflows", "每千个工作流的 CPU 秒"),
                 value=statistics.fmean(cpu), unit="CPU-seconds per 1,000 workflows",
-                qudt_unit="SEC", spread=_spread(cpu), repetitions=len(ms), concurrency=None,
+                qudt_unit=None, spread=_spread(cpu), repetitions=len(ms), concurrency=None,
                 workload_text=text, conditions=cond, task=TASK["cost"],
                 note="(worker process CPU-seconds + database server CPU-seconds) / workflows "
                      "x 1,000, user plus system time, mean over all measurements; the "
@@ -265,7 +270,7 @@ class _Writer:
                 metric=WF.Cost, what=("bytes of engine history per step",
                                       "每个步骤的引擎历史字节数"),
                 value=statistics.fmean(per_step), unit="bytes of history per step",
-                qudt_unit="BYTE", spread=_spread(per_step), repetitions=len(ms),
+                qudt_unit=None, spread=_spread(per_step), repetitions=len(ms),
                 concurrency=None, workload_text=text, conditions=cond, task=TASK["cost"],
                 note="Growth of the engine's own tables (PostgreSQL: pg_total_relation_size "
                      "of the dbos schema's tables, indexes included; SQLite: the system "
@@ -284,13 +289,16 @@ class _Writer:
                 "payment-saga-recovery-time", backend=backend, workload=None,
                 metric=WF.RecoveryTime, what=("time to resume after kill -9",
                                               "kill -9 后恢复所需时间"),
-                value=statistics.fmean(resumed), unit="s (kill -9 to first workflow finished "
-                "after restart)", qudt_unit="SEC", spread=_spread(resumed),
+                value=statistics.fmean(resumed), unit="s (restart after kill -9 to first "
+                "workflow finished)", qudt_unit="SEC", spread=_spread(resumed),
                 repetitions=len(kills), concurrency=rec["concurrency"], workload_text=text,
                 conditions=cond, task=TASK["recovery"],
-                note="Seconds from the kill -9 to the first workflow the restarted worker "
-                     "finished (process start, engine launch and recovery of the pending "
-                     "workflows included), mean over the kills.")
+                note="Seconds from restarting the worker killed with kill -9 to the first "
+                     "workflow it finished (process start, engine launch and recovery of the "
+                     "pending workflows included), mean over the kills. Left by the kills: "
+                     + "; ".join(f"{k.get('pending_workflows', '?')} workflows pending, "
+                                 f"{k.get('interrupted_sagas', '?')} sagas debited but not "
+                                 "yet credited or refunded" for k in kills) + ".")
         total_ok = verify["balance_total"] == verify["balance_expected"]
         for key, label, value, unit in (
                 ("lost-debits", ("lost debits after kill -9", "kill -9 后丢失的扣款"),

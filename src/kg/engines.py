@@ -10,8 +10,9 @@ that is not such a line stops the run with a BenchmarkError, and no finding is w
 Derived figures (the formulas the findings state):
   throughput      workflows / wall seconds, and steps / wall seconds, per repetition
   latency         p50, p95, p99 of the per-workflow latencies of all repetitions pooled
-  recovery time   seconds from the kill -9 to the first workflow finished by the
-                  restarted worker (process start, engine launch and recovery included)
+  recovery time   seconds from restarting the worker killed with kill -9 to the first
+                  workflow it finished (process start, engine launch and recovery
+                  included)
   cost            (worker CPU-seconds + database-server CPU-seconds) / workflows x 1,000
   storage growth  bytes the engine's own tables grew by / steps executed
 Values are means over repetitions (recovery: over kills), spreads their sample standard
@@ -31,7 +32,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -147,7 +149,7 @@ class _Watched:
                     record = parse_line(line, f"recovery worker output line {n}")
                     if predicate(record):
                         return record
-        except BenchmarkError:
+        except BaseException:  # a parse error, or SIGTERM: leave no worker behind
             self.process.kill()
             self.process.wait()
             raise
@@ -178,6 +180,8 @@ def measure_recovery(root: Path, backend: Backend, plan: Plan, progress: Progres
     kills = []
     worker = _Watched(command, root)
     finished = 0
+    verify_args = ("--phase", "verify", "--run-id", "recovery", "--workflows",
+                   str(plan.transfers))
     for kill in range(plan.kills):
         target = finished + step
 
@@ -188,19 +192,25 @@ def measure_recovery(root: Path, backend: Backend, plan: Plan, progress: Progres
         worker.until(progressed, deadline)
         killed_at = worker.kill9()
         finished_at_kill, exit_status = finished, worker.process.returncode  # -9: SIGKILL
+        # the state the kill left: sagas debited but neither credited nor refunded yet
+        state = _one(run_worker(root, backend, *verify_args, timeout=plan.timeout_s),
+                     "verify")
         progress(f"{backend.name}: killed the worker (kill -9) after {finished} finished "
-                 f"transfers ({kill + 1}/{plan.kills})")
+                 f"transfers, {state['interrupted_sagas']} sagas interrupted, "
+                 f"{state['pending_workflows']} workflows pending ({kill + 1}/{plan.kills})")
+        restarted_at = time.time()
         worker = _Watched(command, root)
         first = worker.until(lambda r: r["event"] in ("finished", "all-finished"), deadline)
         finished += first["event"] == "finished"
         kills.append({"finished_before_kill": finished_at_kill, "killed_at": killed_at,
                       "exit_status": exit_status,
-                      "resumed_after_s": round(first.get("t", time.time()) - killed_at, 6)})
+                      "pending_workflows": state["pending_workflows"],
+                      "interrupted_sagas": state["interrupted_sagas"],
+                      "restarted_at": restarted_at,
+                      "resumed_after_s": round(first.get("t", time.time()) - restarted_at, 6)})
     worker.until(lambda r: r["event"] == "all-finished", deadline)
     worker.process.wait()
-    verify = _one(run_worker(root, backend, "--phase", "verify", "--run-id", "recovery",
-                             "--workflows", str(plan.transfers), timeout=plan.timeout_s),
-                  "verify")
+    verify = _one(run_worker(root, backend, *verify_args, timeout=plan.timeout_s), "verify")
     return {"transfers": plan.transfers, "concurrency": plan.recovery_concurrency,
             "kills": kills, "verify": verify}
 
@@ -222,6 +232,7 @@ def measure_backend(root: Path, backend: Backend, plan: Plan, progress: Progress
     progress(f"{backend.name}: recovery, {plan.transfers} transfers, {plan.kills} kills")
     recovery = measure_recovery(root, backend, plan, progress)
     return {"backend": backend.name, "backend_version": backend.version,
+            "server_port": backend.port,
             "durability": backend.durability, "throughput": measurements,
             "recovery": recovery}
 
@@ -248,6 +259,39 @@ def engine_version() -> str:
                              "(part of the test extras: make setup)") from err
 
 
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit while benchmarks run, so a terminated run still stops
+    its PostgreSQL server and deletes its temporary files."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _measure(root: Path, name: str, plan: Plan, progress: Progress) -> dict:
+    """Measure on one backend, started (PostgreSQL) or created (SQLite) for the run and
+    stopped and deleted afterwards."""
+    if name == "postgresql":
+        with temporary_postgres(("bench_sys", "bench_app")) as pg:
+            progress(f"postgresql {pg.version} started on 127.0.0.1:{pg.port}")
+            backend = Backend(name, pg.version, pg.url("bench_sys"),
+                              pg.url("bench_app").replace("postgresql://",
+                                                          "postgresql+psycopg://", 1),
+                              pg.port)
+            return measure_backend(root, backend, plan, progress)
+    else:
+        with tempfile.TemporaryDirectory(prefix="kg-sqlite-") as where:
+            backend = Backend(name, sqlite3.sqlite_version,
+                              f"sqlite:///{where}/bench_sys.sqlite",
+                              f"sqlite:///{where}/bench_app.sqlite", None)
+            return measure_backend(root, backend, plan, progress)
+
+
 def run(root: Path, *, quick: bool = False, plan: Plan | None = None,
         backends: tuple[str, ...] = BACKENDS, progress: Progress | None = None,
         command: str | None = None) -> dict:
@@ -261,22 +305,10 @@ def run(root: Path, *, quick: bool = False, plan: Plan | None = None,
         raise BenchmarkError(f"unknown backend(s) {sorted(unknown)}; known: {BACKENDS}")
     version = engine_version()
     started = datetime.now(UTC)
-    results = []
-    for name in backends:
-        if name == "postgresql":
-            with temporary_postgres(("bench_sys", "bench_app")) as pg:
-                progress(f"postgresql {pg.version} started on 127.0.0.1:{pg.port}")
-                backend = Backend(name, pg.version, pg.url("bench_sys"),
-                                  pg.url("bench_app").replace("postgresql://",
-                                                              "postgresql+psycopg://", 1),
-                                  pg.port)
-                results.append(measure_backend(root, backend, plan, progress))
-        else:
-            with tempfile.TemporaryDirectory(prefix="kg-sqlite-") as where:
-                backend = Backend(name, sqlite3.sqlite_version,
-                                  f"sqlite:///{where}/bench_sys.sqlite",
-                                  f"sqlite:///{where}/bench_app.sqlite", None)
-                results.append(measure_backend(root, backend, plan, progress))
+    results: list[dict] = []
+    with _stop_on_sigterm():
+        for name in backends:
+            results.append(_measure(root, name, plan, progress))
     ended = datetime.now(UTC)
     return {
         "tool": "DBOS Transact", "tool_version": version,
