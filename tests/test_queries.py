@@ -52,6 +52,9 @@ EXPECTED = [
     ("benchmarks", {"backend": "wfr:db-x"}, "value", ["250.5"]),
     ("benchmarks", {"backend": "wfr:db-y"}, "finding", []),
     ("benchmarks", {"metric": "wf:Latency"}, "finding", []),
+    ("benchmarks", {"backend": "wfr:db-x"}, "origin", ["published"]),
+    ("benchmarks", {"only": "own"}, "finding", []),
+    ("own-runs", {}, "run", []),  # the fixture has no programme run: see test_engines.py
     ("verification-by-property", {"property": "prop-atomic"}, "result", [ONT + "BugFound"]),
     ("verification-by-property", {"property": "prop-fast"}, "finding", []),
     ("theory-property-evidence", {}, "sources", ["doe2020fixture"]),

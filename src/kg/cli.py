@@ -743,6 +743,45 @@ def decide_command(ctx: click.Context, required: tuple[str, ...], preferred: tup
     except StoreNotBuilt as err:
         _fail(str(err), 1)
     click.echo(render_decision(decision, fmt, limit=limit), nl=False)
+@main.command("bench-engines")
+@click.option("--quick", is_flag=True,
+              help="A small run (about a minute) instead of the full one.")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["postgresql", "sqlite"]),
+              help="Only this backend (repeatable) [default: both].")
+@click.option("--reimport", is_flag=True,
+              help="Run nothing: rewrite the findings from the committed raw results.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def bench_engines(ctx: click.Context, quick: bool, backends: tuple[str, ...], reimport: bool,
+                  quiet: bool) -> None:
+    """Run the engine benchmarks (benchmarks/engines/: a payment saga and a fan-out/fan-in
+    workflow on DBOS Transact over PostgreSQL and SQLite: throughput, latency, kill -9
+    recovery with an exactly-once check, CPU cost, history growth) and write the raw
+    results and the findings: data/benchmarks-own.json, .csv and .ttl.
+
+    \b
+    Example:
+      kg bench-engines --quick && kg build && kg query benchmarks --param system=wfr:dbos
+    """
+    from . import engines
+    from .project import find_project
+
+    root = find_project(ctx.obj["project"]).root
+    command = "kg bench-engines" + (" --quick" if quick else "") + "".join(
+        f" --backend {b}" for b in backends)
+    try:
+        if reimport:
+            written = engines.reimport(root)
+        else:
+            raw = engines.run(root, quick=quick, backends=backends or engines.BACKENDS,
+                              progress=Progress(quiet), command=command)
+            written = engines.write_results(root, raw)
+    except KgError as err:
+        _fail(f"{err}; no finding was written", 1)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(root)}")
+    if not reimport:
+        click.echo(f"took {raw['duration_s']} s")
 
 
 def run() -> None:  # pragma: no cover - console entry with a last-resort handler

@@ -135,3 +135,8 @@ class ToolMissing(ToolError):
 
 class ModelError(KgError):
     """A model or its manifest (models/<name>/model.toml) is malformed."""
+
+
+class BenchmarkError(KgError):
+    """An engine benchmark cannot run (a missing server or engine), crashed, or its raw
+    results cannot be read; no finding is written."""
