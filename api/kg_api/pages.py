@@ -22,6 +22,7 @@ from kg.browse import describe, example_params, overview, resource_rdf, result_t
 from kg.catalogue import catalogue
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
 from kg.ontodoc import ontology_html
+from kg.progress import progress
 from kg.render import STATIC, Links, render
 from kg.search import search
 from kg.viz import VIS_DIR, neighbourhood, path_view, whole
@@ -86,6 +87,18 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                 "classes": {shorten(t.iri): n for t, n in data.classes},
                 "queries": [q.name for q in data.queries],
                 "indicators": _table_json(data.indicators) if data.indicators else None}
+
+    # ------------------------------------------------------------ research progress
+    @app.get("/progress", include_in_schema=False)
+    async def progress_page() -> Response:
+        report = await call(lambda: progress(_fresh(graph)))
+        return page("progress.html", title="Research progress", nav="progress", report=report)
+
+    @app.get("/api/progress", tags=["browse"], summary="The plan's progress: success "
+             "indicators against their targets with the facts blocking them, plan items "
+             "with their evidence coverage, the plan's contradicted claims")
+    async def progress_json() -> dict:
+        return (await call(lambda: progress(_fresh(graph)))).to_dict()
 
     # ------------------------------------------------------------ resources
     async def resource(request: Request, iri: str, fmt: str | None) -> Response:

@@ -4,7 +4,8 @@ folder opens from disk (file://) or from any static host, with no server and no 
 Written: index.html (home), a page per resource and per statement, finding and source
 (resource/..., source/...), each named query's answer with its example parameters
 (queries/NAME.html), the whole graph (graph.html), search with a client-side index
-(search.html, static/search-index.js), and the ontology's documentation (ontology.html).
+(search.html, static/search-index.js), the plan's progress (progress.html) and the
+ontology's documentation (ontology.html).
 The query editor and the HTTP API need the service and are left out.
 """
 
@@ -132,7 +133,10 @@ def write_site(graph, folder: str | Path, *,
     _write(partial, "search.html", render("search_static.html", links=home, title="Search",
                                           version=version))
     _write(partial, "ontology.html", ontology_html(graph.project, home))
-    pages += 3
+    _write(partial, "progress.html", render("progress.html", links=home, nav="progress",
+                                            title="Research progress", report=progress(graph),
+                                            version=version))
+    pages += 4
 
     if out.exists():
         shutil.rmtree(out)
