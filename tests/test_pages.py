@@ -230,3 +230,16 @@ def test_hostile_labels_are_escaped_on_every_page(client, path):
     # the label is still there, as text (HTML-escaped, or \\u003c-escaped inside JSON)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text or \
         "\\u003cscript\\u003ealert(1)" in page.text
+
+
+def test_progress_page_lists_every_indicator_of_the_plan(client, hostile_graph):
+    indicators = hostile_graph.sparql(
+        'SELECT ?i ?l WHERE { ?i a wf:SuccessIndicator ; rdfs:label ?l FILTER (LANG(?l) = "en") }'
+    ).rows()
+    assert indicators
+    twin = client.get("/api/progress").json()
+    assert len(twin["indicators"]) == len(indicators)
+    page = client.get("/progress", headers=HTML)
+    assert page.status_code == 200
+    for row in indicators:
+        assert row["l"].value in page.text
