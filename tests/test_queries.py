@@ -52,6 +52,9 @@ EXPECTED = [
     ("benchmarks", {"backend": "wfr:db-x"}, "value", ["250.5"]),
     ("benchmarks", {"backend": "wfr:db-y"}, "finding", []),
     ("benchmarks", {"metric": "wf:Latency"}, "finding", []),
+    ("benchmarks", {"backend": "wfr:db-x"}, "origin", ["published"]),
+    ("benchmarks", {"only": "own"}, "finding", []),
+    ("own-runs", {}, "run", []),  # the fixture has no programme run: see test_engines.py
     ("verification-by-property", {"property": "prop-atomic"}, "result", [ONT + "BugFound"]),
     ("verification-by-property", {"property": "prop-fast"}, "finding", []),
     ("theory-property-evidence", {}, "sources", ["doe2020fixture"]),
@@ -77,6 +80,11 @@ EXPECTED = [
     ("plan-vs-evidence", {"phase": "wfr:phase-1"}, "task",
      [W + "task-1", W + "task-2", W + "task-2"]),
     ("plan-vs-evidence", {"phase": "wfr:phase-2"}, "claim", []),
+    ("case-matrix", {}, "case", [W + "case-o", W + "case-p"]),
+    ("case-matrix", {"engine": "engine-a"}, "patterns", ["Event log"]),
+    ("plan-claims", {}, "object", [W + "db-y", W + "prop-atomic", W + "db-y"]),
+    ("plan-claims", {"status": "wf:Contradicted"}, "sourcesSay",
+     ["The docs say Org O pays on Engine A.", "The docs list only DB X."]),
 ]
 
 

@@ -61,6 +61,13 @@ class SparqlSyntaxError(QueryError):
     """The SPARQL text does not parse."""
 
 
+class ResourceNotFound(QueryError):
+    """No resource of the graph has this IRI; `suggestions` are similar names."""
+
+    def __init__(self, message: str, *, suggestions: list[str] | None = None):
+        self.suggestions = list(suggestions or [])
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(message + hint)
 class StoreNotBuilt(KgError):
     """There is no store yet: run `kg build`."""
 
@@ -115,3 +122,21 @@ class RemoteError(KgError):
 
 class WorkerFailed(KgError):
     """A query worker process died while running a query."""
+
+
+class ToolError(KgError):
+    """An external tool (a model checker, a compiler) is missing, crashed, or printed
+    output that cannot be parsed; no finding is recorded for that check."""
+
+
+class ToolMissing(ToolError):
+    """A tool is not installed; the message names the package that provides it."""
+
+
+class ModelError(KgError):
+    """A model or its manifest (models/<name>/model.toml) is malformed."""
+
+
+class BenchmarkError(KgError):
+    """An engine benchmark cannot run (a missing server or engine), crashed, or its raw
+    results cannot be read; no finding is written."""

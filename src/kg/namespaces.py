@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
@@ -42,6 +44,7 @@ PREFIXES: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=65536)
 def shorten(iri: str) -> str:
     """Return `prefix:local` for an IRI in a known namespace, else the IRI itself."""
     best = ""
