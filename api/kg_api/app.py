@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
 from kg.guard import Policy, check_body_size
+from kg.history import rollback, versions
 from kg.queries import NamedQuery
 from kg.results import QueryResult
 from kg.store import StoreLayout
@@ -38,11 +39,16 @@ log = logging.getLogger("kg_api")
 # The one map from the exception hierarchy to status codes: first match wins.
 STATUS: list[tuple[type[kg_errors.KgError], int]] = [
     (kg_errors.QueryNotFound, 404),
+    (kg_errors.VersionNotFound, 404),
+    (kg_errors.BuildLocked, 409),
+    (kg_errors.NeedsConfirmation, 409),
+    (kg_errors.StoreWriteFailed, 507),
     (kg_errors.NotAuthenticated, 401),
     (kg_errors.Refused, 403),
     (kg_errors.QueryTimeout, 503),
     (kg_errors.RequestTooLarge, 413),
     (kg_errors.ResultTooLarge, 400),
+    (kg_errors.LimitExceeded, 413),
     (kg_errors.FormatNotAcceptable, 406),
     (kg_errors.UnsupportedInput, 415),
     (kg_errors.ValidationFailed, 422),
@@ -100,6 +106,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         if isinstance(err, kg_errors.ValidationFailed):
             body["report"] = err.report.to_dict()
         headers = {"WWW-Authenticate": 'Bearer realm="kg"'} if status == 401 else None
+        if isinstance(err, kg_errors.BuildLocked):
+            headers = {"Retry-After": "2"}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
@@ -118,6 +126,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
              responses={200: {"content": {t: {} for t in {**SOLUTION_TYPES, **GRAPH_TYPES}}}})
     async def sparql_get(request: Request) -> Response:
         params = request.query_params
+        _single(params.multi_items())
         if "update" in params:
             raise kg_errors.QueryError("an update must be sent with POST")
         if "query" not in params:
@@ -133,10 +142,13 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         body = await _read_body(request, policy)
         url_params = request.query_params
         if media == FORM:
+            pairs = urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
+                                           keep_blank_values=True)
+            _single(pairs)
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"),
                                          keep_blank_values=True)
             if "update" in form:
-                return await _update(request, policy, form["update"][0])
+                return await _update(request, policy, form["update"][0], form)
             if "query" not in form:
                 raise kg_errors.QueryError("the form has no 'query' or 'update' field")
             return await _answer(request, runner(request), form["query"][0],
@@ -147,7 +159,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                                  url_params.getlist("default-graph-uri"),
                                  url_params.getlist("named-graph-uri"))
         if media == SPARQL_UPDATE:
-            return await _update(request, policy, _text(body))
+            return await _update(request, policy, _text(body), {})
         raise kg_errors.UnsupportedInput(
             f"cannot read a {media or 'body without a Content-Type'}; send {FORM}, "
             f"{SPARQL_QUERY} or {SPARQL_UPDATE}")
@@ -157,12 +169,13 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         media = _media_type(request)
         body = await _read_body(request, policy)
         if media == FORM:
+            _single(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             if "update" not in form:
                 raise kg_errors.QueryError("the form has no 'update' field")
-            return await _update(request, policy, form["update"][0])
+            return await _update(request, policy, form["update"][0], form)
         if media == SPARQL_UPDATE:
-            return await _update(request, policy, _text(body))
+            return await _update(request, policy, _text(body), {})
         raise kg_errors.UnsupportedInput(f"send {FORM} or {SPARQL_UPDATE}")
 
     # ---------------------------------------------------------------- Graph Store
@@ -179,13 +192,16 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         _authorize(request, policy)
         target = _gsp_target(request)
         project = graph.project
+        confirm = request.query_params.get("confirm")
         if request.method == "DELETE":
-            result = await run_in_threadpool(delete_graph, project, target)
+            result = await run_in_threadpool(delete_graph, project, target, confirm=confirm,
+                                             agent=policy.token_name)
         else:
             body = await _read_body(request, policy)
             result = await run_in_threadpool(
                 write_graph, project, target, body, _media_type(request) or "",
-                replace=request.method == "PUT")
+                replace=request.method == "PUT", policy=policy, confirm=confirm,
+                agent=policy.token_name)
         return _updated(result)
 
     for method, summary in [("PUT", "Replace a graph"), ("POST", "Add to a graph"),
@@ -194,10 +210,27 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                           summary=f"{summary} (needs the token)",
                           operation_id=f"store_{method.lower()}")
 
-    async def _update(request: Request, policy: Policy, text: str) -> Response:
+    async def _update(request: Request, policy: Policy, text: str,
+                      form: dict[str, list[str]]) -> Response:
         _authorize(request, policy)
-        result = await run_in_threadpool(apply_update, graph.project, text, policy=policy)
+        confirm = (form.get("confirm") or [request.query_params.get("confirm")])[0]
+        result = await run_in_threadpool(apply_update, graph.project, text, policy=policy,
+                                         confirm=confirm, agent=policy.token_name)
         return _updated(result)
+
+    # ---------------------------------------------------------------- history
+    @app.get("/api/history", tags=["service"],
+             summary="Kept store versions, newest first (needs the token)")
+    async def history(request: Request) -> list[dict]:
+        _authorize(request, policy)
+        return [v.to_dict() for v in await run_in_threadpool(versions, graph.project)]
+
+    @app.post("/api/rollback", tags=["service"],
+              summary="Make a kept store version live again (needs the token)")
+    async def rollback_post(request: Request, version: str | None = None) -> dict:
+        _authorize(request, policy)
+        done = await run_in_threadpool(rollback, graph.project, version)
+        return {"status": "rolled back", "version": done.to_dict()}
 
     def _authorize(request: Request, policy: Policy) -> None:
         if graph.remote is not None:
@@ -337,8 +370,19 @@ def _gsp_target(request: Request) -> str | None:
 
 
 def _updated(result: UpdateResult) -> Response:
-    return JSONResponse({"status": "updated", "change": result.change,
+    return JSONResponse({"status": "updated" if result.version else "unchanged",
+                         "added": result.added, "removed": result.removed,
+                         "change": result.change, "version": result.version,
                          "graphs": result.graphs, "seconds": round(result.seconds, 3)})
+
+
+def _single(pairs) -> None:
+    """A request carries at most one 'query' and one 'update', never both (SPARQL 1.1
+    Protocol, sections 2.1 and 2.2)."""
+    names = [name for name, _ in pairs if name in ("query", "update")]
+    if len(names) > 1:
+        raise kg_errors.QueryError(f"the request has {len(names)} 'query'/'update' "
+                                   "parameters; send exactly one")
 
 
 def _fresh(graph: KnowledgeGraph) -> KnowledgeGraph:

@@ -13,7 +13,15 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
+from .errors import (
+    KgError,
+    QueryError,
+    RdfSyntaxError,
+    StoreHasUpdates,
+    StoreNotBuilt,
+    StoreWriteFailed,
+    ValidationFailed,
+)
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
 from .paths import LinkGraph
@@ -108,6 +116,8 @@ def build(ctx: click.Context, force: bool, quiet: bool) -> None:
     except ValidationFailed as err:
         _print_report(err.report, "text")
         _fail("build refused: the data does not conform; the store is unchanged", 1)
+    except (StoreHasUpdates, StoreWriteFailed) as err:
+        _fail(f"build refused: {err}", 1)
     if result.built:
         click.echo(f"built {result.triples} triples ({result.derived} derived from statements, "
                    f"{result.inferred} inferred) into {result.store_path}")
@@ -418,7 +428,8 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
     policy = Policy(time_limit=time_limit, max_rows=max_rows, max_body_bytes=max_body,
                     service_allow=tuple(allow_service),
-                    update_token=os.environ.get("KG_UPDATE_TOKEN") or None)
+                    update_token=os.environ.get("KG_UPDATE_TOKEN") or None,
+                    token_name=os.environ.get("KG_UPDATE_TOKEN_NAME") or "update-token")
     graph = _graph(ctx)
     click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
                f" on http://{host}:{port}/sparql "
@@ -445,6 +456,57 @@ def push(ctx: click.Context, quiet: bool) -> None:
     except KgError as err:
         _fail(str(err), 1)
     click.echo(f"pushed {sum(sent.values())} triples in {len(sent)} graphs")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+def history(ctx: click.Context, fmt: str) -> None:
+    """List the kept store versions, newest first: each build and each accepted update
+    (who, when, triples added and removed, the update's text). '*' marks the live one.
+
+    \b
+    Example:
+      kg history
+    """
+    from .history import versions
+
+    kept = versions(_graph(ctx).project)
+    if fmt == "json":
+        click.echo(json.dumps([v.to_dict() for v in kept], indent=2, ensure_ascii=False))
+        return
+    if not kept:
+        _fail("no store versions: run `kg build` first", 1)
+    for v in kept:
+        change = f"+{v.added} -{v.removed} by {v.agent}: {_one_line(v.what or '')}" \
+            if v.kind == "update" else f"{v.triples} triples"
+        click.echo(f"{'*' if v.live else ' '} {v.name}  {v.created}  {v.kind:6}  {change}")
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@main.command()
+@click.argument("version", required=False)
+@click.pass_context
+def rollback(ctx: click.Context, version: str | None) -> None:
+    """Make a kept store version live again, atomically (default: the version before the
+    live one). VERSION is a name from `kg history`, or a unique start of one.
+
+    \b
+    Example:
+      kg rollback 20260101T120000
+    """
+    from .history import rollback as roll_back
+
+    try:
+        done = roll_back(_graph(ctx).project, version)
+    except KgError as err:
+        _fail(str(err), 1)
+    click.echo(f"live: {done.name} ({done.kind} of {done.created}, {done.triples} triples)")
 
 
 def run() -> None:  # pragma: no cover - console entry with a last-resort handler

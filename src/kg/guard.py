@@ -18,16 +18,36 @@ kg.errors.Refused: SERVICE <http://example.org/sparql> is not allowed (allowed: 
 
 from __future__ import annotations
 
+import posixpath
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .errors import Refused
+from .errors import QueryError, Refused
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds per query
 DEFAULT_MAX_ROWS = 10_000  # solutions or triples per answer
 DEFAULT_MAX_RESULT_BYTES = 50_000_000
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+MAX_NESTING = 100  # groups, brackets and parentheses inside each other
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_iri(iri: str) -> str:
+    """An http(s) IRI in the form a server reads it: scheme and host in lower case, the
+    default port dropped, percent-encoded dots decoded and dot segments removed
+    (RFC 3986, section 6.2.2)."""
+    parts = urllib.parse.urlsplit(iri)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    port = parts.port if parts.port != DEFAULT_PORTS.get(scheme) else None
+    netloc = host + (f":{port}" if port is not None else "")
+    path = re.sub("%2e", ".", parts.path, flags=re.IGNORECASE)
+    if path:
+        trailing = path.endswith(("/", "/.", "/.."))
+        path = posixpath.normpath(path).replace("//", "/") + ("/" if trailing else "")
+        path = "/" + path.lstrip("/") if path != "/" else path
+    return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -41,14 +61,29 @@ class Policy:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     service_allow: tuple[str, ...] = ()
     update_token: str | None = None
+    token_name: str = "update-token"  # who updates with the token, in the history
 
     @property
     def writable(self) -> bool:
         return bool(self.update_token)
 
     def allows_service(self, iri: str) -> bool:
-        return any(iri == entry or (entry.endswith("/") and iri.startswith(entry))
-                   for entry in self.service_allow)
+        """Whether `iri` (already in normal form, see normalise_iri) is allowed: same
+        scheme, host and port as an entry, and the same path, or a path below an entry
+        ending with '/' (whole segments, after the entry's own normalisation)."""
+        target = urllib.parse.urlsplit(iri)
+        if target.username is not None or target.password is not None:
+            return False
+        for entry in self.service_allow:
+            norm = normalise_iri(entry)
+            if iri == norm:
+                return True
+            allowed = urllib.parse.urlsplit(norm)
+            if (norm.endswith("/") and not allowed.query
+                    and (target.scheme, target.netloc) == (allowed.scheme, allowed.netloc)
+                    and target.path.startswith(allowed.path)):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -159,13 +194,51 @@ def _iri_after(toks: list[Token], at: int) -> str | None:
     return None
 
 
-def _dataset(toks: list[Token], at: int) -> tuple[bool, str | None]:
+def _prefixes(toks: list[Token]) -> dict[str, str]:
+    """The PREFIX declarations of a request over the project's own prefixes."""
+    from .namespaces import PREFIXES
+
+    declared = dict(PREFIXES)
+    for i, tok in enumerate(toks[:-2]):
+        if (tok.kind == "word" and tok.text.upper() == "PREFIX" and toks[i + 1].kind == "pname"
+                and toks[i + 2].kind == "iri"):
+            declared[toks[i + 1].text.rstrip(":")] = _unescape_iri(toks[i + 2].text[1:-1])
+    return declared
+
+
+def _dataset(toks: list[Token], at: int, prefixes: dict[str, str]) -> tuple[bool, str]:
+    """The graph a FROM / USING clause names (NAMED or not), whether written as <IRI> or
+    as a prefixed name; a clause that names no graph is an error, never ignored."""
     named = at < len(toks) and toks[at].kind == "word" and toks[at].text.upper() == "NAMED"
-    return named, _iri_after(toks, at + 1 if named else at)
+    at += named
+    iri = _iri_after(toks, at)
+    if iri is None and at < len(toks) and toks[at].kind == "pname":
+        prefix, _, local = toks[at].text.partition(":")
+        if prefix not in prefixes:
+            raise QueryError(f"unknown prefix '{prefix}:' in {toks[at].text}")
+        iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    if iri is None:
+        found = toks[at].text if at < len(toks) else "the end"
+        raise QueryError(f"a dataset clause needs a graph IRI, found {found!r}")
+    return named, iri
+
+
+def _nesting(toks: list[Token]) -> None:
+    depth = 0
+    for tok in toks:
+        if tok.kind == "punct" and tok.text in "{([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise Refused(f"the request nests groups more than {MAX_NESTING} deep "
+                              f"(at character {tok.start})")
+        elif tok.kind == "punct" and tok.text in "})]":
+            depth -= 1
 
 
 def _check(text: str, policy: Policy, *, update: bool) -> Checked:
     toks = list(tokens(text))
+    _nesting(toks)
+    prefixes = _prefixes(toks)
     services: list[str] = []
     from_graphs: list[str] = []
     from_named: list[str] = []
@@ -181,6 +254,9 @@ def _check(text: str, policy: Policy, *, update: bool) -> Checked:
                               "(a variable or prefixed name cannot be checked)")
             if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
                 raise Refused(f"SERVICE <{iri}> is not an absolute IRI")
+            if re.match(r"(?i)https?:", iri) and normalise_iri(iri) != iri:
+                raise Refused(f"SERVICE <{iri}> is not in normal form: write it as "
+                              f"<{normalise_iri(iri)}>")
             if not policy.allows_service(iri):
                 allowed = ", ".join(policy.service_allow) or "none"
                 raise Refused(f"SERVICE <{iri}> is not allowed (allowed: {allowed})")
@@ -191,11 +267,10 @@ def _check(text: str, policy: Policy, *, update: bool) -> Checked:
         if update and _hits(tok, "load"):
             raise Refused("LOAD is not allowed: the service never fetches remote data")
         if tok.kind == "word" and upper in ("FROM", "USING"):
-            named, iri = _dataset(toks, i + 1)
-            if iri is not None:
-                if iri.lower().startswith("file:"):
-                    raise Refused(f"{upper} <{iri}>: local-file graphs are never read")
-                (from_named if named else from_graphs).append(iri)
+            named, iri = _dataset(toks, i + 1, prefixes)
+            if iri.lower().startswith("file:"):
+                raise Refused(f"{upper} <{iri}>: local-file graphs are never read")
+            (from_named if named else from_graphs).append(iri)
     return Checked(tuple(services), tuple(from_graphs), tuple(from_named))
 
 
