@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import QueryError, Refused
-from kg.guard import Policy, check_query, check_update, tokens
+from kg.guard import Policy, check_query, check_update, parsed, tokens
 
 EVIL = "http://127.0.0.1:9/sparql"
 OPEN = Policy(service_allow=("https://query.wikidata.org/sparql", "https://dbpedia.org/"))
@@ -140,3 +140,32 @@ def test_from_prefixed_name_restricts_the_answer_to_that_graph(mini_graph):
     finally:
         runner.close()
     assert meta == full and int(meta[0]) < int(everything[0])
+
+
+@pytest.mark.parametrize(("text", "update"), [
+    ("PREFIX g: <urn:g:> SELECT * FROM g:a FROM NAMED <urn:b> { ?s ?p ?o }", False),
+    ("SELECT * { SERVICE <https://dbpedia.org/sparql> { ?s ?p ?o } }", False),
+    ("DELETE { ?s ?p ?o } USING wfr:a USING NAMED wfr:b WHERE { ?s ?p ?o }", True),
+])
+def test_sparql_parser_reads_the_same_clauses_as_the_tokenizer(text, update):
+    checked = (check_update if update else check_query)(text, OPEN)
+    reading = parsed(text, update=update)
+    assert reading is not None and not reading.load
+    assert reading.services == frozenset(checked.services)
+    assert (reading.from_graphs, reading.from_named) == (
+        frozenset(checked.from_graphs), frozenset(checked.from_named))
+
+
+def test_sparql_parser_finds_load_and_a_disagreement_is_refused():
+    assert parsed("LOAD <http://example.org/x> INTO GRAPH <urn:g>", update=True).load
+    from kg.guard import Checked, _agree
+
+    other = parsed("SELECT * FROM <urn:a> { ?s ?p ?o }", update=False)
+    with pytest.raises(Refused, match="read two ways"):
+        _agree(Checked(from_graphs=("urn:b",)), other)
+
+
+def test_request_too_deep_for_the_parser_keeps_the_tokenizer_reading():
+    deep = "SELECT * FROM <urn:a> { " + "{ " * 60 + "?s ?p ?o" + " }" * 60 + " }"
+    assert parsed(deep, update=False) is None
+    assert check_query(deep).from_graphs == ("urn:a",)

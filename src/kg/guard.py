@@ -271,7 +271,86 @@ def _check(text: str, policy: Policy, *, update: bool) -> Checked:
             if iri.lower().startswith("file:"):
                 raise Refused(f"{upper} <{iri}>: local-file graphs are never read")
             (from_named if named else from_graphs).append(iri)
-    return Checked(tuple(services), tuple(from_graphs), tuple(from_named))
+    checked = Checked(tuple(services), tuple(from_graphs), tuple(from_named))
+    if any(t.kind == "word" and t.text.upper() in _CLAUSES for t in toks):
+        _agree(checked, parsed(text, update=update))
+    return checked
+
+
+_CLAUSES = {"FROM", "USING", "SERVICE", "LOAD"}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a SPARQL parser reads in a request: SERVICE endpoints (None: a variable),
+    dataset graphs (FROM / USING, NAMED or not), and whether it has a LOAD."""
+
+    services: frozenset[str | None]
+    from_graphs: frozenset[str]
+    from_named: frozenset[str]
+    load: bool
+
+
+def parsed(text: str, *, update: bool) -> Parsed | None:
+    """Read a request with rdflib's SPARQL 1.1 parser and algebra (prefixed names
+    resolved as the store resolves them). None when rdflib cannot read it (syntax it does
+    not know, nesting deeper than its recursion allows): then the tokenizer's reading
+    stands, which refuses whatever it cannot read exactly."""
+    from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate, traverse
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    from .namespaces import PREFIXES
+
+    try:
+        if update:
+            roots = list(translateUpdate(parseUpdate(text), initNs=PREFIXES).algebra)
+        else:
+            roots = [translateQuery(parseQuery(text), initNs=PREFIXES).algebra]
+    except Exception:  # noqa: BLE001 - any failure of the second reader means "cannot read"
+        return None
+    services: set[str | None] = set()
+    graphs: set[str] = set()
+    named: set[str] = set()
+    load = False
+
+    def visit(node: object) -> None:
+        nonlocal load
+        if not isinstance(node, CompValue):
+            return
+        if node.name == "ServiceGraphPattern":
+            services.add(str(node.term) if node.term.__class__.__name__ == "URIRef" else None)
+        elif node.name == "Load":
+            load = True
+        clauses = [c for key in ("datasetClause", "using")
+                   if key in node and isinstance(node[key], list) for c in node[key]]
+        for clause in clauses:
+            if "default" in clause:
+                graphs.add(str(clause["default"]))
+            if "named" in clause:
+                named.add(str(clause["named"]))
+
+    for root in roots:
+        try:
+            traverse(root, visit)
+        except RecursionError:
+            return None
+    return Parsed(frozenset(services), frozenset(graphs), frozenset(named), load)
+
+
+def _agree(checked: Checked, reading: Parsed | None) -> None:
+    """Refuse a request the parser reads differently from the tokenizer: no spelling of
+    a SERVICE, LOAD or dataset clause may slip between them."""
+    if reading is None:
+        return
+    if reading.load:
+        raise Refused("LOAD is not allowed: the service never fetches remote data")
+    if reading.services - set(checked.services):
+        raise Refused("the request calls a SERVICE that could not be checked")
+    if (reading.from_graphs, reading.from_named) != (frozenset(checked.from_graphs),
+                                                     frozenset(checked.from_named)):
+        raise Refused("the request's dataset clauses (FROM / USING) read two ways; "
+                      "write each as FROM <IRI> or FROM prefix:name")
 
 
 def check_query(text: str, policy: Policy | None = None) -> Checked:
