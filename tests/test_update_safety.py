@@ -229,3 +229,16 @@ def test_more_than_one_update_parameter_is_400_and_changes_nothing(served):
     two = client.get("/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")])
     assert two.status_code == 400
     assert live(graph) == store and count(client) == before
+
+
+def test_using_graph_uri_parameters_become_using_clauses_of_each_modify():
+    from kg.errors import QueryError
+    from kg.update import with_using
+
+    update = ("INSERT { GRAPH <urn:t> { ?s a ?c } } WHERE { { SELECT ?s ?c WHERE { ?s a ?c } } }"
+              " ; DELETE WHERE { ?s <urn:p> ?o }")
+    rewritten = with_using(update, ["urn:a"], ["urn:b"])
+    assert rewritten.count("USING <urn:a> USING NAMED <urn:b> WHERE") == 1
+    assert "DELETE WHERE" in rewritten and "SELECT ?s ?c WHERE" in rewritten
+    with pytest.raises(QueryError, match="give the dataset once"):
+        with_using("WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["urn:a"], [])

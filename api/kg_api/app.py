@@ -194,8 +194,9 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         project = graph.project
         confirm = request.query_params.get("confirm")
         if request.method == "DELETE":
-            result = await run_in_threadpool(delete_graph, project, target, confirm=confirm,
-                                             agent=policy.token_name)
+            result = await run_in_threadpool(
+                delete_graph, project, target, agent=policy.token_name,
+                confirm="drop" if policy.allow_drop else confirm)
         else:
             body = await _read_body(request, policy)
             result = await run_in_threadpool(
@@ -213,9 +214,16 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
     async def _update(request: Request, policy: Policy, text: str,
                       form: dict[str, list[str]]) -> Response:
         _authorize(request, policy)
-        confirm = (form.get("confirm") or [request.query_params.get("confirm")])[0]
-        result = await run_in_threadpool(apply_update, graph.project, text, policy=policy,
-                                         confirm=confirm, agent=policy.token_name)
+        params = request.query_params
+        confirm = (form.get("confirm") or [params.get("confirm")])[0]
+        using = form.get("using-graph-uri") or params.getlist("using-graph-uri")
+        using_named = (form.get("using-named-graph-uri")
+                       or params.getlist("using-named-graph-uri"))
+        result = await run_in_threadpool(
+            apply_update, graph.project, text, policy=policy, confirm=confirm,
+            agent=policy.token_name, base_iri=_endpoint(request),
+            using=[_graph_iri(g).value for g in using],
+            using_named=[_graph_iri(g).value for g in using_named])
         return _updated(result)
 
     # ---------------------------------------------------------------- history
@@ -279,7 +287,21 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
 # -------------------------------------------------------------------- helpers
 def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+    """The body's media type, refusing a charset other than UTF-8 (SPARQL 1.1 Protocol:
+    queries and updates are UTF-8)."""
+    media, _, params = request.headers.get("content-type", "").partition(";")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip(' "').lower() not in (
+                "utf-8", "utf8", "us-ascii"):
+            raise kg_errors.UnsupportedInput(f"cannot read a body in {value.strip()}; "
+                                             "send UTF-8")
+    return media.strip().lower()
+
+
+def _endpoint(request: Request) -> str:
+    """The endpoint's URL: the base IRI of a query or update's relative IRIs."""
+    return str(request.url.replace(query="", fragment=""))
 
 
 def _text(body: bytes) -> str:
@@ -304,6 +326,7 @@ async def _read_body(request: Request, policy: Policy) -> bytes:
 async def _answer(request: Request, runner: QueryRunner, query: str,
                   default_graph: list[str], named_graphs: list[str]) -> Response:
     _acceptable(request)
+    query = f"BASE {ox.NamedNode(_endpoint(request))} {query}"  # the query's own BASE wins
     result = await run_in_threadpool(
         runner.query, query, default_graph=[_graph_iri(g).value for g in default_graph] or None,
         named_graphs=[_graph_iri(g).value for g in named_graphs] or None)

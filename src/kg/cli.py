@@ -406,9 +406,13 @@ def prefixes() -> None:
                    "allows all below it). Default: none.")
 @click.option("--workers", default=4, show_default=True, type=int, envvar="KG_WORKERS",
               help="Query worker processes.")
+@click.option("--allow-drop", is_flag=True, envvar="KG_ALLOW_DROP",
+              help="Let updates remove whole graphs without confirm=drop (a scratch store; "
+                   "a curated file's graph is still never emptied).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows: int,
-          max_body: int, allow_service: tuple[str, ...], workers: int) -> None:
+          max_body: int, allow_service: tuple[str, ...], workers: int,
+          allow_drop: bool) -> None:
     """Serve the SPARQL endpoint, the named queries as a REST API, and the docs.
 
     Read-only unless KG_UPDATE_TOKEN is set; then SPARQL Update and Graph Store writes
@@ -429,7 +433,8 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
     policy = Policy(time_limit=time_limit, max_rows=max_rows, max_body_bytes=max_body,
                     service_allow=tuple(allow_service),
                     update_token=os.environ.get("KG_UPDATE_TOKEN") or None,
-                    token_name=os.environ.get("KG_UPDATE_TOKEN_NAME") or "update-token")
+                    token_name=os.environ.get("KG_UPDATE_TOKEN_NAME") or "update-token",
+                    allow_drop=allow_drop)
     graph = _graph(ctx)
     click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
                f" on http://{host}:{port}/sparql "

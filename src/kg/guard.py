@@ -62,6 +62,7 @@ class Policy:
     service_allow: tuple[str, ...] = ()
     update_token: str | None = None
     token_name: str = "update-token"  # who updates with the token, in the history
+    allow_drop: bool = False  # remove whole graphs without confirm=drop (a scratch store)
 
     @property
     def writable(self) -> bool:

@@ -43,7 +43,7 @@ from .errors import (
     StoreWriteFailed,
     ValidationFailed,
 )
-from .guard import Policy, check_update
+from .guard import Policy, check_update, tokens
 from .intake import read_graph
 from .load import parse_files
 from .namespaces import BASE, GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, PREFIXES, WF
@@ -73,14 +73,47 @@ class UpdateResult:
         return self.store_path.name if self.store_path else None
 
 
+def with_using(sparql: str, graphs: list[str], named: list[str]) -> str:
+    """The update with the protocol's `using-graph-uri` / `using-named-graph-uri` as
+    USING / USING NAMED clauses before the WHERE of each DELETE/INSERT operation (SPARQL
+    1.1 Protocol, section 2.2.3). An update that names its own dataset (USING, WITH)
+    as well is an error."""
+    if not graphs and not named:
+        return sparql
+    clause = "".join(f"USING {ox.NamedNode(g)} " for g in graphs) + "".join(
+        f"USING NAMED {ox.NamedNode(g)} " for g in named)
+    depth, previous, at = 0, None, []
+    for tok in tokens(sparql):
+        if tok.kind == "punct" and tok.text in "{}":
+            depth += 1 if tok.text == "{" else -1
+        elif depth == 0 and tok.kind == "word" and tok.text.upper() in ("USING", "WITH"):
+            raise QueryError(f"the update has a {tok.text.upper()} clause and the request "
+                             "using-graph-uri / using-named-graph-uri: give the dataset once")
+        elif (depth == 0 and tok.kind == "word" and tok.text.upper() == "WHERE"
+              and previous is not None and previous.text == "}"):
+            at.append(tok.start)
+        previous = tok
+    for start in reversed(at):
+        sparql = sparql[:start] + clause + sparql[start:]
+    return sparql
+
+
 def apply_update(project: Project, sparql: str, *, policy: Policy | None = None,
-                 confirm: str | None = None, agent: str = "update-token") -> UpdateResult:
-    """Run a SPARQL 1.1 Update (refused: LOAD, SERVICE outside the allow-list)."""
+                 confirm: str | None = None, agent: str = "update-token",
+                 base_iri: str | None = None, using: list[str] | None = None,
+                 using_named: list[str] | None = None) -> UpdateResult:
+    """Run a SPARQL 1.1 Update (refused: LOAD, SERVICE outside the allow-list).
+    Relative IRIs resolve against `base_iri` (the service gives its endpoint's URL);
+    `using` / `using_named` are the protocol's dataset for the WHERE clauses."""
+    policy = policy or Policy()
     check_update(sparql, policy)
+    sparql = with_using(sparql, using or [], using_named or [])
+    if policy.allow_drop:
+        confirm = "drop"
 
     def change(store: ox.Store) -> None:
         try:
-            store.update(sparql, prefixes=PREFIXES)
+            store.update(sparql, prefixes=PREFIXES, base_iri=base_iri)
         except SyntaxError as err:
             raise SparqlSyntaxError(str(err)) from err
         except RuntimeError as err:  # CLEAR/DROP of a graph that does not exist
@@ -106,6 +139,8 @@ def write_graph(project: Project, graph: str | None, data: bytes, media_type: st
             store.remove_graph(target) if graph is not None else store.clear_graph(target)
         store.extend(ox.Quad(t.subject, t.predicate, t.object, target) for t in triples)
 
+    if policy is not None and policy.allow_drop:
+        confirm = "drop"
     verb = "PUT" if replace else "POST"
     return _apply(project, change, what=f"Graph Store {verb} {graph or 'default graph'}",
                   confirm=confirm, agent=agent)
