@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
-from kg.guard import Policy, check_body_size
+from kg.guard import Policy, check_body_size, tokens
 from kg.history import rollback, versions
 from kg.queries import NamedQuery
 from kg.results import QueryResult
@@ -299,6 +300,14 @@ def _media_type(request: Request) -> str:
     return media.strip().lower()
 
 
+def _relative_iris(query: str) -> bool:
+    try:
+        return any(t.kind == "iri" and not re.match(r"<[A-Za-z][A-Za-z0-9+.-]*:", t.text)
+                   for t in tokens(query))
+    except kg_errors.Refused:
+        return False  # the guard refuses it with its own message
+
+
 def _endpoint(request: Request) -> str:
     """The endpoint's URL: the base IRI of a query or update's relative IRIs."""
     return str(request.url.replace(query="", fragment=""))
@@ -326,7 +335,8 @@ async def _read_body(request: Request, policy: Policy) -> bytes:
 async def _answer(request: Request, runner: QueryRunner, query: str,
                   default_graph: list[str], named_graphs: list[str]) -> Response:
     _acceptable(request)
-    query = f"BASE {ox.NamedNode(_endpoint(request))} {query}"  # the query's own BASE wins
+    if _relative_iris(query):  # the endpoint's URL is the base IRI; the query's BASE wins
+        query = f"BASE {ox.NamedNode(_endpoint(request))} {query}"
     result = await run_in_threadpool(
         runner.query, query, default_graph=[_graph_iri(g).value for g in default_graph] or None,
         named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
@@ -428,7 +438,7 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
     OpenAPI; values are converted to RDF terms by the core and bound, never spliced."""
     async def run_named(request: Request) -> Response:
         raw = {k: v for k, v in request.query_params.items() if k != "format"}
-        bindings = named.bindings(raw)
+        bindings = named.bindings(raw, _fresh(request.app.state.graph).resolve)
         result = await run_in_threadpool(request.app.state.runner.query, named.text,
                                          bindings=bindings)
         return _render_rows(request, named, result)

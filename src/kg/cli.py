@@ -15,6 +15,7 @@ import click
 from ._version import __version__
 from .errors import (
     KgError,
+    LimitExceeded,
     QueryError,
     RdfSyntaxError,
     StoreHasUpdates,
@@ -169,40 +170,31 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
               help="A parameter of the named query (repeatable).")
 @click.option("--format", "-f", "fmt", type=click.Choice(QUERY_FORMATS), default="table",
               show_default=True)
+@click.option("--time-limit", type=float, envvar="KG_TIME_LIMIT", metavar="SECONDS",
+              help="Stop the query after this many seconds, as `kg serve` does "
+                   "[default: no limit].")
 @click.pass_context
 def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
-          params: tuple[str, ...], fmt: str) -> None:
-    """Run a named query, a .rq file, or inline SPARQL (-e).
+          params: tuple[str, ...], fmt: str, time_limit: float | None) -> None:
+    """Run a named query, a .rq file, or inline SPARQL (-e). An IRI parameter may be
+    given as a label (English or Chinese, any case) or a local name.
 
     \b
     Examples:
       kg query unverified
-      kg query cases-by-technology --param tech=wfr:temporal --format csv
+      kg query cases-by-technology --param tech=Temporal --format csv
       kg query -e 'SELECT ?s WHERE { ?s a wf:WorkflowEngine }'
     """
     graph = _graph(ctx)
     try:
-        if expression is not None:
-            if name_or_file:
-                _fail("give a query name/file or -e, not both", 2)
-            result = graph.sparql(expression)
-        elif name_or_file and Path(name_or_file).is_file():
-            from .queries import parse_header
-
-            path = Path(name_or_file)
-            text = path.read_text(encoding="utf-8")
-            try:
-                named = parse_header(path.stem, path, text)
-                bindings = named.bindings(_parse_params(params))
-            except QueryError:
-                if params:
-                    raise
-                bindings = {}
+        text, bindings, warn = _query_text(graph, name_or_file, expression, params)
+        if time_limit is None:
             result = graph.sparql(text, bindings=bindings)
-        elif name_or_file:
-            result = graph.query(name_or_file, _parse_params(params))
         else:
-            _fail("give a named query (see `kg queries`), a .rq file, or -e SPARQL", 2)
+            result = _time_limited(graph, text, bindings, time_limit)
+        if warn:
+            for warning in graph.warnings(text):
+                click.echo(f"warning: {warning}", err=True)
         output = result.serialize(fmt)
     except QueryError as err:
         _fail(str(err), 2)
@@ -210,7 +202,52 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
         _fail(str(err), 2)
     except StoreNotBuilt as err:
         _fail(str(err), 1)
+    except LimitExceeded as err:
+        _fail(str(err), 1)
     click.echo(output.decode("utf-8"), nl=False)
+
+
+def _query_text(graph: KnowledgeGraph, name_or_file: str | None, expression: str | None,
+                params: tuple[str, ...]) -> tuple[str, dict, bool]:
+    """The SPARQL text and bindings `kg query` runs, and whether to warn about unknown
+    terms (inline and file queries; the named queries are tested)."""
+    if expression is not None:
+        if name_or_file:
+            _fail("give a query name/file or -e, not both", 2)
+        return expression, {}, True
+    if not name_or_file:
+        _fail("give a named query (see `kg queries`), a .rq file, or -e SPARQL", 2)
+    path = Path(name_or_file)
+    if path.is_file():
+        from .queries import parse_header
+
+        text = path.read_text(encoding="utf-8")
+        try:
+            bindings = parse_header(path.stem, path, text).bindings(_parse_params(params),
+                                                                     graph.resolve)
+        except QueryError:
+            if params:
+                raise
+            bindings = {}
+        return text, bindings, True
+    if path.suffix == ".rq" or "/" in name_or_file:
+        _fail(f"file not found: {name_or_file}", 2)
+    named = graph.named(name_or_file)
+    return named.text, named.bindings(_parse_params(params), graph.resolve), False
+
+
+def _time_limited(graph: KnowledgeGraph, text: str, bindings: dict, seconds: float):
+    """Run in a worker process that is stopped at the time limit, as `kg serve` does
+    (without the service's row limit)."""
+    from .guard import Policy
+    from .workers import QueryRunner
+
+    runner = QueryRunner(graph, Policy(time_limit=seconds, max_rows=10**9,
+                                       max_result_bytes=10**12), workers=1)
+    try:
+        return runner.query(text, bindings=bindings)
+    finally:
+        runner.close()
 
 
 @main.command("queries")
@@ -420,7 +457,8 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
     \b
     Example:
-      kg serve --port 8000 && curl 'http://127.0.0.1:8000/api/queries'
+      kg serve --port 8000 &
+      curl 'http://127.0.0.1:8000/api/queries'
     """
     import os
 
@@ -436,11 +474,24 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
                     token_name=os.environ.get("KG_UPDATE_TOKEN_NAME") or "update-token",
                     allow_drop=allow_drop)
     graph = _graph(ctx)
+    _port_free(host, port)
     click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
                f" on http://{host}:{port}/sparql "
                f"({'updates with token' if policy.writable else 'read-only'})", err=True)
     uvicorn.run(create_app(graph, policy=policy, workers=workers), host=host, port=port,
                 log_level="warning")
+
+
+def _port_free(host: str, port: int) -> None:
+    """Fail before saying "serving" when the port is taken (uvicorn would fail after)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            _fail(f"cannot serve on {host}:{port}: {err.strerror}; choose another --port", 1)
 
 
 @main.command()

@@ -116,7 +116,21 @@ class KnowledgeGraph:
     def query(self, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
         """Run a named query with parameters given as text (converted to RDF terms)."""
         named = self.queries.get(name)
-        return self.store.query(named.text, bindings=named.bindings(dict(params or {})))
+        return self.store.query(named.text,
+                                bindings=named.bindings(dict(params or {}), self.resolve))
+
+    def resolve(self, text: str, parameter: str = "value") -> ox.NamedNode:
+        """The resource a label, local name, prefixed name or IRI names (case-insensitive
+        labels in any language); ParameterError with candidates otherwise. See kg.terms."""
+        from .terms import resolve
+
+        return resolve(self.store, text, parameter=parameter)
+
+    def warnings(self, sparql: str) -> list[str]:
+        """Terms of the project's namespaces in `sparql` that the graph does not know."""
+        from .terms import undeclared
+
+        return undeclared(self.store, sparql)
 
     def stats(self) -> Stats:
         classes = self.sparql(

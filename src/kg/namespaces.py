@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
@@ -43,16 +45,22 @@ PREFIXES: dict[str, str] = {
 }
 
 
+_PN_LOCAL = re.compile(r"[\w](?:[\w.-]*[\w-])?")  # a local name SPARQL reads unescaped
+
+
 def shorten(iri: str) -> str:
-    """Return `prefix:local` for an IRI in a known namespace, else the IRI itself."""
+    """`prefix:local` for an IRI in a known namespace whose local name SPARQL can read as
+    written, `<iri>` for one in a known namespace that it cannot (e.g. `statement/x`), so
+    that what is printed pastes back into a query; other IRIs as they are."""
     best = ""
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(ns) > len(best):
             best, name = ns, prefix
     if best:
         local = iri[len(best):]
-        if local and all(c.isalnum() or c in "-_./" for c in local):
+        if _PN_LOCAL.fullmatch(local):
             return f"{name}:{local}"
+        return f"<{iri}>"
     return iri
 
 

@@ -181,7 +181,9 @@ class EmbeddedStore:
         try:
             result = self._store.query(sparql, **kwargs)
         except SyntaxError as err:
-            raise SparqlSyntaxError(str(err)) from err
+            from .syntax import explain
+
+            raise SparqlSyntaxError(explain(sparql, str(err))) from err
         return QueryResult.from_pyoxigraph(result)
 
     def quads(self) -> Iterator[ox.Quad]:

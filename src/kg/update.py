@@ -51,6 +51,7 @@ from .project import Project
 from .reason import materialise
 from .shapes import ValidationReport, Violation, validate_graph
 from .store import StoreLayout, term_from_rdflib, term_to_rdflib
+from .syntax import explain
 
 
 @dataclass
@@ -115,7 +116,7 @@ def apply_update(project: Project, sparql: str, *, policy: Policy | None = None,
         try:
             store.update(sparql, prefixes=PREFIXES, base_iri=base_iri)
         except SyntaxError as err:
-            raise SparqlSyntaxError(str(err)) from err
+            raise SparqlSyntaxError(explain(sparql, str(err))) from err
         except RuntimeError as err:  # CLEAR/DROP of a graph that does not exist
             raise QueryError(f"the update failed: {err} (add SILENT to ignore a "
                              "missing graph)") from err
