@@ -160,3 +160,16 @@ def test_query_result_to_dataframe_and_html(kg):
     assert frame["n"].tolist() == [2, 2]
     page = graph.sparql("SELECT ?l WHERE { VALUES ?l { '<b>&' } }")._repr_html_()
     assert "<th>l</th>" in page and "&lt;b&gt;&amp;" in page and "<b>" not in page
+
+
+def test_label_columns_in_a_chosen_language(kg):
+    from kg import KnowledgeGraph
+
+    graph = KnowledgeGraph(kg.project)
+    query = "SELECT ?e WHERE { ?e a wf:WorkflowEngine } ORDER BY ?e"
+    chinese = graph.sparql(query, labels="zh")
+    assert chinese.variables == ["e", "eLabel"]
+    assert chinese.values("eLabel") == ["引擎A", "引擎B"]
+    assert graph.sparql(query, labels="fr").values("eLabel") == ["Engine A", "Engine B"]
+    result = kg("query", "--labels", "zh", "-f", "csv", "-e", query)
+    assert result.stdout.splitlines()[0] == "e,eLabel" and "引擎A" in result.stdout

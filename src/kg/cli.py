@@ -170,12 +170,15 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
               help="A parameter of the named query (repeatable).")
 @click.option("--format", "-f", "fmt", type=click.Choice(QUERY_FORMATS), default="table",
               show_default=True)
+@click.option("--labels", metavar="LANG",
+              help="Add a label column in this language (e.g. en, zh) after each IRI column.")
 @click.option("--time-limit", type=float, envvar="KG_TIME_LIMIT", metavar="SECONDS",
               help="Stop the query after this many seconds, as `kg serve` does "
                    "[default: no limit].")
 @click.pass_context
 def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
-          params: tuple[str, ...], fmt: str, time_limit: float | None) -> None:
+          params: tuple[str, ...], fmt: str, labels: str | None,
+          time_limit: float | None) -> None:
     """Run a named query, a .rq file, or inline SPARQL (-e). An IRI parameter may be
     given as a label (English or Chinese, any case) or a local name.
 
@@ -192,6 +195,8 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
             result = graph.sparql(text, bindings=bindings)
         else:
             result = _time_limited(graph, text, bindings, time_limit)
+        if labels:
+            result = graph.labelled(result, labels)
         if warn:
             for warning in graph.warnings(text):
                 click.echo(f"warning: {warning}", err=True)

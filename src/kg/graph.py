@@ -105,10 +105,31 @@ class KnowledgeGraph:
         return self.remote.push(EmbeddedStore(self.project.store_dir).quads(),
                                 progress=progress)
 
-    def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None
-               ) -> QueryResult:
-        """Run SPARQL text against the store (all graphs as the default graph)."""
-        return self.store.query(text, bindings=bindings)
+    def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None,
+               labels: str | None = None) -> QueryResult:
+        """Run SPARQL text against the store (all graphs as the default graph). With
+        `labels` (a language tag such as "en" or "zh"), each IRI column gets a label
+        column in that language (see QueryResult.with_labels)."""
+        result = self.store.query(text, bindings=bindings)
+        return self.labelled(result, labels) if labels else result
+
+    def labelled(self, result: QueryResult, language: str) -> QueryResult:
+        """`result` with label columns in `language` (else English, else any label)."""
+        iris = sorted({t.value for row in result.rows() for t in row.values()
+                       if isinstance(t, ox.NamedNode)})
+        if not iris:
+            return result
+        values = " ".join(str(ox.NamedNode(iri)) for iri in iris)  # a VALUES block of terms
+        rows = self.store.query(
+            f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x rdfs:label ?l }}").rows()
+        best: dict[str, tuple[int, str]] = {}
+        for row in rows:
+            tag = row["l"].language or ""
+            rank = 0 if tag == language else 1 if tag == "en" else 2
+            iri = row["x"].value
+            if iri not in best or (rank, row["l"].value) < best[iri]:
+                best[iri] = (rank, row["l"].value)
+        return result.with_labels({iri: label for iri, (_, label) in best.items()})
 
     def named(self, name: str) -> NamedQuery:
         return self.queries.get(name)

@@ -124,6 +124,25 @@ class QueryResult:
         return pd.DataFrame([[_python(row.get(v)) for v in names] for row in self.rows()],
                             columns=names)
 
+    def with_labels(self, labels: dict[str, str]) -> QueryResult:
+        """A select result with a `<var>Label` column after each variable that has an
+        IRI with a label in `labels` (IRI -> label); other results unchanged."""
+        if self.kind != "select":
+            return self
+        document = json.loads(self.payload)
+        names = document["head"].get("vars", [])
+        labelled = [v for v in names if any(
+            b.get(v, {}).get("type") == "uri" and b[v]["value"] in labels
+            for b in document["results"]["bindings"])]
+        head = [n for v in names for n in ([v, f"{v}Label"] if v in labelled else [v])]
+        for binding in document["results"]["bindings"]:
+            for v in labelled:
+                term = binding.get(v)
+                if term and term.get("type") == "uri" and term["value"] in labels:
+                    binding[f"{v}Label"] = {"type": "literal", "value": labels[term["value"]]}
+        document["head"]["vars"] = head
+        return QueryResult("select", json.dumps(document).encode())
+
     def _cells(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows as text for people (IRIs shortened)."""
         if self.kind == "graph":
