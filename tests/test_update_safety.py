@@ -242,3 +242,60 @@ def test_using_graph_uri_parameters_become_using_clauses_of_each_modify():
     assert "DELETE WHERE" in rewritten and "SELECT ?s ?c WHERE" in rewritten
     with pytest.raises(QueryError, match="give the dataset once"):
         with_using("WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["urn:a"], [])
+
+
+def test_small_update_keeps_the_inferences_a_full_recompute_gives(mini_project, monkeypatch):
+    """A one-label update skips the OWL 2 RL closure and whole-graph validation; the
+    store it publishes must be the one the whole-graph path publishes."""
+    from kg import update
+
+    graph = KnowledgeGraph(mini_project)
+    graph.build()
+    label = f"GRAPH <{MINI}> {{ wfr:engine-a skos:altLabel 'Fast'@en }}"
+
+    def full_check(*args, **kwargs):
+        raise AssertionError("the whole graph was validated")
+
+    monkeypatch.setattr(update, "validate_store", full_check)
+    small = update.apply_update(graph.project, f"INSERT DATA {{ {label} }}")
+    monkeypatch.undo()
+    fast_store = {str(q) for q in ox_quads(small.store_path) if "graph/history" not in str(q)}
+    update.apply_update(graph.project, f"DELETE DATA {{ {label} }}")
+    monkeypatch.setattr(update.delta, "SMALL", 0)
+    whole = update.apply_update(graph.project, f"INSERT DATA {{ {label} }}")
+    whole_store = {str(q) for q in ox_quads(whole.store_path) if "graph/history" not in str(q)}
+    assert fast_store == whole_store
+
+
+def ox_quads(path):
+    import pyoxigraph as ox
+
+    return list(ox.Store.read_only(str(path)).quads_for_pattern(None, None, None, None))
+
+
+@pytest.mark.parametrize("update_text", [
+    f"DELETE WHERE {{ GRAPH <{MINI}> {{ wfr:engine-a skos:definition ?d }} }}",
+    f"INSERT DATA {{ GRAPH <{MINI}> {{ wfr:engine-a wf:colour 'red' }} }}",
+])
+def test_small_update_that_breaks_a_shape_is_still_refused(served, update_text):
+    client, graph = served
+    store = live(graph)
+    response = client.post("/sparql", content=update_text, headers=UPDATE)
+    assert response.status_code == 422, response.text
+    assert live(graph) == store
+
+
+def test_type_or_schema_changes_take_the_whole_graph_path():
+    import pyoxigraph as ox
+
+    from kg import delta
+
+    store = ox.Store()
+    engine = ox.NamedNode("https://w3id.org/workflow-kg/resource/engine-a")
+    typed = ox.Quad(engine, delta.TYPE, ox.NamedNode("https://w3id.org/workflow-kg/ontology#X"),
+                    ox.NamedNode(MINI))
+    assert not delta.inert(store, {typed}, set(), set())
+    label = ox.Quad(engine, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+                    ox.Literal("A"), ox.NamedNode(MINI))
+    assert delta.inert(store, {label}, set(), set())
+    assert not delta.inert(store, {label}, set(), {MINI})  # a schema graph changed

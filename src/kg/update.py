@@ -35,6 +35,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from . import delta
 from .errors import (
     NeedsConfirmation,
     QueryError,
@@ -268,6 +269,28 @@ def _history(working: ox.Store, *, version: str, previous: str | None, what: str
     working.extend(ox.Quad(s, p, o, g) for s, p, o in triples)
 
 
+_SCHEMA_CACHE: dict[tuple, tuple[Graph, Graph]] = {}
+
+
+def _schema(project: Project, store: ox.Store, ontology_graphs: set[str]
+            ) -> tuple[Graph, Graph]:
+    """The shapes and the ontology as rdflib graphs, kept while they do not change (a
+    long-running service validates many small updates against the same schema)."""
+    quads = frozenset(q for g in ontology_graphs
+                      for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    shapes_file = project.shapes_file
+    key = (str(shapes_file), shapes_file.stat().st_mtime_ns, hash(quads), len(quads))
+    if key not in _SCHEMA_CACHE:
+        ontology = Graph()
+        for quad in quads:
+            ontology.add(tuple(term_to_rdflib(t)
+                               for t in (quad.subject, quad.predicate, quad.object)))
+        shapes = parse_files([shapes_file], display=project.relative)[0].graph
+        _SCHEMA_CACHE.clear()
+        _SCHEMA_CACHE[key] = (shapes, ontology)
+    return _SCHEMA_CACHE[key]
+
+
 def _apply(project: Project, change: Callable[[ox.Store], None], *, what: str,
            confirm: str | None, agent: str) -> UpdateResult:
     started = time.monotonic()
@@ -287,14 +310,23 @@ def _apply(project: Project, change: Callable[[ox.Store], None], *, what: str,
         if not added and not removed:
             return UpdateResult(None, _count(working), seconds=time.monotonic() - started)
         _removals_checked(project, _emptied(before, after), confirm)
-        report = validate_store(project, working)
+        shapes_iri = str(GRAPH[project.relative(project.shapes_file)])
+        schema = delta.schema_graphs(project)
+        small = delta.inert(working, after - before, before - after, schema)
+        if small:  # inferences unchanged; validate what the update touches
+            shapes, ontology = _schema(project, working, schema - {shapes_iri})
+            report = delta.validate_touched(project, working, after ^ before, shapes,
+                                            ontology, {shapes_iri, *NOT_DATA})
+        else:
+            report = validate_store(project, working)
         if not report.conforms:
             raise ValidationFailed(report)
-        shapes_iri = str(GRAPH[project.relative(project.shapes_file)])
-        asserted = _graph_of(working, {shapes_iri, *NOT_DATA})
-        working.remove_graph(inferred_name)
-        working.extend(ox.Quad(term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o),
-                               inferred_name) for s, p, o in materialise(asserted))
+        if not small:
+            asserted = _graph_of(working, {shapes_iri, *NOT_DATA})
+            working.remove_graph(inferred_name)
+            working.extend(ox.Quad(term_from_rdflib(s), term_from_rdflib(p),
+                                   term_from_rdflib(o), inferred_name)
+                           for s, p, o in materialise(asserted))
         partial = layout.new_partial()
         version = partial.name.removeprefix("partial-")
         _history(working, version=version, previous=live.name, what=what, agent=agent,
