@@ -173,3 +173,16 @@ def test_label_columns_in_a_chosen_language(kg):
     assert graph.sparql(query, labels="fr").values("eLabel") == ["Engine A", "Engine B"]
     result = kg("query", "--labels", "zh", "-f", "csv", "-e", query)
     assert result.stdout.splitlines()[0] == "e,eLabel" and "引擎A" in result.stdout
+
+
+def test_serve_on_a_busy_port_fails_before_saying_serving(kg):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = kg("serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+    assert "serving" not in result.output
