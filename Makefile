@@ -8,7 +8,7 @@ PORT   ?= 8000
 
 # Debian packages the tests and the executable evidence need (a real browser, model
 # checkers, document converters, database servers). Installed once, as root, when missing.
-APT_PACKAGES := chromium spin pandoc
+APT_PACKAGES := chromium fonts-wqy-microhei spin pandoc
 
 .PHONY: run test lint bench setup system clean
 
@@ -42,6 +42,7 @@ test: $(STAMP) system lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/benchmark.py
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache .ruff_cache

@@ -3,7 +3,8 @@ core function, and renders; errors are mapped to status codes in one handler.
 
 Routes: /sparql (SPARQL 1.1 Protocol: query, update, service description), /store
 (Graph Store Protocol), /api/queries[/{name}] (named queries as REST), /api/stats,
-/healthz, /docs and /openapi.json."""
+/healthz, /docs and /openapi.json; the pages for people and their JSON twins are in
+kg_api.pages."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
@@ -33,6 +35,7 @@ from kg.update import UpdateResult, apply_update, delete_graph, write_graph
 from kg.workers import DEFAULT_WORKERS, QueryRunner
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
+from .pages import add_pages, error_page, wants_html
 from .service import service_description
 
 log = logging.getLogger("kg_api")
@@ -44,6 +47,7 @@ STATUS: list[tuple[type[kg_errors.KgError], int]] = [
     (kg_errors.BuildLocked, 409),
     (kg_errors.NeedsConfirmation, 409),
     (kg_errors.StoreWriteFailed, 507),
+    (kg_errors.ResourceNotFound, 404),
     (kg_errors.NotAuthenticated, 401),
     (kg_errors.Refused, 403),
     (kg_errors.QueryTimeout, 503),
@@ -118,6 +122,14 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                              "server log"}, status_code=500)
 
     _mount_docs(app)
+    add_pages(app, graph)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Response:
+        if wants_html(request):
+            return error_page(kg_errors.KgError(str(err.detail)), err.status_code)
+        return JSONResponse({"error": "NotFound" if err.status_code == 404 else "HTTPError",
+                             "message": str(err.detail)}, status_code=err.status_code)
 
     def runner(request: Request) -> QueryRunner:
         return request.app.state.runner

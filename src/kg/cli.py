@@ -119,6 +119,12 @@ def build(ctx: click.Context, force: bool, quiet: bool) -> None:
         _fail("build refused: the data does not conform; the store is unchanged", 1)
     except (StoreHasUpdates, StoreWriteFailed) as err:
         _fail(f"build refused: {err}", 1)
+    graph = _graph(ctx)
+    if graph.remote is None:
+        from .ontodoc import ontology_page
+
+        Progress(quiet)("documenting the ontology (pyLODE), if it changed")
+        ontology_page(graph.project)
     if result.built:
         click.echo(f"built {result.triples} triples ({result.derived} derived from statements, "
                    f"{result.inferred} inferred) into {result.store_path}")
@@ -497,6 +503,74 @@ def _port_free(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as err:
             _fail(f"cannot serve on {host}:{port}: {err.strerror}; choose another --port", 1)
+
+
+@main.command()
+@click.option("--focus", metavar="IRI", help="Draw the neighbourhood of this resource "
+              "(wfr:temporal, a full IRI, or a local name).")
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(1, 4),
+              help="How many links away from --focus.")
+@click.option("--class", "classes", multiple=True, metavar="CLASS",
+              help="Only nodes of this class (e.g. wf:Theory); repeatable.")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["verified", "unverified", "contradicted", "none"]),
+              help="Only links whose claim has this evidence status; repeatable.")
+@click.option("--lang", default="en", show_default=True, type=click.Choice(["en", "zh"]),
+              help="Label language.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The HTML file to write.")
+@click.pass_context
+def viz(ctx: click.Context, focus: str | None, depth: int, classes: tuple[str, ...],
+        statuses: tuple[str, ...], lang: str, output: str) -> None:
+    """Write one self-contained interactive graph page (pyvis/vis-network inlined, no
+    network needed): a neighbourhood, or the whole graph filtered by class and status.
+    Clicking a node opens its IRI.
+
+    \b
+    Example:
+      kg viz --focus wfr:temporal --depth 2 -o temporal.html
+    """
+    from .namespaces import expand
+    from .viz import neighbourhood, standalone_html, whole
+
+    graph = _graph(ctx)
+    try:
+        if focus:
+            view = neighbourhood(graph.store, expand(focus), depth=depth, lang=lang)
+        else:
+            view = whole(graph.store, classes=[expand(c) for c in classes],
+                         statuses=statuses, lang=lang)
+    except (QueryError, ValueError) as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    Path(output).write_text(standalone_html(view), encoding="utf-8")
+    click.echo(f"wrote {output}: {len(view.nodes)} nodes, {len(view.edges)} links"
+               + (" (truncated to the most connected)" if view.truncated else ""))
+
+
+@main.command()
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="The folder to write (replaced if it exists).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def site(ctx: click.Context, output: str, quiet: bool) -> None:
+    """Write the graph as a static site: home, a page per entity, statement, finding and
+    source, named-query tables, the whole graph, search and the ontology's documentation,
+    with relative links (opens from disk or any static host; no server, no network).
+
+    \b
+    Example:
+      kg site -o /tmp/workflow-kg-site && xdg-open /tmp/workflow-kg-site/index.html
+    """
+    from .site import write_site
+
+    try:
+        result = write_site(_graph(ctx), output, progress=Progress(quiet))
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    click.echo(f"wrote {result.pages} pages to {result.folder}; open "
+               f"{result.folder / 'index.html'}")
 
 
 @main.command()

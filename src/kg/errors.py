@@ -61,6 +61,15 @@ class SparqlSyntaxError(QueryError):
     """The SPARQL text does not parse."""
 
 
+class ResourceNotFound(QueryError):
+    """No resource of the graph has this IRI; `suggestions` are similar names."""
+
+    def __init__(self, message: str, *, suggestions: list[str] | None = None):
+        self.suggestions = list(suggestions or [])
+        hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(message + hint)
+
+
 class StoreNotBuilt(KgError):
     """There is no store yet: run `kg build`."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
@@ -48,6 +49,7 @@ PREFIXES: dict[str, str] = {
 _PN_LOCAL = re.compile(r"[\w](?:[\w.-]*[\w-])?")  # a local name SPARQL reads unescaped
 
 
+@lru_cache(maxsize=65536)
 def shorten(iri: str) -> str:
     """`prefix:local` for an IRI in a known namespace whose local name SPARQL can read as
     written, `<iri>` for one in a known namespace that it cannot (e.g. `statement/x`), so

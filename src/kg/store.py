@@ -191,3 +191,16 @@ class EmbeddedStore:
 
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs())
+
+    def solutions(self, sparql: str) -> Iterator[tuple]:
+        """The rows of a SELECT over all graphs as tuples of pyoxigraph terms (None when
+        unbound), without the detour through SPARQL JSON that `query` takes: for reading
+        many rows at once, such as the catalogue of names behind the pages."""
+        try:
+            result = self._store.query(sparql, prefixes=PREFIXES,
+                                       use_default_graph_as_union=True)
+        except SyntaxError as err:
+            raise SparqlSyntaxError(str(err)) from err
+        names = [v.value for v in result.variables]
+        for solution in result:
+            yield tuple(solution[name] for name in names)

@@ -1,0 +1,307 @@
+"""Pages for people, each with a machine twin: home (`/`, `/api/overview`), resource and
+evidence pages (`/resource/...`, `/source/...`, HTML or RDF by `Accept` or suffix),
+search (`/search`, `/api/search`), graph views (`/graph`, `/graph/path`, `/api/graph`),
+named-query tables (`/queries/{name}`, `/api/queries/{name}`), the query editor
+(`/query`), and the ontology's documentation (`/ontology`, `/ontology.ttl`).
+
+Every page's data comes from one core call (kg.browse, kg.search, kg.viz,
+kg.ontodoc); this module only parses the request and renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from kg import KnowledgeGraph, __version__
+from kg import errors as kg_errors
+from kg.browse import citations, describe, example_params, overview, resource_rdf, result_table
+from kg.catalogue import catalogue
+from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
+from kg.ontodoc import ontology_html
+from kg.render import STATIC, Links, render
+from kg.search import search
+from kg.viz import VIS_DIR, neighbourhood, path_view, whole
+
+from .negotiation import FORMAT_TYPES, GRAPH_TYPES, choose
+
+HTML = "text/html"
+PAGE_TYPES = {HTML: "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
+SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml"}
+EXAMPLE_PATH = (str(WFR["tla-plus"]), str(WFR["payment-atomicity"]))
+
+
+def wants_html(request: Request) -> bool:
+    """True when a person's browser asks (text/html preferred, or no preference)."""
+    accept = request.headers.get("accept")
+    if not accept:
+        return False
+    return choose(accept, PAGE_TYPES) in (HTML, "application/xhtml+xml")
+
+
+def page(template: str, *, http_status: int = 200, **context) -> HTMLResponse:
+    context.setdefault("links", Links())
+    context.setdefault("version", __version__)
+    return HTMLResponse(render(template, **context), status_code=http_status,
+                        headers={"Vary": "Accept"})
+
+
+def error_page(err: kg_errors.KgError, status: int) -> HTMLResponse:
+    suggestions = []
+    if isinstance(err, kg_errors.ResourceNotFound):
+        suggestions = [{"iri": expand(s), "label": s, "curie": s} for s in err.suggestions]
+    heading = {404: "Not found", 400: "Bad request", 503: "Unavailable"}.get(status, "Error")
+    return page("error.html", http_status=status, title=heading, heading=heading,
+                message=str(err), suggestions=suggestions)
+
+
+def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
+    """Mount the static assets and add every page route to the service."""
+    app.mount("/static/vis", StaticFiles(directory=Path(VIS_DIR)), name="vis")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def store():
+        graph.reopen()
+        return graph.store
+
+    async def call(fn, *args, **kwargs):
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    # ------------------------------------------------------------ home
+    @app.get("/", include_in_schema=False)
+    async def home(request: Request) -> Response:
+        data = await call(lambda: overview(_fresh(graph)))
+        return page("home.html", title="Home", nav="home", overview=data,
+                    example_path=EXAMPLE_PATH, query_href=_query_href)
+
+    @app.get("/api/overview", tags=["browse"], summary="The home page's data: dataset "
+             "version, build, counts per class, named queries, success indicators")
+    async def overview_json() -> dict:
+        data = await call(lambda: overview(_fresh(graph)))
+        return {"title": data.title, "version": data.version, "built_at": data.built_at,
+                "triples": data.triples, "input_hash": data.input_hash,
+                "classes": {shorten(t.iri): n for t, n in data.classes},
+                "queries": [q.name for q in data.queries],
+                "indicators": _table_json(data.indicators) if data.indicators else None}
+
+    # ------------------------------------------------------------ resources
+    async def resource(request: Request, iri: str, fmt: str | None) -> Response:
+        media = None if fmt else choose(request.headers.get("accept") or HTML, PAGE_TYPES)
+        if fmt is None and (media is None or PAGE_TYPES[media] == "html"):
+            if media is None:
+                raise kg_errors.FormatNotAcceptable(
+                    "a resource is given as HTML or as " + ", ".join(GRAPH_TYPES))
+            try:
+                view, near = await call(_resource_page_data, store(), iri)
+            except kg_errors.ResourceNotFound as err:
+                return error_page(err, 404)
+            bibtex, csl = await call(citations, view)
+            return page("resource.html", title=view.label, view=view, neighbourhood=near,
+                        rdf_href=_path_of(iri), bibtex=bibtex, csl=csl,
+                        filename=shorten(iri).strip("<>").replace(":", "-").replace("/", "-"))
+        result = await call(resource_rdf, store(), iri)
+        kind = fmt or PAGE_TYPES[media]
+        return Response(result.serialize(kind), media_type=FORMAT_TYPES[kind],
+                        headers={"Vary": "Accept"})
+
+    for prefix, ns in (("resource", WFR), ("source", SRC)):
+        def route(ns=ns):
+            async def handler(request: Request, path: str) -> Response:
+                fmt = None
+                for suffix, name in SUFFIXES.items():
+                    if path.endswith(suffix):
+                        path, fmt = path[: -len(suffix)], name
+                        break
+                return await resource(request, str(ns) + path, fmt)
+            return handler
+        app.add_api_route(f"/{prefix}/{{path:path}}", route(), methods=["GET"],
+                          tags=["browse"], summary=f"A {prefix}'s page (HTML) or its triples "
+                          "(Turtle, N-Triples, JSON-LD, RDF/XML by Accept or by a suffix "
+                          ".ttl, .nt, .jsonld, .rdf)", operation_id=f"{prefix}_page")
+
+    # ------------------------------------------------------------ ontology
+    @app.get("/ontology", tags=["browse"], summary="The ontology's documentation (HTML) or "
+             "the ontology and shapes as RDF, by Accept")
+    async def ontology(request: Request) -> Response:
+        media = choose(request.headers.get("accept") or HTML, PAGE_TYPES)
+        if media is not None and PAGE_TYPES[media] != "html":
+            return await ontology_rdf(PAGE_TYPES[media])
+        html = await call(ontology_html, graph.project, Links())
+        return HTMLResponse(html, headers={"Vary": "Accept"})
+
+    @app.get("/ontology.ttl", include_in_schema=False)
+    async def ontology_ttl() -> Response:
+        return await ontology_rdf("ttl")
+
+    async def ontology_rdf(fmt: str) -> Response:
+        graphs = [g for g in await call(lambda: store().named_graphs())
+                  if "/graph/ontology/" in g]
+        result = await call(lambda: store().query(
+            "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", default_graph=graphs))
+        return Response(result.serialize(fmt), media_type=FORMAT_TYPES[fmt])
+
+    # ------------------------------------------------------------ search
+    def run_search(request: Request):
+        params = request.query_params
+        type_ = params.get("type") or None
+        status = params.get("status") or None
+        if status and status not in ("verified", "unverified", "contradicted"):
+            raise kg_errors.QueryError("status is one of verified, unverified, contradicted")
+        cat = catalogue(store())
+        return cat, search(cat, params.get("q", ""), type=type_, status=status,
+                           lang=params.get("lang", "en"),
+                           limit=min(int(params.get("limit", "50") or 50), 500))
+
+    @app.get("/search", include_in_schema=False)
+    async def search_page(request: Request) -> Response:
+        cat, result = await call(run_search, request)
+        type_labels = {t: cat.label(t) for t in result.types if t}
+        api = "/api/search?" + str(request.query_params)
+        return page("search.html", title="Search", result=result, query=result.query,
+                    type=request.query_params.get("type"),
+                    status_filter=request.query_params.get("status"), type_labels=type_labels,
+                    api_href=api)
+
+    @app.get("/api/search", tags=["browse"], summary="Search labels, alternative labels "
+             "and definitions (English and Chinese), ranked, with facets")
+    async def search_json(request: Request) -> dict:
+        cat, result = await call(run_search, request)
+        return {"query": result.query, "total": result.total,
+                "results": [{"iri": h.iri, "curie": h.curie, "label": h.label, "type": h.type,
+                             "status": h.status, "matched": h.matched, "rank": h.rank,
+                             "highlight": [[p.text, p.hit] for p in h.parts]}
+                            for h in result.results],
+                "facets": {"type": result.types, "status": result.statuses}}
+
+    # ------------------------------------------------------------ graph views
+    def graph_view(request: Request):
+        params = request.query_params
+        focus = params.get("focus")
+        href = Links().href
+        if focus:
+            return neighbourhood(store(), _iri(focus), depth=_int(params.get("depth"), 1),
+                                 href=href)
+        classes = [_iri(c) for c in params.getlist("class") if c]
+        return whole(store(), classes=classes, statuses=params.getlist("status"), href=href)
+
+    @app.get("/graph", include_in_schema=False)
+    async def graph_page(request: Request) -> Response:
+        try:
+            view = await call(graph_view, request)
+        except kg_errors.ResourceNotFound as err:
+            return error_page(err, 404)
+        classes = await call(_class_choices, store())
+        params = request.query_params
+        return page("graph.html", title=view.title, nav="graph", view=view, wide=True,
+                    classes=classes, chosen_classes=[_iri(c) for c in params.getlist("class")],
+                    chosen_statuses=params.getlist("status"), focus=params.get("focus"),
+                    depth=params.get("depth"))
+
+    @app.get("/api/graph", tags=["browse"], summary="The graph view's data (vis-network "
+             "nodes and edges): ?focus=IRI&depth=N, or the whole graph with ?class= and "
+             "?status= filters")
+    async def graph_json(request: Request) -> dict:
+        return (await call(graph_view, request)).to_dict()
+
+    def path_data(request: Request):
+        params = request.query_params
+        if not params.get("from") or not params.get("to"):
+            raise kg_errors.QueryError("give both ?from=IRI and ?to=IRI")
+        return path_view(store(), _iri(params["from"]), _iri(params["to"]),
+                         limit=_int(params.get("limit"), 3), href=Links().href)
+
+    @app.get("/graph/path", include_in_schema=False)
+    async def path_page(request: Request) -> Response:
+        try:
+            view = await call(path_data, request)
+        except kg_errors.ResourceNotFound as err:
+            return error_page(err, 404)
+        params = request.query_params
+        return page("graph.html", title=view.title, nav="graph", view=view, wide=True,
+                    classes=await call(_class_choices, store()), chosen_classes=[],
+                    chosen_statuses=[], path_from=params.get("from"), path_to=params.get("to"))
+
+    @app.get("/api/graph/path", tags=["browse"], summary="Shortest explained paths between "
+             "two resources, with the graph view's data")
+    async def path_json(request: Request) -> dict:
+        return (await call(path_data, request)).to_dict()
+
+    # ------------------------------------------------------------ queries
+    @app.get("/query", include_in_schema=False)
+    async def query_editor() -> Response:
+        examples = {q.name: q.text for q in graph.queries}
+        return page("query.html", title="Query editor", nav="query", queries=list(graph.queries),
+                    examples=examples, prefixes=PREFIXES, wide=True)
+
+    @app.get("/queries/{name}", include_in_schema=False)
+    async def named_page(request: Request, name: str) -> Response:
+        try:
+            named = graph.queries.get(name)
+        except kg_errors.QueryNotFound as err:
+            return error_page(err, 404)
+        params = dict(request.query_params)
+        try:
+            result = await call(request.app.state.runner.query, named.text,
+                                bindings=named.bindings(params))
+        except kg_errors.QueryError as err:
+            return error_page(err, 400)
+        table = await call(result_table, store(), result)
+        api = f"/api/queries/{name}?" + "&".join(f"{k}={v}" for k, v in params.items())
+        return page("named_query.html", title=named.title, named=named, params=params,
+                    table=table, api_href=api)
+
+
+# -------------------------------------------------------------------- helpers
+def _fresh(graph: KnowledgeGraph) -> KnowledgeGraph:
+    graph.reopen()
+    return graph
+
+
+def _iri(text: str) -> str:
+    try:
+        return expand(text)
+    except ValueError as err:
+        raise kg_errors.QueryError(str(err)) from err
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError as err:
+        raise kg_errors.QueryError(f"not a whole number: {text!r}") from err
+
+
+def _path_of(iri: str) -> str:
+    return Links().href(iri)
+
+
+def _query_href(named) -> str:
+    params = example_params(named.examples[0]) if named.examples else {}
+    from urllib.parse import urlencode
+
+    return f"/queries/{named.name}" + (f"?{urlencode(params)}" if params else "")
+
+
+def _resource_page_data(store, iri: str):
+    view = describe(store, iri)
+    near = neighbourhood(store, iri, depth=1, href=Links().href, max_nodes=60) \
+        if view.kind != "term" else None
+    return view, near
+
+
+def _class_choices(store) -> list[tuple[str, str]]:
+    cat = catalogue(store)
+    used = {t for types in cat.types.values() for t in types if t.startswith(str(WF))}
+    return sorted(((t, cat.label(t)) for t in used), key=lambda x: x[1].casefold())
+
+
+def _table_json(table) -> dict:
+    return {"columns": table.columns,
+            "rows": [[None if c is None else (c.iri or c.value) for c in row]
+                     for row in table.rows]}
+
+
+__all__ = ["add_pages", "error_page", "wants_html"]

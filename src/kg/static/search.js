@@ -1,0 +1,49 @@
+// Client-side search of the static site: the same ranking as the service's search
+// (exact label, label prefix, label substring, alternative label, definition), over
+// window.WORKFLOW_KG_SEARCH rows [href, label, label_zh, alt, definition, class, status].
+(function () {
+  "use strict";
+  function fold(s) { return (s || "").normalize("NFKC").toLowerCase(); }
+  function rank(row, q) {
+    var labels = [fold(row[1]), fold(row[2])], best = null;
+    labels.forEach(function (l) {
+      var tier = l === q ? 0 : l.indexOf(q) === 0 ? 1 : l.indexOf(q) >= 0 ? 2 : null;
+      if (tier !== null && (best === null || tier < best)) { best = tier; }
+    });
+    if (best === null && fold(row[3]).indexOf(q) >= 0) { best = 3; }
+    if (best === null && fold(row[4]).indexOf(q) >= 0) { best = 4; }
+    return best;
+  }
+  function text(tag, content, cls) {
+    var el = document.createElement(tag);
+    el.textContent = content;
+    if (cls) { el.className = cls; }
+    return el;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var params = new URLSearchParams(window.location.search);
+    var q = (params.get("q") || "").trim();
+    var input = document.querySelector("header input[type=search]");
+    if (input) { input.value = q; }
+    var list = document.getElementById("search-results");
+    var summary = document.getElementById("search-summary");
+    if (!q) { summary.textContent = "Type a word above, e.g. saga, TLA+, 事件溯源, 时间自动机."; return; }
+    var fq = fold(q), hits = [];
+    (window.WORKFLOW_KG_SEARCH || []).forEach(function (row) {
+      var r = rank(row, fq);
+      if (r !== null) { hits.push([r, row]); }
+    });
+    hits.sort(function (a, b) { return a[0] - b[0] || a[1][1].length - b[1][1].length || (a[1][1] < b[1][1] ? -1 : 1); });
+    summary.textContent = hits.length + (hits.length === 1 ? " match" : " matches") + " for “" + q + "”" + (hits.length > 100 ? ", the best 100 shown" : "") + ".";
+    hits.slice(0, 100).forEach(function (hit) {
+      var row = hit[1], li = document.createElement("li"), a = document.createElement("a");
+      a.href = row[0];
+      a.appendChild(text("strong", row[1]));
+      li.appendChild(a);
+      if (row[2] && row[2] !== row[1]) { li.appendChild(text("span", " " + row[2])); }
+      if (row[6]) { li.appendChild(document.createTextNode(" ")); li.appendChild(text("span", row[6], "badge " + row[6])); }
+      if (row[5]) { li.appendChild(text("span", " · " + row[5], "muted")); }
+      list.appendChild(li);
+    });
+  });
+})();

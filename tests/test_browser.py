@@ -1,0 +1,266 @@
+"""What a person sees, in a real browser: headless Chromium (Debian's `chromium`, driven by
+Playwright) against a real `kg serve` on the curated data, and against the static site
+opened from disk. Every network request is recorded and must stay on the loopback
+address (or on disk); screenshots are saved under test-output/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from tests.conftest import FIXTURES, ROOT, make_project
+from tests.test_http_sparql import start_kg_serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "test-output" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--headless"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(curated):
+    process, base = start_kg_serve(curated.project.root, "--time-limit", "20",
+                                   env={"KG_STORE": str(curated.project.store_dir)})
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+class Visit:
+    """A browser page that records every request, page error and dialog."""
+
+    def __init__(self, browser, width=1280, height=800):
+        self.page = browser.new_page(viewport={"width": width, "height": height})
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    def external(self) -> list[str]:
+        out = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "file", "about"):
+                continue
+            if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+                out.append(url)
+        return out
+
+    def close(self):
+        self.page.close()
+
+
+def graph_ready(page, selector: str) -> int:
+    """Wait until the vis-network in `selector` has drawn; the number of its nodes."""
+    page.wait_for_selector(f"{selector}[data-ready='true']", timeout=30000)
+    return page.evaluate(f"document.querySelector(\"{selector}\").network.body.data.nodes.length")
+
+
+def painted_pixels(page, selector: str) -> int:
+    """How many pixels of the graph's canvas are not blank: the drawing is really there."""
+    return page.evaluate(f"""() => {{
+        const c = document.querySelector("{selector} canvas");
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) {{
+            if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+        }}
+        return n;
+    }}""")
+
+
+def test_a_newcomer_browses_from_home_to_every_feature(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/")
+    assert "Workflow KG" in page.locator("h1").inner_text()
+    visit.shot("home")
+
+    # search in both languages from the header
+    page.fill("header input[type=search]", "Temporal")
+    page.press("header input[type=search]", "Enter")
+    page.wait_for_url("**/search?q=Temporal")
+    first = page.locator("ol.results li a strong").first
+    assert first.inner_text() == "Temporal"
+    visit.shot("search-temporal")
+    page.goto(server + "/search?q=时间自动机")
+    assert page.locator("ol.results li a strong").first.inner_text() == "Timed automata"
+    assert page.locator("ol.results mark").first.inner_text() == "时间自动机"
+
+    # the entity page, a link from it, and an evidence page
+    page.goto(server + "/search?q=Temporal")
+    page.locator("ol.results li a").first.click()
+    page.wait_for_url("**/resource/temporal")
+    assert page.locator("h1").inner_text().startswith("Temporal")
+    assert page.locator(".badge.verified").count() > 5
+    visit.shot("entity-temporal")
+    page.locator("dd a[href='/resource/cadence']").first.click()
+    page.wait_for_url("**/resource/cadence")
+    assert "Cadence" in page.locator("h1").inner_text()
+    page.locator("div.evidence a", has_text="statement").first.click()
+    page.wait_for_url("**/resource/statement/*")
+    assert page.locator("p.claim").count() == 1
+    assert page.locator("h1 .badge").count() == 1
+    visit.shot("statement")
+
+    # the language switch persists between pages
+    page.click(".langswitch button[data-lang='zh']")
+    page.goto(server + "/resource/timed-automata")
+    assert page.evaluate("document.documentElement.dataset.lang") == "zh"
+    assert page.locator("h1 [lang='zh']").is_visible()
+    assert not page.locator("h1 [lang='en']").is_visible()
+    page.click(".langswitch button[data-lang='en']")
+
+    assert not visit.external(), visit.external()
+    assert not visit.errors, visit.errors
+    visit.close()
+
+
+def test_graph_view_draws_and_a_click_opens_the_node_page(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/graph?focus=wfr:temporal&depth=1")
+    nodes = graph_ready(page, "#graph")
+    assert nodes > 20
+    assert painted_pixels(page, "#graph") > 2000
+    visit.shot("graph-temporal")
+    target = "https://w3id.org/workflow-kg/resource/cadence"
+    box = page.evaluate(f"""() => {{
+        const el = document.querySelector("#graph");
+        const pos = el.network.getPositions(["{target}"])["{target}"];
+        const dom = el.network.canvasToDOM(pos);
+        const r = el.getBoundingClientRect();
+        return {{x: r.left + dom.x, y: r.top + dom.y}};
+    }}""")
+    page.mouse.click(box["x"], box["y"])
+    page.wait_for_url("**/resource/cadence", timeout=10000)
+    assert "Cadence" in page.locator("h1").inner_text()
+
+    page.goto(server + "/graph")
+    assert graph_ready(page, "#graph") > 200  # the whole graph, drawn at once
+    assert painted_pixels(page, "#graph") > 2000
+    visit.shot("graph-whole")
+    page.goto(server + "/graph/path?from=wfr:tla-plus&to=wfr:payment-atomicity")
+    assert graph_ready(page, "#graph") >= 2
+    assert page.locator("ol li").first.inner_text().startswith("TLA+")
+    visit.shot("graph-path")
+    assert not visit.external(), visit.external()
+    visit.close()
+
+
+def test_query_editor_runs_a_query_and_shows_rows(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/query")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.evaluate("""() => { window.workflowKgYasgui.getTab().setQuery(
+        'PREFIX wf: <https://w3id.org/workflow-kg/ontology#>\\n'
+        + 'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\\n'
+        + 'SELECT ?engine ?label WHERE { ?engine a wf:WorkflowEngine ; rdfs:label ?label . '
+        + 'FILTER (LANG(?label) = "en") } ORDER BY ?label'); return true; }""")
+    page.click(".yasqe_queryButton")
+    page.wait_for_selector(".yasr table tbody tr", timeout=20000)
+    rows = page.locator(".yasr table tbody tr").count()
+    assert rows >= 10
+    assert "Temporal" in page.locator(".yasr table").inner_text()
+    visit.shot("query-editor")
+    assert not visit.external(), visit.external()
+    visit.close()
+
+
+def test_api_docs_render_the_openapi_operations(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/docs")
+    page.wait_for_selector(".opblock", timeout=20000)
+    assert page.locator(".opblock").count() > 20
+    assert "Unable to render" not in page.content()
+    visit.shot("api-docs")
+    assert not visit.external(), visit.external()
+    visit.close()
+
+
+def test_pages_are_readable_at_phone_width(browser, server):
+    visit = Visit(browser, width=390, height=844)
+    for path in ["/", "/resource/temporal", "/search?q=saga", "/graph?focus=wfr:saga"]:
+        visit.page.goto(server + path)
+        overflow = visit.page.evaluate(
+            "document.documentElement.scrollWidth > window.innerWidth + 1")
+        assert not overflow, path
+    visit.shot("phone-entity")
+    visit.close()
+
+
+def test_static_site_opens_from_disk_and_its_links_work(browser, tmp_path):
+    root = make_project(tmp_path / "project", FIXTURES / "mini.ttl", FIXTURES / "hostile.ttl")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--project", str(root), "build", "-q"]).exit_code == 0
+    out = tmp_path / "site"
+    assert runner.invoke(main, ["--project", str(root), "site", "-o", str(out), "-q"]
+                         ).exit_code == 0
+    visit = Visit(browser)
+    page = visit.page
+    page.goto((out / "index.html").as_uri())
+    page.click("a[href='./resource/engine-a.html']")
+    page.wait_for_url("**/resource/engine-a.html")
+    assert "Engine A" in page.locator("h1").inner_text()
+    assert graph_ready(page, "#neighbourhood") >= 3
+    page.click("a[href='../resource/db-x.html']")
+    page.wait_for_url("**/resource/db-x.html")
+    page.goto((out / "search.html").as_uri() + "?q=引擎")
+    assert page.locator("#search-results li").count() >= 2
+    page.goto((out / "graph.html").as_uri())
+    assert graph_ready(page, "#graph") > 10
+    visit.shot("static-graph")
+    page.goto((out / "resource" / "hostile.html").as_uri())
+    assert "<script>alert(1)</script>" in page.locator("h1").inner_text()
+    assert not visit.dialogs, visit.dialogs
+    assert not visit.failed, visit.failed
+    assert not visit.external(), visit.external()
+    visit.close()
+    shutil.rmtree(out)
+
+
+def test_hostile_labels_run_no_script_in_the_browser(browser, tmp_path):
+    root = make_project(tmp_path / "project", FIXTURES / "mini.ttl", FIXTURES / "hostile.ttl")
+    assert CliRunner().invoke(main, ["--project", str(root), "build", "-q"]).exit_code == 0
+    process, base = start_kg_serve(root)
+    try:
+        visit = Visit(browser)
+        for path in ["/resource/hostile", "/search?q=alert", "/graph?focus=wfr:hostile",
+                     "/resource/engine-a"]:
+            visit.page.goto(base + path)
+            if "graph" in path:
+                graph_ready(visit.page, "#graph")
+        label = visit.page.locator("dd a[href='/resource/hostile']").first.inner_text()
+        assert "<script>alert(1)</script>" in label
+        assert not visit.dialogs, visit.dialogs
+        visit.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

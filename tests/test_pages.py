@@ -1,0 +1,225 @@
+"""The pages for people and their machine twins, in process: home, resource and evidence
+pages with content negotiation, search, graph views, the ontology's documentation, and
+escaping of hostile labels everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import rdflib
+from fastapi.testclient import TestClient
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from kg import KnowledgeGraph
+from kg.guard import Policy
+from kg_api import create_app
+from tests.conftest import FIXTURES, make_project
+
+WFR = "https://w3id.org/workflow-kg/resource/"
+WF = "https://w3id.org/workflow-kg/ontology#"
+HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.fixture(scope="module")
+def hostile_graph(tmp_path_factory) -> KnowledgeGraph:
+    """The fixture project plus labels that try to inject markup."""
+    root = make_project(tmp_path_factory.mktemp("hostile"), FIXTURES / "mini.ttl",
+                        FIXTURES / "hostile.ttl")
+    graph = KnowledgeGraph(root)
+    graph.build()
+    return graph
+
+
+@pytest.fixture(scope="module")
+def client(hostile_graph):
+    with TestClient(create_app(hostile_graph, policy=Policy(time_limit=10), workers=1)) as c:
+        yield c
+
+
+def test_home_names_the_dataset_its_counts_and_every_named_query(client, hostile_graph):
+    page = client.get("/", headers=HTML)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    meta = "https://w3id.org/workflow-kg/graph/meta"  # the dataset's description
+    triples = sum(1 for q in hostile_graph.store.quads() if q.graph_name.value != meta)
+    shown = re.search(r"<strong>([\d,]+)</strong> triples", page.text)
+    assert shown and int(shown.group(1).replace(",", "")) == triples
+    for named in hostile_graph.queries:
+        assert f'href="/queries/{named.name}' in page.text
+    twin = client.get("/api/overview").json()
+    assert twin["triples"] == triples and twin["classes"]["wf:WorkflowEngine"] == 2
+
+
+def test_named_query_page_runs_with_example_parameters_and_links_rows(client):
+    page = client.get("/queries/engine-backends", params={"engine": "wfr:engine-a"},
+                      headers=HTML)
+    assert page.status_code == 200
+    assert 'href="/resource/db-x"' in page.text and "Engine A" in page.text
+    assert 'href="/resource/engine-b"' not in page.text  # the parameter narrowed the rows
+
+
+def test_entity_page_shows_links_with_their_evidence_and_sources(client):
+    page = client.get("/resource/engine-a", headers=HTML)
+    assert page.status_code == 200
+    text = page.text
+    assert "<h1>" in text and "Engine A" in text and "引擎A" in text
+    assert 'href="/ontology#WorkflowEngine"' in text  # type links to the ontology docs
+    assert 'href="/resource/db-x"' in text
+    assert 'class="badge verified"' in text
+    assert "[fixture-doc]" in text and "https://example.org/engine-a/docs" in text
+    # the contradicted claim is not a link of the entity, but its statement is listed
+    assert "badge contradicted" in text
+    assert "@misc{fixture-doc" in text or "fixture-doc," in text  # cite this
+
+
+def test_statement_page_says_the_claim_its_status_and_what_sources_say(client, hostile_graph):
+    rows = hostile_graph.sparql(
+        "SELECT ?st WHERE { ?st rdf:subject wfr:engine-a ; rdf:object wfr:db-y ; "
+        "wf:evidenceStatus wf:Contradicted }").rows()
+    iri = rows[0]["st"].value
+    page = client.get("/" + iri.removeprefix("https://w3id.org/workflow-kg/"), headers=HTML)
+    assert page.status_code == 200
+    assert re.search(r"Engine A</span>.*</a> — <a[^>]*>.*supports backend.*— <a[^>]*>", page.text,
+                     re.S)
+    assert "The plan lists DB Y as a backend." in page.text
+    assert "The docs list only DB X." in page.text
+    assert "what the sources say instead" in page.text
+    assert "Sources that contradict the claim" in page.text
+
+
+@pytest.mark.parametrize("suffix, accept, fmt", [
+    ("", "text/turtle", "turtle"),
+    ("", "application/ld+json", "json-ld"),
+    ("", "application/n-triples", "nt"),
+    ("", "application/rdf+xml", "xml"),
+    (".ttl", "text/html", "turtle"),
+    (".jsonld", "text/html", "json-ld"),
+    (".nt", "*/*", "nt"),
+    (".rdf", "*/*", "xml"),
+])
+def test_resource_iri_gives_its_triples_to_rdf_clients(client, suffix, accept, fmt):
+    answer = client.get(f"/resource/engine-a{suffix}", headers={"Accept": accept})
+    assert answer.status_code == 200
+    parsed = rdflib.Graph().parse(data=answer.content, format=fmt)
+    engine = URIRef(WFR + "engine-a")
+    assert (engine, RDF.type, URIRef(WF + "WorkflowEngine")) in parsed
+    assert (engine, RDFS.label, Literal("Engine A", lang="en")) in parsed
+    assert (engine, URIRef(WF + "supportsBackend"), URIRef(WFR + "db-x")) in parsed
+
+
+def test_statement_iri_gives_its_triples_as_turtle(client, hostile_graph):
+    iri = hostile_graph.sparql("SELECT ?st WHERE { ?st rdf:object wfr:db-x }").rows()[0]["st"]
+    answer = client.get("/" + iri.value.removeprefix("https://w3id.org/workflow-kg/"),
+                        headers={"Accept": "text/turtle"})
+    parsed = rdflib.Graph().parse(data=answer.content, format="turtle")
+    assert (URIRef(iri.value), RDF.subject, URIRef(WFR + "engine-a")) in parsed
+
+
+def test_unknown_resource_is_a_404_page_with_suggestions_not_a_trace(client):
+    page = client.get("/resource/engine-aa", headers=HTML)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert 'href="/resource/engine-a"' in page.text  # did you mean
+    assert "Traceback" not in page.text and "/tmp" not in page.text
+    machine = client.get("/resource/engine-aa", headers={"Accept": "text/turtle"})
+    assert machine.status_code == 404 and "wfr:engine-a" in machine.json()["message"]
+    nowhere = client.get("/no/such/page", headers=HTML)
+    assert nowhere.status_code == 404 and "<h1>Not found</h1>" in nowhere.text
+
+
+@pytest.mark.parametrize("query, first", [
+    ("Engine A", "engine-a"),  # exact label first, before "Engine A Go SDK"
+    ("engine a", "engine-a"),  # case-insensitive
+    ("引擎A", "engine-a"),  # Chinese label
+    ("数据库", "db-x"),  # Chinese substring
+    ("model checker of the", "checker-c"),  # definition
+])
+def test_search_ranks_exact_labels_first_in_both_languages(client, query, first):
+    answer = client.get("/api/search", params={"q": query}).json()
+    assert answer["results"], query
+    assert answer["results"][0]["iri"] == WFR + first
+
+
+def test_search_facets_filter_by_class_and_status_and_highlight(client):
+    everything = client.get("/api/search", params={"q": "engine"}).json()
+    assert everything["facets"]["type"][WF + "WorkflowEngine"] == 2
+    engines = client.get("/api/search", params={"q": "engine",
+                                                "type": WF + "WorkflowEngine"}).json()
+    assert {r["iri"] for r in engines["results"]} == {WFR + "engine-a", WFR + "engine-b"}
+    contradicted = client.get("/api/search", params={"q": "engine",
+                                                     "status": "contradicted"}).json()
+    assert contradicted["results"] and all(r["status"] == "contradicted"
+                                           for r in contradicted["results"])
+    first = engines["results"][0]["highlight"]
+    assert ["Engine", True] in first or ["engine", True] in first
+    page = client.get("/search", params={"q": "engine"}, headers=HTML)
+    assert "<mark>Engine</mark>" in page.text
+    bad = client.get("/api/search", params={"q": "x", "status": "maybe"})
+    assert bad.status_code == 400
+
+
+def test_graph_twin_gives_the_neighbourhood_with_styles_by_class_and_status(client):
+    data = client.get("/api/graph", params={"focus": "wfr:engine-a", "depth": "1"}).json()
+    ids = {n["id"] for n in data["nodes"]}
+    assert {WFR + "engine-a", WFR + "db-x", WFR + "db-y"} <= ids
+    edge = next(e for e in data["edges"]
+                if e["from"] == WFR + "engine-a" and e["to"] == WFR + "db-y")
+    assert edge["status"] == "contradicted" and edge["dashes"]  # shown, dashed
+    node = next(n for n in data["nodes"] if n["id"] == WFR + "db-x")
+    assert node["group"] == "storage backend" and node["url"] == "/resource/db-x"
+    assert "storage backend" in data["options"]["groups"]
+    assert any(item["group"] == "storage backend" for item in data["legend"])
+
+
+def test_whole_graph_filters_by_class_and_status(client):
+    engines = client.get("/api/graph", params={"class": "wf:WorkflowEngine"}).json()
+    assert {n["id"] for n in engines["nodes"]} == {WFR + "engine-a", WFR + "engine-b"}
+    verified = client.get("/api/graph", params={"status": "verified"}).json()
+    assert verified["edges"] and {e["status"] for e in verified["edges"]} == {"verified"}
+    bad = client.get("/api/graph", params={"class": "wf:NoSuchClass"})
+    assert bad.status_code == 400 and "NoSuchClass" in bad.json()["message"]
+
+
+def test_path_view_explains_how_two_resources_connect(client):
+    data = client.get("/api/graph/path", params={"from": "wfr:engine-a",
+                                                  "to": "wfr:db-x"}).json()
+    assert data["paths"] and data["paths"][0].startswith("Engine A")
+    page = client.get("/graph/path", params={"from": "wfr:engine-a", "to": "wfr:db-x"},
+                      headers=HTML)
+    assert "Shortest explained paths" in page.text
+
+
+def test_ontology_is_documented_with_anchors_and_shapes_and_given_as_rdf(client):
+    page = client.get("/ontology", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="WorkflowEngine"' in page.text and 'id="shapes"' in page.text
+    assert "EvidencedFactShape" in page.text or "StatementShape" in page.text
+    rdf = client.get("/ontology", headers={"Accept": "text/turtle"})
+    parsed = rdflib.Graph().parse(data=rdf.content, format="turtle")
+    assert (URIRef(WF + "WorkflowEngine"), RDF.type, URIRef(
+        "http://www.w3.org/2002/07/owl#Class")) in parsed
+
+
+def test_query_editor_page_points_yasgui_at_the_local_endpoint(client):
+    page = client.get("/query", headers=HTML)
+    assert '/static/yasgui/yasgui.min.js' in page.text
+    examples = json.loads(re.search(r'<script type="application/json" id="examples">(.*?)'
+                                    r'</script>', page.text, re.S).group(1))
+    assert "engine-backends" in examples
+    script = client.get("/static/query.js").text
+    assert 'window.location.origin + "/sparql"' in script
+
+
+@pytest.mark.parametrize("path", ["/resource/hostile", "/search?q=alert",
+                                  "/graph?focus=wfr:hostile", "/graph",
+                                  "/resource/engine-a"])
+def test_hostile_labels_are_escaped_on_every_page(client, path):
+    page = client.get(path, headers=HTML)
+    assert page.status_code == 200
+    assert "<script>alert(1)" not in page.text
+    assert "<img src=x" not in page.text
+    assert "<b>markup</b>" not in page.text
+    # the label is still there, as text (HTML-escaped, or \\u003c-escaped inside JSON)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text or \
+        "\\u003cscript\\u003ealert(1)" in page.text
