@@ -8,7 +8,8 @@ PORT   ?= 8000
 
 # Debian packages the tests and the executable evidence need (a real browser, model
 # checkers, document converters, database servers). Installed once, as root, when missing.
-APT_PACKAGES := chromium fonts-wqy-microhei spin pandoc
+APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended \
+                postgresql
 
 .PHONY: run test lint bench setup system clean
 
@@ -35,7 +36,7 @@ run: $(STAMP)
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src api tests bench
+	$(BIN)/ruff check src api tests bench benchmarks
 
 test: $(STAMP) system lint
 	$(BIN)/python -m pytest

@@ -64,3 +64,14 @@ class Cli:
 @pytest.fixture
 def cli(mini_project) -> Cli:
     return Cli(mini_project)
+
+
+@pytest.fixture(scope="session")
+def evidence_project(tmp_path_factory) -> Path:
+    """The fixture project plus tests/data/cite.ttl (bibliographic records with every
+    field, a disputing source, a second SDK) and the real decision rules, built once
+    (read-only use)."""
+    root = make_project(tmp_path_factory.mktemp("evidence"), FIXTURES / "mini.ttl",
+                        FIXTURES / "cite.ttl", ROOT / "data" / "decision-rules.ttl")
+    KnowledgeGraph(root).build()
+    return root

@@ -19,7 +19,7 @@ def test_bibtex_for_an_entity_parses_and_matches_the_graph(cli):
     assert entry["author"] == "Doe, Jane and Roe, Richard"
     assert entry["title"] == "{A Fixture Paper}"
     assert entry["doi"] == "10.5555/fixture.1"
-    assert (entry["year"], entry["month"]) == ("2020", "may")
+    assert (entry["year"], entry["date"]) == ("2020", "2020-05")
 
 
 def test_csl_json_for_a_query_answer(cli):

@@ -52,6 +52,9 @@ EXPECTED = [
     ("benchmarks", {"backend": "wfr:db-x"}, "value", ["250.5"]),
     ("benchmarks", {"backend": "wfr:db-y"}, "finding", []),
     ("benchmarks", {"metric": "wf:Latency"}, "finding", []),
+    ("benchmarks", {"backend": "wfr:db-x"}, "origin", ["published"]),
+    ("benchmarks", {"only": "own"}, "finding", []),
+    ("own-runs", {}, "run", []),  # the fixture has no programme run: see test_engines.py
     ("verification-by-property", {"property": "prop-atomic"}, "result", [ONT + "BugFound"]),
     ("verification-by-property", {"property": "prop-fast"}, "finding", []),
     ("theory-property-evidence", {}, "sources", ["doe2020fixture"]),
@@ -71,6 +74,10 @@ EXPECTED = [
     ("citations", {"entity": "case-o"}, "key", ["doe2020fixture", "fixture-doc"]),
     ("domain-properties", {}, "kind", [ONT + "SafetyProperty"]),
     ("connection", {"a": "engine-a", "b": "prop-atomic"}, "via", [W + "case-o", W + "mech-log"]),
+    ("case-matrix", {}, "case", [W + "case-o", W + "case-p"]),
+    ("case-matrix", {"engine": "engine-a"}, "patterns", ["Event log"]),
+    ("plan-claims", {}, "object", [W + "db-y", W + "prop-atomic", W + "db-y"]),
+    ("plan-claims", {"status": "wf:Contradicted"}, "sourcesSay", ["The docs list only DB X."]),
 ]
 
 

@@ -15,9 +15,10 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +27,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
+from kg.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
+from kg.cite import render as render_citations
+from kg.decide import decide
+from kg.decide import render as render_decision
 from kg.guard import Policy, check_body_size, tokens
 from kg.history import rollback, versions
 from kg.queries import NamedQuery
@@ -295,7 +300,41 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         result = await run_in_threadpool(_fresh(graph).stats)
         return {"classes": result.classes, "graphs": result.graphs, "build": result.info}
 
+    _add_cite_route(app, graph)
+    _add_decide_route(app, graph)
     return app
+
+
+# -------------------------------------------------------------------- citations
+def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
+    @app.get("/api/cite", tags=["citations"],
+             summary="Sources behind resources or a named query's answer, or the dataset")
+    async def cite(iri: Annotated[list[str] | None, Query(description="wfr:temporal")] = None,
+                   query: Annotated[str | None, Query(description="a named query")] = None,
+                   param: Annotated[list[str] | None, Query(description="NAME=VALUE")] = None,
+                   dataset: bool = False, format: str = "json",
+                   style: str = "apa") -> Response:
+        """JSON lists each entry with its CiTO relations (cito:citesAsEvidence,
+        cito:disputes), the facts it supports or disputes, and its CSL data; the other
+        formats are the files `kg cite` writes (bibtex, csl-json, ris, text)."""
+        if not iri and not query and not dataset:
+            raise kg_errors.QueryError("give iri=..., query=NAME or dataset=true")
+        if format not in ("json", *CITE_MEDIA_TYPES):
+            raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
+                                       f"{', '.join(CITE_MEDIA_TYPES)}")
+        iri, param = iri or [], param or []
+        params = dict(p.split("=", 1) for p in param if "=" in p)
+        if len(params) != len(param):
+            raise kg_errors.ParameterError("param expects NAME=VALUE")
+        try:
+            entries = await run_in_threadpool(
+                _fresh(graph).citations, iri, query=query, params=params, dataset=dataset)
+            if format == "json":
+                return JSONResponse({"entries": [e.to_dict() for e in entries]})
+            text = render_citations(entries, format, style=style)
+        except ValueError as err:
+            raise kg_errors.QueryError(str(err)) from err
+        return Response(text, media_type=f"{CITE_MEDIA_TYPES[format]}; charset=utf-8")
 
 
 # -------------------------------------------------------------------- helpers
@@ -505,3 +544,29 @@ def _mount_docs(app: FastAPI) -> None:
             swagger_js_url="/static/swagger/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+
+# -------------------------------------------------------------------- decision framework
+DECIDE_TYPES = {"text": "text/plain", "md": "text/markdown", "mermaid": "text/plain"}
+
+
+def _add_decide_route(app: FastAPI, graph: KnowledgeGraph) -> None:
+    @app.get("/api/decide", tags=["decision framework"],
+             summary="Rank workflow engines against requirements, rule by rule")
+    async def decide_route(
+            require: Annotated[list[str] | None, Query(description="KEY=VALUE")] = None,
+            prefer: Annotated[list[str] | None, Query(description="KEY=VALUE")] = None,
+            format: str = "json", limit: int = 10) -> Response:
+        """JSON lists every candidate with its verdict and, per requirement, the rule,
+        the facts it used (status, citation keys) and the verdict; `undecidable` names
+        the requirements the evidence cannot decide. format=mermaid gives the decision
+        tree."""
+        if format != "json" and format not in DECIDE_TYPES:
+            raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
+                                       f"{', '.join(DECIDE_TYPES)}")
+        decision = await run_in_threadpool(decide, _fresh(graph), require=require or [],
+                                           prefer=prefer or [])
+        if format == "json":
+            return JSONResponse(decision.to_dict())
+        return Response(render_decision(decision, format, limit=max(1, limit)),
+                        media_type=f"{DECIDE_TYPES[format]}; charset=utf-8")

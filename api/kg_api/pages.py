@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
-from kg.browse import citations, describe, example_params, overview, resource_rdf, result_table
+from kg.browse import describe, example_params, overview, resource_rdf, result_table
 from kg.catalogue import catalogue
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
 from kg.ontodoc import ontology_html
@@ -98,9 +98,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                 view, near = await call(_resource_page_data, store(), iri)
             except kg_errors.ResourceNotFound as err:
                 return error_page(err, 404)
-            bibtex, csl = await call(citations, view)
             return page("resource.html", title=view.label, view=view, neighbourhood=near,
-                        rdf_href=_path_of(iri), bibtex=bibtex, csl=csl,
+                        rdf_href=_path_of(iri), cite_iri=shorten(iri),
                         filename=shorten(iri).strip("<>").replace(":", "-").replace("/", "-"))
         result = await call(resource_rdf, store(), iri)
         kind = fmt or PAGE_TYPES[media]

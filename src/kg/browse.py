@@ -473,17 +473,15 @@ def resource_rdf(store, iri: str):
 
 
 
-def citations(view: ResourceView) -> tuple[str, str]:
-    """BibTeX and CSL-JSON of exactly the sources the page shows ("" when none)."""
-    from .cite import Reference, to_bibtex, to_csl_json
+def citations(store, iri: str) -> tuple[str, str]:
+    """BibTeX and CSL-JSON of the sources behind a resource (kg.cite.entries_for: those of
+    every fact that names it, each marked supporting or disputing); "" when none."""
+    from .cite import entries_for, render
 
-    refs = [Reference(key=s.key, title=s.title,
-                      kind=(s.kind.iri or "").rsplit("#", 1)[-1] if s.kind else "Documentation",
-                      authors=s.authors, publisher=s.publisher, venue=s.venue, issued=s.issued,
-                      url=s.url, doi=s.doi, accessed=s.accessed) for s in view.sources]
-    if not refs:
+    entries = entries_for(store, [iri])
+    if not entries:
         return "", ""
-    return to_bibtex(refs), to_csl_json(refs)
+    return render(entries, "bibtex"), render(entries, "csl-json")
 
 
 __all__ = ["Evidence", "Overview", "PropertyGroup", "ResourceView", "SourceRecord", "Table",

@@ -13,6 +13,13 @@ from pathlib import Path
 import click
 
 from ._version import __version__
+from .cite import FORMATS as CITE_FORMATS
+from .cite import STYLES as CITE_STYLES
+from .cite import entries_for_keys
+from .cite import render as render_citations
+from .decide import decide
+from .decide import render as render_decision
+from .decide import rules as decide_rules
 from .errors import (
     KgError,
     LimitExceeded,
@@ -23,9 +30,14 @@ from .errors import (
     StoreWriteFailed,
     ValidationFailed,
 )
+from .figures import FIGURES, figure_data
+from .figures import draw as draw_figure
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES
 from .paths import LinkGraph
+from .progress import PROGRESS_FORMATS
+from .progress import progress as plan_progress
+from .report import TABLE_FORMATS, TABLE_SUFFIXES, TABLES, build_table, render_table
 from .results import rows_as_csv
 from .shapes import ValidationReport
 
@@ -371,32 +383,43 @@ def check(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
 
 @main.command()
 @click.argument("resources", nargs=-1)
-@click.option("--query", "query_name", help="Cite the evidence behind a named query's answer.")
+@click.option("--query", "query_name", help="Cite the facts a named query's answer rests on.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of --query (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["bibtex", "csl-json"]), default="bibtex",
+@click.option("--dataset", is_flag=True,
+              help="Cite the built dataset itself (version, build date, input hash).")
+@click.option("--format", "fmt", type=click.Choice(CITE_FORMATS), default="bibtex",
               show_default=True)
+@click.option("--style", type=click.Choice(CITE_STYLES), default="apa", show_default=True,
+              help="CSL style of --format text.")
 @click.pass_context
 def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
-         params: tuple[str, ...], fmt: str) -> None:
-    """Export the sources behind resources, or behind a query's answer, as BibTeX or CSL-JSON.
+         params: tuple[str, ...], dataset: bool, fmt: str, style: str) -> None:
+    """Export the sources behind resources, or behind exactly the facts of a query's
+    answer, as BibTeX, CSL-JSON, RIS or a formatted list (APA, IEEE, GB/T 7714). Each
+    entry says whether it supports or disputes the facts it is cited for (keywords
+    cito:citesAsEvidence / cito:disputes).
 
     \b
     Examples:
       kg cite wfr:temporal
       kg cite --query engine-backends --param engine=wfr:temporal --format csl-json
+      kg cite wfr:tla-plus --format text --style gb7714
+      kg cite --dataset
     """
-    if not resources and not query_name:
-        _fail("name at least one resource (e.g. wfr:temporal) or give --query", 2)
+    if not resources and not query_name and not dataset:
+        _fail("name at least one resource (e.g. wfr:temporal), or give --query or --dataset", 2)
     try:
-        text = _graph(ctx).cite(list(resources), query=query_name,
-                                params=_parse_params(params), fmt=fmt)
+        entries = _graph(ctx).citations(list(resources), query=query_name,
+                                  params=_parse_params(params), dataset=dataset)
+        text = render_citations(entries, fmt, style=style)
     except (QueryError, ValueError) as err:
         _fail(str(err), 2)
     except StoreNotBuilt as err:
         _fail(str(err), 1)
-    if not text.strip():
-        click.echo("no sources found", err=True)
+    disputing = sum(1 for e in entries if e.disputes)
+    click.echo(f"{len(entries)} source(s), {disputing} of them disputing a fact "
+               f"(keyword cito:disputes)", err=True)
     click.echo(text, nl=False)
 
 
@@ -642,6 +665,246 @@ def rollback(ctx: click.Context, version: str | None) -> None:
     except KgError as err:
         _fail(str(err), 1)
     click.echo(f"live: {done.name} ({done.kind} of {done.created}, {done.triples} triples)")
+
+
+@main.command()
+@click.argument("names", nargs=-1, metavar="[MODEL]...")
+@click.option("--check", "check_only", is_flag=True,
+              help="Run no tool: exit 1 if the recorded results are stale.")
+@click.option("--force", is_flag=True, help="Check again even the models that have not changed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def verify(ctx: click.Context, names: tuple[str, ...], check_only: bool, force: bool,
+           quiet: bool) -> None:
+    """Check the models under models/ with their model checkers (SPIN, a Petri net's
+    reachability graph with CTL) and record the results as the programme's own
+    verification findings in data/verification-own.ttl. Models whose files have not
+    changed since their recorded run are not checked again.
+
+    \b
+    Example:
+      kg verify payment-saga && kg verify --check
+    """
+    from . import verify as verification
+    from .project import find_project
+
+    try:
+        root = find_project(ctx.obj["project"]).root
+        if check_only:
+            problems = verification.stale(root)
+            for problem in problems:
+                click.echo(f"stale: {problem}", err=True)
+            if problems:
+                sys.exit(1)
+            click.echo("verification findings are up to date")
+            return
+        report = verification.verify(root, names, force=force, progress=Progress(quiet))
+    except KgError as err:
+        _fail(str(err), 2 if isinstance(err, verification.ModelError) else 1)
+    for finding in report.findings:
+        click.echo(f"{finding.check.key}: {finding.summary()}")
+    for name, error in report.errors.items():
+        click.echo(f"error: {name}: {error}", err=True)
+    click.echo(f"{len(report.findings)} check(s) recorded, {len(report.up_to_date)} model(s) "
+               f"up to date; {report.output.name} {'updated' if report.changed else 'unchanged'}")
+    if report.errors:
+        sys.exit(1)
+@main.group()
+def report() -> None:
+    """Paper-ready outputs: tables with their evidence, figures, research progress.
+
+    \b
+    Example:
+      kg report table engine-backends --format latex -o backends.tex
+    """
+
+
+@report.command("table")
+@click.argument("name", required=False)
+@click.option("--list", "list_tables", is_flag=True, help="List the tables.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of the table's named query (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(list(TABLE_FORMATS)), default=None,
+              help="[default: from the -o suffix, else markdown]")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="File; the BibTeX of every cited source is written beside it (.bib).")
+@click.pass_context
+def report_table(ctx: click.Context, name: str | None, list_tables: bool,
+                 params: tuple[str, ...], fmt: str | None, output: str | None) -> None:
+    """A comparison table built from a named query, each cell with its evidence:
+    \\cite{key} (LaTeX, booktabs) or [@key] (Pandoc Markdown); † marks a cell no source
+    backs yet, ✗ one a source contradicts.
+
+    \b
+    Examples:
+      kg report table --list
+      kg report table engine-backends -p engine=wfr:temporal -o backends.tex
+      kg report table sdks --format markdown -o sdks.md
+    """
+    if list_tables:
+        for spec in TABLES.values():
+            click.echo(f"{spec.name:18} {spec.title}  (query {spec.query})")
+        return
+    if not name:
+        _fail("name a table (see `kg report table --list`)", 2)
+    if fmt is None:
+        fmt = TABLE_SUFFIXES.get(Path(output).suffix, "markdown") if output else "markdown"
+    graph = _graph(ctx)
+    try:
+        table = build_table(graph, name, _parse_params(params))
+    except QueryError as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    text = render_table(table, fmt)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        bib = Path(output).with_suffix(".bib")
+        bib.write_text(render_citations(table.entries, "bibtex"), encoding="utf-8")
+        click.echo(f"wrote {output} ({len(table.rows)} rows) and {bib} "
+                   f"({len(table.entries)} sources)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@report.command("progress")
+@click.option("--format", "fmt", type=click.Choice(list(PROGRESS_FORMATS)), default="md",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File [default: stdout].")
+@click.pass_context
+def report_progress(ctx: click.Context, fmt: str, output: str | None) -> None:
+    """The plan's progress: each phase, work package, task, deliverable and milestone with
+    its evidence coverage; each success indicator's current value against its target,
+    with the unverified or contradicted facts that block it.
+
+    \b
+    Example:
+      kg report progress --format html -o progress.html
+    """
+    try:
+        text = PROGRESS_FORMATS[fmt](plan_progress(_graph(ctx)))
+    except QueryError as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@report.command("figure")
+@click.argument("name", required=False)
+@click.option("--list", "list_figures", is_flag=True, help="List the figures.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="FILE.svg, FILE.pdf or FILE.png [default: NAME.svg]; the BibTeX of its "
+                   "sources is written beside it (.bib).")
+@click.pass_context
+def report_figure(ctx: click.Context, name: str | None, list_figures: bool,
+                  output: str | None) -> None:
+    """A figure for the paper (matplotlib), its caption naming its sources' keys.
+
+    \b
+    Examples:
+      kg report figure --list
+      kg report figure benchmarks -o benchmarks.pdf
+    """
+    if list_figures:
+        for key, title in FIGURES.items():
+            click.echo(f"{key:18} {title}")
+        return
+    if not name:
+        _fail("name a figure (see `kg report figure --list`)", 2)
+    graph = _graph(ctx)
+    try:
+        data = figure_data(graph, name)
+        path = draw_figure(data, output or f"{name}.svg")
+        entries = entries_for_keys(graph.store, data.keys)
+    except (QueryError, ValueError) as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    path.with_suffix(".bib").write_text(render_citations(entries, "bibtex"), encoding="utf-8")
+    click.echo(f"wrote {path} and {path.with_suffix('.bib')}", err=True)
+    click.echo(data.caption)
+
+
+@main.command("decide")
+@click.option("--require", "-r", "required", multiple=True, metavar="KEY=VALUE",
+              help="A hard requirement (repeatable), e.g. guarantee=wfr:exactly-once-effects.")
+@click.option("--prefer", "preferred", multiple=True, metavar="KEY=VALUE",
+              help="A soft preference (repeatable): ranks, never excludes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "md", "mermaid"]),
+              default="text", show_default=True,
+              help="mermaid: the decision tree the rules imply.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Candidates shown (text, md).")
+@click.option("--rules", "list_rules", is_flag=True, help="List the decision rules.")
+@click.pass_context
+def decide_command(ctx: click.Context, required: tuple[str, ...], preferred: tuple[str, ...],
+                   fmt: str, limit: int, list_rules: bool) -> None:
+    """Rank workflow engines (with the backends and SDKs the evidence names) against
+    requirements, rule by rule, with the facts and sources each rule used, and say which
+    requirements the evidence cannot decide. The rules are data (wf:DecisionRule, see
+    data/decision-rules.ttl).
+
+    \b
+    Examples:
+      kg decide --require guarantee=wfr:exactly-once-effects --require language=Go
+      kg decide -r backend=wfr:postgresql --prefer production-use=yes --format md
+      kg decide -r language=Python -r multi-region=yes --format mermaid
+    """
+    graph = _graph(ctx)
+    try:
+        if list_rules:
+            for rule in decide_rules(graph.store):
+                click.echo(f"{rule.key:16} {rule.label}  ({rule.iri})")
+            return
+        decision = decide(graph, require=list(required), prefer=list(preferred))
+    except QueryError as err:
+        _fail(str(err), 2)
+    except StoreNotBuilt as err:
+        _fail(str(err), 1)
+    click.echo(render_decision(decision, fmt, limit=limit), nl=False)
+@main.command("bench-engines")
+@click.option("--quick", is_flag=True,
+              help="A small run (about a minute) instead of the full one.")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["postgresql", "sqlite"]),
+              help="Only this backend (repeatable) [default: both].")
+@click.option("--reimport", is_flag=True,
+              help="Run nothing: rewrite the findings from the committed raw results.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+@click.pass_context
+def bench_engines(ctx: click.Context, quick: bool, backends: tuple[str, ...], reimport: bool,
+                  quiet: bool) -> None:
+    """Run the engine benchmarks (benchmarks/engines/: a payment saga and a fan-out/fan-in
+    workflow on DBOS Transact over PostgreSQL and SQLite: throughput, latency, kill -9
+    recovery with an exactly-once check, CPU cost, history growth) and write the raw
+    results and the findings: data/benchmarks-own.json, .csv and .ttl.
+
+    \b
+    Example:
+      kg bench-engines --quick && kg build && kg query benchmarks --param system=wfr:dbos
+    """
+    from . import engines
+    from .project import find_project
+
+    root = find_project(ctx.obj["project"]).root
+    command = "kg bench-engines" + (" --quick" if quick else "") + "".join(
+        f" --backend {b}" for b in backends)
+    try:
+        if reimport:
+            written = engines.reimport(root)
+        else:
+            raw = engines.run(root, quick=quick, backends=backends or engines.BACKENDS,
+                              progress=Progress(quiet), command=command)
+            written = engines.write_results(root, raw)
+    except KgError as err:
+        _fail(f"{err}; no finding was written", 1)
+    for path in written:
+        click.echo(f"wrote {path.relative_to(root)}")
+    if not reimport:
+        click.echo(f"took {raw['duration_s']} s")
 
 
 def run() -> None:  # pragma: no cover - console entry with a last-resort handler

@@ -68,8 +68,6 @@ class ResourceNotFound(QueryError):
         self.suggestions = list(suggestions or [])
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(message + hint)
-
-
 class StoreNotBuilt(KgError):
     """There is no store yet: run `kg build`."""
 
@@ -140,3 +138,21 @@ class StoreWriteFailed(KgError):
 
 class VersionNotFound(KgError):
     """No kept store version has this name."""
+
+
+class ToolError(KgError):
+    """An external tool (a model checker, a compiler) is missing, crashed, or printed
+    output that cannot be parsed; no finding is recorded for that check."""
+
+
+class ToolMissing(ToolError):
+    """A tool is not installed; the message names the package that provides it."""
+
+
+class ModelError(KgError):
+    """A model or its manifest (models/<name>/model.toml) is malformed."""
+
+
+class BenchmarkError(KgError):
+    """An engine benchmark cannot run (a missing server or engine), crashed, or its raw
+    results cannot be read; no finding is written."""

@@ -18,7 +18,15 @@ import pyoxigraph as ox
 
 from . import build as build_module
 from .build import BuildResult, Progress
-from .cite import Reference, references, resolve, resources_in, to_bibtex, to_csl_json
+from .cite import (
+    DatasetRecord,
+    Entry,
+    dataset_record,
+    entries_for,
+    entries_for_answer,
+    render,
+    resolve,
+)
 from .errors import ProjectError
 from .namespaces import META_GRAPH, expand, shorten
 from .paths import LinkGraph
@@ -180,24 +188,36 @@ class KnowledgeGraph:
                             prefixes=prefixes_for(fmt)) or b""
 
     # ------------------------------------------------------------- citing and paths
-    def references(self, names: Sequence[str] = (), *, query: str | None = None,
-                   params: Mapping[str, str] | None = None) -> list[Reference]:
+    def citations(self, names: Sequence[str] = (), *, query: str | None = None,
+                  params: Mapping[str, str] | None = None, dataset: bool = False
+                  ) -> list[Entry]:
         """The sources behind resources (`wfr:temporal`, full IRIs, ...) and/or behind
-        every resource in the answer of a named query."""
-        iris = resolve(names)
+        exactly the facts a named query's answer rests on, each marked as supporting or
+        disputing; with `dataset`, the built dataset's own entry first. An unknown
+        resource raises ResourceNotFound with suggestions."""
+        entries = {e.key: e for e in entries_for(self.store, resolve(names))} if names else {}
         if query is not None:
-            iris += resources_in(self.query(query, params))
-        return references(self.store, iris)
+            for entry in entries_for_answer(self.store, self.query(query, params)):
+                if entry.key in entries:
+                    old = entries[entry.key]
+                    entry = Entry(entry.reference,
+                                  tuple(sorted(set(old.supports) | set(entry.supports))),
+                                  tuple(sorted(set(old.disputes) | set(entry.disputes))))
+                entries[entry.key] = entry
+        found = sorted(entries.values(), key=lambda e: e.key)
+        return [Entry(self.dataset().reference), *found] if dataset else found
+
+    def dataset(self) -> DatasetRecord:
+        """The built dataset's own record (version, build date, input hash, IRI)."""
+        return dataset_record(self.store)
 
     def cite(self, names: Sequence[str] = (), *, query: str | None = None,
-             params: Mapping[str, str] | None = None, fmt: str = "bibtex") -> str:
-        """The sources behind resources or a query answer, as BibTeX or CSL-JSON."""
-        refs = self.references(names, query=query, params=params)
-        if fmt == "bibtex":
-            return to_bibtex(refs)
-        if fmt == "csl-json":
-            return to_csl_json(refs)
-        raise ValueError(f"unknown citation format {fmt!r}; choose bibtex or csl-json")
+             params: Mapping[str, str] | None = None, dataset: bool = False,
+             fmt: str = "bibtex", style: str = "apa") -> str:
+        """The sources behind resources or a query answer (and, with `dataset`, the
+        dataset itself) as BibTeX, CSL-JSON, RIS or a formatted list (see kg.cite)."""
+        entries = self.citations(names, query=query, params=params, dataset=dataset)
+        return render(entries, fmt, style=style)
 
     def paths(self, a: str, b: str, *, limit: int = 3) -> list[LinkPath]:
         """Shortest explained paths between two resources."""

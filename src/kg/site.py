@@ -114,7 +114,7 @@ def write_site(graph, folder: str | Path, *,
         links = _links_for(relative)
         view = describe(store, iri)
         near = neighbourhood(store, iri, depth=1, href=links.href, max_nodes=60)
-        bibtex, csl = citations(view)
+        bibtex, csl = citations(store, iri)
         _write(partial, relative, render("resource.html", links=links, title=view.label,
                                          view=view, neighbourhood=near, version=version,
                                          bibtex=bibtex, csl=csl,

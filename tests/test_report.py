@@ -1,0 +1,136 @@
+"""`kg report table`: comparison tables whose cells carry their evidence, checked in
+their real clients (Pandoc with --citeproc, pdfLaTeX with BibTeX)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+from html.parser import HTMLParser
+
+import bibtexparser
+import pytest
+
+from kg import KnowledgeGraph
+from kg.report import build_table, render_table
+from tests.conftest import Cli
+
+
+@pytest.fixture(scope="module")
+def graph(evidence_project) -> KnowledgeGraph:
+    return KnowledgeGraph(evidence_project)
+
+
+def test_cells_carry_the_evidence_of_their_own_fact(graph):
+    table = build_table(graph, "engine-backends")
+    backends = {(row[0].text, row[1].text): row[1] for row in table.rows}
+    # mini.ttl + cite.ttl, read by hand: A-X verified by the docs; A-Y contradicted by
+    # the docs; B-X contradicted by the blog; B-Y asserted by the plan without a source
+    assert {pair: (c.status, c.keys) for pair, c in backends.items()} == {
+        ("Engine A", "DB X"): ("verified", ("fixture-doc",)),
+        ("Engine A", "DB Y"): ("contradicted", ("fixture-doc",)),
+        ("Engine B", "DB X"): ("contradicted", ("fixture-blog",)),
+        ("Engine B", "DB Y"): ("unverified", ()),
+    }
+    assert all(row[0].status is None for row in table.rows)  # a name is not a claim
+    assert [e.key for e in table.entries] == ["fixture-blog", "fixture-doc"]
+
+
+def test_sdk_cells_cite_the_sdk_statements(graph):
+    table = build_table(graph, "sdks")
+    rows = {row[0].text: row for row in table.rows}
+    assert rows["Engine A Go SDK"][1].keys == ("fixture-doc",)  # sdkFor
+    assert rows["Engine A Go SDK"][3].text == "generally available"
+    assert rows["Engine A Go SDK"][3].keys == ("fixture-doc",)  # maturity statement
+    assert rows["Engine B Python SDK"][1].keys == ("fixture-sdk",)
+
+
+def test_unknown_table_lists_the_tables(evidence_project):
+    result = Cli(evidence_project)("report", "table", "backends")
+    assert result.exit_code == 2 and "engine-backends" in result.stderr
+    listed = Cli(evidence_project)("report", "table", "--list").stdout
+    assert {line.split()[0] for line in listed.splitlines()} == {
+        "engine-backends", "sdks", "verification", "cases", "plan-claims"}
+
+
+def test_markdown_table_renders_with_pandoc_citeproc(evidence_project, tmp_path):
+    out = tmp_path / "backends.md"
+    result = Cli(evidence_project)("report", "table", "engine-backends", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert "DB Y [@fixture-doc]✗" in text and "DB Y†" in text and "† unverified" in text
+    bib = bibtexparser.parse_string((tmp_path / "backends.bib").read_text())
+    assert {e.key for e in bib.entries} == {"fixture-blog", "fixture-doc"}
+    pandoc = subprocess.run(["pandoc", "--citeproc", "--bibliography",
+                             str(tmp_path / "backends.bib"), str(out), "-t", "html"],
+                            capture_output=True, text=True, check=True)
+    assert "WARNING" not in pandoc.stderr, pandoc.stderr
+    words = " ".join(re.sub(r"<[^>]+>", "", pandoc.stdout).split())
+    assert "DB X (Fixture Blog 2025)✗" in words  # the citation resolved by citeproc
+    assert "Why Engine B dropped DB X: 100% of the story" in words
+
+
+@pytest.mark.slow
+def test_latex_table_compiles_with_bibtex_and_no_undefined_citation(evidence_project, tmp_path):
+    result = Cli(evidence_project)("report", "table", "engine-backends", "-o",
+                          str(tmp_path / "backends.tex"))
+    assert result.exit_code == 0, result.stderr
+    table = (tmp_path / "backends.tex").read_text()
+    assert r"\toprule" in table and r"\cite{fixture-blog}$^{\times}$" in table
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{url}\n"
+        "\\usepackage{hyperref}\n\\begin{document}\n\\input{backends.tex}\n"
+        "\\bibliographystyle{plain}\n\\bibliography{backends}\n\\end{document}\n")
+
+    def latex() -> None:
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
+                       cwd=tmp_path, capture_output=True, check=True, timeout=120)
+
+    latex()
+    bibtex = subprocess.run(["bibtex", "paper"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert bibtex.returncode in (0, 1), bibtex.stdout  # 1: warnings only
+    latex()
+    latex()
+    log = (tmp_path / "paper.log").read_text(errors="replace")
+    assert "undefined" not in log.lower()
+    assert "\\bibitem{fixture-blog}" in (tmp_path / "paper.bbl").read_text()
+    assert (tmp_path / "paper.pdf").stat().st_size > 0
+
+
+def test_csv_and_html_keep_marks_and_escape(graph):
+    table = build_table(graph, "engine-backends")
+    rows = list(csv.reader(io.StringIO(render_table(table, "csv"))))
+    assert rows[0][:2] == ["Engine", "Backend"]
+    assert rows[3][:2] == ["Engine B", "DB X✗ [fixture-blog]"]
+    html = render_table(table, "html")
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.cites: list[str] = []
+            self.sups: list[str] = []
+            self.tag = ""
+
+        def handle_starttag(self, tag, attrs):
+            self.tag = tag
+
+        def handle_data(self, data):
+            if self.tag == "cite":
+                self.cites.append(data)
+            elif self.tag == "sup":
+                self.sups.append(data)
+            self.tag = ""
+
+    parsed = Cells()
+    parsed.feed(html)
+    assert parsed.cites.count("[fixture-doc]") == 2 and parsed.sups == ["✗", "✗", "†"]
+
+
+def test_plan_claims_table_shows_claims_with_their_status(graph):
+    table = build_table(graph, "plan-claims")
+    claims = {row[0].text: (row[0].status, row[2].text) for row in table.rows}
+    assert claims["Engine B supports backend DB X"] == (
+        "contradicted", "The blog says Engine B dropped DB X.")
+    assert claims["Engine B supports backend DB Y"][0] == "unverified"
