@@ -22,6 +22,7 @@ from kg.browse import describe, example_params, overview, resource_rdf, result_t
 from kg.catalogue import catalogue
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
 from kg.ontodoc import ontology_html
+from kg.progress import progress
 from kg.render import STATIC, Links, render
 from kg.search import search
 from kg.viz import VIS_DIR, neighbourhood, path_view, whole
@@ -87,6 +88,18 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                 "queries": [q.name for q in data.queries],
                 "indicators": _table_json(data.indicators) if data.indicators else None}
 
+    # ------------------------------------------------------------ research progress
+    @app.get("/progress", include_in_schema=False)
+    async def progress_page() -> Response:
+        report = await call(lambda: progress(_fresh(graph)))
+        return page("progress.html", title="Research progress", nav="progress", report=report)
+
+    @app.get("/api/progress", tags=["browse"], summary="The plan's progress: success "
+             "indicators against their targets with the facts blocking them, plan items "
+             "with their evidence coverage, the plan's contradicted claims")
+    async def progress_json() -> dict:
+        return (await call(lambda: progress(_fresh(graph)))).to_dict()
+
     # ------------------------------------------------------------ resources
     async def resource(request: Request, iri: str, fmt: str | None) -> Response:
         media = None if fmt else choose(request.headers.get("accept") or HTML, PAGE_TYPES)
@@ -100,7 +113,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                 return error_page(err, 404)
             return page("resource.html", title=view.label, view=view, neighbourhood=near,
                         rdf_href=_path_of(iri), cite_iri=shorten(iri),
-                        filename=shorten(iri).strip("<>").replace(":", "-").replace("/", "-"))
+                        filename=shorten(iri).replace(":", "-").replace("/", "-"))
         result = await call(resource_rdf, store(), iri)
         kind = fmt or PAGE_TYPES[media]
         return Response(result.serialize(kind), media_type=FORMAT_TYPES[kind],

@@ -51,19 +51,26 @@ _PN_LOCAL = re.compile(r"[\w](?:[\w.-]*[\w-])?")  # a local name SPARQL reads un
 
 @lru_cache(maxsize=65536)
 def shorten(iri: str) -> str:
-    """`prefix:local` for an IRI in a known namespace whose local name SPARQL can read as
-    written, `<iri>` for one in a known namespace that it cannot (e.g. `statement/x`), so
-    that what is printed pastes back into a query; other IRIs as they are."""
+    """Return `prefix:local` for an IRI in a known namespace, else the IRI itself."""
     best = ""
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(ns) > len(best):
             best, name = ns, prefix
     if best:
         local = iri[len(best):]
-        if _PN_LOCAL.fullmatch(local):
+        if local and all(c.isalnum() or c in "-_./" for c in local):
             return f"{name}:{local}"
-        return f"<{iri}>"
     return iri
+
+
+def sparql_name(iri: str) -> str:
+    """How to write `iri` so that it pastes back into a query: `prefix:local` where SPARQL
+    reads the local name as written, `<iri>` for a known namespace where it cannot (e.g.
+    `statement/156d…`), other IRIs as they are."""
+    short = shorten(iri)
+    if short == iri:
+        return iri
+    return short if _PN_LOCAL.fullmatch(short.split(":", 1)[1]) else f"<{iri}>"
 
 
 def expand(name: str) -> str:

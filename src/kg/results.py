@@ -14,7 +14,7 @@ from typing import Literal as Kind
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES, shorten
+from .namespaces import PREFIXES, sparql_name
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -219,7 +219,7 @@ def _display(term) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return shorten(term.value)
+        return sparql_name(term.value)
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     if isinstance(term, ox.Literal):
