@@ -9,7 +9,9 @@ ratio (baseline / ours: above 1 means ours is faster). Baselines:
   way) against our one-pass-per-shape evaluation with pyoxigraph, same shapes and data;
 - queries: every named query on rdflib's SPARQL engine against pyoxigraph's, same
   dataset (the curated data, its derived triples and the inferred graph);
-- builds: a no-op build (unchanged inputs) against a full build.
+- builds: a no-op build (unchanged inputs) against a full build;
+- updates: a one-label SPARQL update checked by what it touches (kg.delta) against the
+  same update with the whole graph revalidated and reasoned over.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from pathlib import Path
 import pyshacl
 from rdflib import Graph
 
-from kg import KnowledgeGraph
+from kg import KnowledgeGraph, delta
 from kg.build import build, compile_inputs
 from kg.namespaces import PREFIXES
 from kg.queries import with_values
 from kg.shapes import union, validate_graph
+from kg.update import apply_update
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = {"citations": {"entity": "wfr:temporal"},
@@ -68,6 +71,19 @@ def main() -> None:
         full = median_time(lambda: build(graph.project, force=True), 1)
         noop = median_time(lambda: build(graph.project), args.repeat)
         row("no-op build", noop, "full build", full)
+
+        label = ("GRAPH <https://w3id.org/workflow-kg/graph/data/technologies.ttl> "
+                 "{ wfr:temporal skos:altLabel 'Temporal.io'@en }")
+
+        def add_and_remove() -> None:
+            apply_update(graph.project, f"INSERT DATA {{ {label} }}")
+            apply_update(graph.project, f"DELETE DATA {{ {label} }}")
+
+        small = median_time(add_and_remove, args.repeat) / 2
+        saved, delta.SMALL = delta.SMALL, 0  # every update takes the whole-graph path
+        whole = median_time(add_and_remove, 1) / 2
+        delta.SMALL = saved
+        row("small update (one label)", small, "whole-graph check", whole)
 
         dataset = Graph().parse(data=graph.export("nt"), format="nt")
         prefix_block = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

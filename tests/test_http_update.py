@@ -94,5 +94,6 @@ def test_graph_store_writes_are_validated(writable):
     assert good.status_code == 200, good.text
     read = client.get("/store", params={"graph": graph}, headers={"Accept": "text/turtle"})
     assert "EB" in read.text
-    assert client.delete(f"/store?graph={graph}", headers=AUTH).status_code == 200
+    assert client.delete(f"/store?graph={graph}", headers=AUTH).status_code == 409
+    assert client.delete(f"/store?graph={graph}&confirm=drop", headers=AUTH).status_code == 200
     assert "EB" not in client.get("/store", params={"graph": graph}).text

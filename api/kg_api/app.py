@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +31,8 @@ from kg.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.cite import render as render_citations
 from kg.decide import decide
 from kg.decide import render as render_decision
-from kg.guard import Policy, check_body_size
+from kg.guard import Policy, check_body_size, tokens
+from kg.history import rollback, versions
 from kg.queries import NamedQuery
 from kg.results import QueryResult
 from kg.store import StoreLayout
@@ -46,12 +48,17 @@ log = logging.getLogger("kg_api")
 # The one map from the exception hierarchy to status codes: first match wins.
 STATUS: list[tuple[type[kg_errors.KgError], int]] = [
     (kg_errors.QueryNotFound, 404),
+    (kg_errors.VersionNotFound, 404),
+    (kg_errors.BuildLocked, 409),
+    (kg_errors.NeedsConfirmation, 409),
+    (kg_errors.StoreWriteFailed, 507),
     (kg_errors.ResourceNotFound, 404),
     (kg_errors.NotAuthenticated, 401),
     (kg_errors.Refused, 403),
     (kg_errors.QueryTimeout, 503),
     (kg_errors.RequestTooLarge, 413),
     (kg_errors.ResultTooLarge, 400),
+    (kg_errors.LimitExceeded, 413),
     (kg_errors.FormatNotAcceptable, 406),
     (kg_errors.UnsupportedInput, 415),
     (kg_errors.ValidationFailed, 422),
@@ -109,6 +116,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         if isinstance(err, kg_errors.ValidationFailed):
             body["report"] = err.report.to_dict()
         headers = {"WWW-Authenticate": 'Bearer realm="kg"'} if status == 401 else None
+        if isinstance(err, kg_errors.BuildLocked):
+            headers = {"Retry-After": "2"}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
@@ -135,6 +144,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
              responses={200: {"content": {t: {} for t in {**SOLUTION_TYPES, **GRAPH_TYPES}}}})
     async def sparql_get(request: Request) -> Response:
         params = request.query_params
+        _single(params.multi_items())
         if "update" in params:
             raise kg_errors.QueryError("an update must be sent with POST")
         if "query" not in params:
@@ -150,10 +160,13 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         body = await _read_body(request, policy)
         url_params = request.query_params
         if media == FORM:
+            pairs = urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
+                                           keep_blank_values=True)
+            _single(pairs)
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"),
                                          keep_blank_values=True)
             if "update" in form:
-                return await _update(request, policy, form["update"][0])
+                return await _update(request, policy, form["update"][0], form)
             if "query" not in form:
                 raise kg_errors.QueryError("the form has no 'query' or 'update' field")
             return await _answer(request, runner(request), form["query"][0],
@@ -164,7 +177,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                                  url_params.getlist("default-graph-uri"),
                                  url_params.getlist("named-graph-uri"))
         if media == SPARQL_UPDATE:
-            return await _update(request, policy, _text(body))
+            return await _update(request, policy, _text(body), {})
         raise kg_errors.UnsupportedInput(
             f"cannot read a {media or 'body without a Content-Type'}; send {FORM}, "
             f"{SPARQL_QUERY} or {SPARQL_UPDATE}")
@@ -174,12 +187,13 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         media = _media_type(request)
         body = await _read_body(request, policy)
         if media == FORM:
+            _single(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
             form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
             if "update" not in form:
                 raise kg_errors.QueryError("the form has no 'update' field")
-            return await _update(request, policy, form["update"][0])
+            return await _update(request, policy, form["update"][0], form)
         if media == SPARQL_UPDATE:
-            return await _update(request, policy, _text(body))
+            return await _update(request, policy, _text(body), {})
         raise kg_errors.UnsupportedInput(f"send {FORM} or {SPARQL_UPDATE}")
 
     # ---------------------------------------------------------------- Graph Store
@@ -196,13 +210,17 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         _authorize(request, policy)
         target = _gsp_target(request)
         project = graph.project
+        confirm = request.query_params.get("confirm")
         if request.method == "DELETE":
-            result = await run_in_threadpool(delete_graph, project, target)
+            result = await run_in_threadpool(
+                delete_graph, project, target, agent=policy.token_name,
+                confirm="drop" if policy.allow_drop else confirm)
         else:
             body = await _read_body(request, policy)
             result = await run_in_threadpool(
                 write_graph, project, target, body, _media_type(request) or "",
-                replace=request.method == "PUT")
+                replace=request.method == "PUT", policy=policy, confirm=confirm,
+                agent=policy.token_name)
         return _updated(result)
 
     for method, summary in [("PUT", "Replace a graph"), ("POST", "Add to a graph"),
@@ -211,10 +229,34 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                           summary=f"{summary} (needs the token)",
                           operation_id=f"store_{method.lower()}")
 
-    async def _update(request: Request, policy: Policy, text: str) -> Response:
+    async def _update(request: Request, policy: Policy, text: str,
+                      form: dict[str, list[str]]) -> Response:
         _authorize(request, policy)
-        result = await run_in_threadpool(apply_update, graph.project, text, policy=policy)
+        params = request.query_params
+        confirm = (form.get("confirm") or [params.get("confirm")])[0]
+        using = form.get("using-graph-uri") or params.getlist("using-graph-uri")
+        using_named = (form.get("using-named-graph-uri")
+                       or params.getlist("using-named-graph-uri"))
+        result = await run_in_threadpool(
+            apply_update, graph.project, text, policy=policy, confirm=confirm,
+            agent=policy.token_name, base_iri=_endpoint(request),
+            using=[_graph_iri(g).value for g in using],
+            using_named=[_graph_iri(g).value for g in using_named])
         return _updated(result)
+
+    # ---------------------------------------------------------------- history
+    @app.get("/api/history", tags=["service"],
+             summary="Kept store versions, newest first (needs the token)")
+    async def history(request: Request) -> list[dict]:
+        _authorize(request, policy)
+        return [v.to_dict() for v in await run_in_threadpool(versions, graph.project)]
+
+    @app.post("/api/rollback", tags=["service"],
+              summary="Make a kept store version live again (needs the token)")
+    async def rollback_post(request: Request, version: str | None = None) -> dict:
+        _authorize(request, policy)
+        done = await run_in_threadpool(rollback, graph.project, version)
+        return {"status": "rolled back", "version": done.to_dict()}
 
     def _authorize(request: Request, policy: Policy) -> None:
         if graph.remote is not None:
@@ -297,7 +339,29 @@ def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
 
 # -------------------------------------------------------------------- helpers
 def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+    """The body's media type, refusing a charset other than UTF-8 (SPARQL 1.1 Protocol:
+    queries and updates are UTF-8)."""
+    media, _, params = request.headers.get("content-type", "").partition(";")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip(' "').lower() not in (
+                "utf-8", "utf8", "us-ascii"):
+            raise kg_errors.UnsupportedInput(f"cannot read a body in {value.strip()}; "
+                                             "send UTF-8")
+    return media.strip().lower()
+
+
+def _relative_iris(query: str) -> bool:
+    try:
+        return any(t.kind == "iri" and not re.match(r"<[A-Za-z][A-Za-z0-9+.-]*:", t.text)
+                   for t in tokens(query))
+    except kg_errors.Refused:
+        return False  # the guard refuses it with its own message
+
+
+def _endpoint(request: Request) -> str:
+    """The endpoint's URL: the base IRI of a query or update's relative IRIs."""
+    return str(request.url.replace(query="", fragment=""))
 
 
 def _text(body: bytes) -> str:
@@ -322,6 +386,8 @@ async def _read_body(request: Request, policy: Policy) -> bytes:
 async def _answer(request: Request, runner: QueryRunner, query: str,
                   default_graph: list[str], named_graphs: list[str]) -> Response:
     _acceptable(request)
+    if _relative_iris(query):  # the endpoint's URL is the base IRI; the query's BASE wins
+        query = f"BASE {ox.NamedNode(_endpoint(request))} {query}"
     dataset = [_graph_iri(g).value for g in default_graph] or None
     evidence = request.query_params.get("evidence", "all")
     if dataset is None and evidence != "all":  # ?evidence=verified: the verified view
@@ -392,8 +458,19 @@ def _gsp_target(request: Request) -> str | None:
 
 
 def _updated(result: UpdateResult) -> Response:
-    return JSONResponse({"status": "updated", "change": result.change,
+    return JSONResponse({"status": "updated" if result.version else "unchanged",
+                         "added": result.added, "removed": result.removed,
+                         "change": result.change, "version": result.version,
                          "graphs": result.graphs, "seconds": round(result.seconds, 3)})
+
+
+def _single(pairs) -> None:
+    """A request carries at most one 'query' and one 'update', never both (SPARQL 1.1
+    Protocol, sections 2.1 and 2.2)."""
+    names = [name for name, _ in pairs if name in ("query", "update")]
+    if len(names) > 1:
+        raise kg_errors.QueryError(f"the request has {len(names)} 'query'/'update' "
+                                   "parameters; send exactly one")
 
 
 def _fresh(graph: KnowledgeGraph) -> KnowledgeGraph:
@@ -415,6 +492,10 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
     """GET /api/queries/{name}: parameters from the query's header, documented in
     OpenAPI; values are converted to RDF terms by the core and bound, never spliced."""
     async def run_named(request: Request) -> Response:
+        raw = {k: v for k, v in request.query_params.items() if k != "format"}
+        bindings = named.bindings(raw, _fresh(request.app.state.graph).resolve)
+        result = await run_in_threadpool(request.app.state.runner.query, named.text,
+                                         bindings=bindings)
         raw = {k: v for k, v in request.query_params.items() if k not in ("format", "evidence")}
         bindings = named.bindings(raw)
         runner = request.app.state.runner

@@ -16,7 +16,7 @@ from rdflib.namespace import DCTERMS, RDF, XSD
 
 from . import evidence
 from ._version import __version__
-from .errors import ValidationFailed
+from .errors import StoreHasUpdates, StoreWriteFailed, ValidationFailed
 from .load import SourceFile, parse_files
 from .namespaces import BASE, INFERRED_GRAPH, META_GRAPH, SD, VOID
 from .project import Project, rdf_files
@@ -165,6 +165,13 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
     layout = StoreLayout(project.store_dir)
     with layout.locked():
         layout.clean()  # leftovers of interrupted builds
+        updates = layout.info().get("updates", 0)
+        if updates and not force:
+            raise StoreHasUpdates(
+                f"the store holds {updates} update(s) made since it was built from the "
+                "files, which a build would discard: keep them with `kg export -o FILE` "
+                "(and add the file to data/), or rebuild from the files with `kg build "
+                "--force` (`kg history` and `kg rollback` can bring the updated version back)")
         hash_ = input_hash(project)
         if not force and layout.live() and layout.info().get("input_hash") == hash_:
             if progress:
@@ -182,26 +189,31 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         partial = layout.new_partial()
         if progress:
             progress(f"loading into a new store at {partial.name}")
-        store = ox.Store(str(partial))
         graphs: dict[str, int] = {}
         files = {f.graph_iri: f for f in compiled.files}
-        for iri, source in files.items():
-            store.bulk_extend(_quads(source.graph, iri))
-            graphs[iri] = len(source.graph)
-        apart = {**compiled.derived_graphs, INFERRED_GRAPH: inferred,
-                 evidence.UNVERIFIED_INFERRED_GRAPH: inferred_unverified}
-        for iri, triples in apart.items():
-            store.bulk_extend(_quads(triples, str(iri)))
-            graphs[str(iri)] = len(triples)
-        meta = _void(graphs, files, hash_, project)
-        store.bulk_extend(_quads(meta, str(META_GRAPH)))
-        store.flush()
-        del store
-        if before_publish:
-            before_publish(partial)
-        info = {"input_hash": hash_, "graphs": graphs, "built_at": time.time(),
-                "version": __version__, "derived": compiled.derived}
-        final = layout.publish(partial, info)
+        try:
+            store = ox.Store(str(partial))
+            for iri, source in files.items():
+                store.bulk_extend(_quads(source.graph, iri))
+                graphs[iri] = len(source.graph)
+            apart = {**compiled.derived_graphs, INFERRED_GRAPH: inferred,
+                     evidence.UNVERIFIED_INFERRED_GRAPH: inferred_unverified}
+            for iri, triples in apart.items():
+                store.bulk_extend(_quads(triples, str(iri)))
+                graphs[str(iri)] = len(triples)
+            meta = _void(graphs, files, hash_, project)
+            store.bulk_extend(_quads(meta, str(META_GRAPH)))
+            store.flush()
+            del store
+            if before_publish:
+                before_publish(partial)
+            info = {"input_hash": hash_, "graphs": graphs, "built_at": time.time(),
+                    "version": __version__, "derived": compiled.derived}
+            final = layout.publish(partial, info)
+        except OSError as err:  # a full disk, say: leave no partial store behind
+            layout.discard(partial)
+            raise StoreWriteFailed(f"could not write the new store: {err.strerror or err}; "
+                                   "the live store is unchanged") from err
         layout.clean()
     result = BuildResult(True, final, hash_, graphs, compiled.derived,
                          len(inferred) + len(inferred_unverified),

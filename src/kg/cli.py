@@ -20,7 +20,16 @@ from .cite import render as render_citations
 from .decide import decide
 from .decide import render as render_decision
 from .decide import rules as decide_rules
-from .errors import KgError, QueryError, RdfSyntaxError, StoreNotBuilt, ValidationFailed
+from .errors import (
+    KgError,
+    LimitExceeded,
+    QueryError,
+    RdfSyntaxError,
+    StoreHasUpdates,
+    StoreNotBuilt,
+    StoreWriteFailed,
+    ValidationFailed,
+)
 from .evidence import EVIDENCE_VIEWS
 from .figures import FIGURES, figure_data
 from .figures import draw as draw_figure
@@ -120,6 +129,8 @@ def build(ctx: click.Context, force: bool, quiet: bool) -> None:
     except ValidationFailed as err:
         _print_report(err.report, "text")
         _fail("build refused: the data does not conform; the store is unchanged", 1)
+    except (StoreHasUpdates, StoreWriteFailed) as err:
+        _fail(f"build refused: {err}", 1)
     graph = _graph(ctx)
     if graph.remote is None:
         from .ontodoc import ontology_page
@@ -178,43 +189,40 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--format", "-f", "fmt", type=click.Choice(QUERY_FORMATS), default="table",
               show_default=True)
 @click.option("--evidence", type=click.Choice(EVIDENCE_VIEWS), default="all", show_default=True,
-              help="'verified': only facts a cited source states (leaves out the plain "
-                   "triples that only Unverified statements state).")
+              help="Which facts the query sees: all, or only those a cited source states "
+                   "(the verified view).")
+@click.option("--labels", metavar="LANG",
+              help="Add a label column in this language (e.g. en, zh) after each IRI column.")
+@click.option("--time-limit", type=float, envvar="KG_TIME_LIMIT", metavar="SECONDS",
+              help="Stop the query after this many seconds, as `kg serve` does "
+                   "[default: no limit].")
 @click.pass_context
 def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
-          params: tuple[str, ...], fmt: str, evidence: str) -> None:
-    """Run a named query, a .rq file, or inline SPARQL (-e).
+          params: tuple[str, ...], fmt: str, evidence: str, labels: str | None,
+          time_limit: float | None) -> None:
+    """Run a named query, a .rq file, or inline SPARQL (-e). An IRI parameter may be
+    given as a label (English or Chinese, any case) or a local name.
 
     \b
     Examples:
       kg query unverified
-      kg query cases-by-technology --param tech=wfr:temporal --format csv
+      kg query cases-by-technology --param tech=Temporal --format csv
       kg query -e 'SELECT ?s WHERE { ?s a wf:WorkflowEngine }'
       kg query engine-backends --evidence verified
     """
     graph = _graph(ctx)
     try:
-        if expression is not None:
-            if name_or_file:
-                _fail("give a query name/file or -e, not both", 2)
-            result = graph.sparql(expression, evidence=evidence)
-        elif name_or_file and Path(name_or_file).is_file():
-            from .queries import parse_header
-
-            path = Path(name_or_file)
-            text = path.read_text(encoding="utf-8")
-            try:
-                named = parse_header(path.stem, path, text)
-                bindings = named.bindings(_parse_params(params))
-            except QueryError:
-                if params:
-                    raise
-                bindings = {}
+        text, bindings, warn = _query_text(graph, name_or_file, expression, params)
+        if time_limit is None:
             result = graph.sparql(text, bindings=bindings, evidence=evidence)
-        elif name_or_file:
-            result = graph.query(name_or_file, _parse_params(params), evidence=evidence)
         else:
-            _fail("give a named query (see `kg queries`), a .rq file, or -e SPARQL", 2)
+            result = _time_limited(graph, text, bindings, time_limit,
+                                   default_graph=graph.view(evidence))
+        if labels:
+            result = graph.labelled(result, labels)
+        if warn:
+            for warning in graph.warnings(text):
+                click.echo(f"warning: {warning}", err=True)
         output = result.serialize(fmt)
     except QueryError as err:
         _fail(str(err), 2)
@@ -222,7 +230,53 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
         _fail(str(err), 2)
     except StoreNotBuilt as err:
         _fail(str(err), 1)
+    except LimitExceeded as err:
+        _fail(str(err), 1)
     click.echo(output.decode("utf-8"), nl=False)
+
+
+def _query_text(graph: KnowledgeGraph, name_or_file: str | None, expression: str | None,
+                params: tuple[str, ...]) -> tuple[str, dict, bool]:
+    """The SPARQL text and bindings `kg query` runs, and whether to warn about unknown
+    terms (inline and file queries; the named queries are tested)."""
+    if expression is not None:
+        if name_or_file:
+            _fail("give a query name/file or -e, not both", 2)
+        return expression, {}, True
+    if not name_or_file:
+        _fail("give a named query (see `kg queries`), a .rq file, or -e SPARQL", 2)
+    path = Path(name_or_file)
+    if path.is_file():
+        from .queries import parse_header
+
+        text = path.read_text(encoding="utf-8")
+        try:
+            bindings = parse_header(path.stem, path, text).bindings(_parse_params(params),
+                                                                     graph.resolve)
+        except QueryError:
+            if params:
+                raise
+            bindings = {}
+        return text, bindings, True
+    if path.suffix == ".rq" or "/" in name_or_file:
+        _fail(f"file not found: {name_or_file}", 2)
+    named = graph.named(name_or_file)
+    return named.text, named.bindings(_parse_params(params), graph.resolve), False
+
+
+def _time_limited(graph: KnowledgeGraph, text: str, bindings: dict, seconds: float, *,
+                  default_graph: list[str] | None = None):
+    """Run in a worker process that is stopped at the time limit, as `kg serve` does
+    (without the service's row limit)."""
+    from .guard import Policy
+    from .workers import QueryRunner
+
+    runner = QueryRunner(graph, Policy(time_limit=seconds, max_rows=10**9,
+                                       max_result_bytes=10**12), workers=1)
+    try:
+        return runner.query(text, bindings=bindings, default_graph=default_graph)
+    finally:
+        runner.close()
 
 
 @main.command("queries")
@@ -439,9 +493,13 @@ def prefixes() -> None:
                    "allows all below it). Default: none.")
 @click.option("--workers", default=4, show_default=True, type=int, envvar="KG_WORKERS",
               help="Query worker processes.")
+@click.option("--allow-drop", is_flag=True, envvar="KG_ALLOW_DROP",
+              help="Let updates remove whole graphs without confirm=drop (a scratch store; "
+                   "a curated file's graph is still never emptied).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows: int,
-          max_body: int, allow_service: tuple[str, ...], workers: int) -> None:
+          max_body: int, allow_service: tuple[str, ...], workers: int,
+          allow_drop: bool) -> None:
     """Serve the SPARQL endpoint, the named queries as a REST API, and the docs.
 
     Read-only unless KG_UPDATE_TOKEN is set; then SPARQL Update and Graph Store writes
@@ -449,7 +507,8 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
     \b
     Example:
-      kg serve --port 8000 && curl 'http://127.0.0.1:8000/api/queries'
+      kg serve --port 8000 &
+      curl 'http://127.0.0.1:8000/api/queries'
     """
     import os
 
@@ -461,13 +520,28 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
     policy = Policy(time_limit=time_limit, max_rows=max_rows, max_body_bytes=max_body,
                     service_allow=tuple(allow_service),
-                    update_token=os.environ.get("KG_UPDATE_TOKEN") or None)
+                    update_token=os.environ.get("KG_UPDATE_TOKEN") or None,
+                    token_name=os.environ.get("KG_UPDATE_TOKEN_NAME") or "update-token",
+                    allow_drop=allow_drop)
     graph = _graph(ctx)
+    _port_free(host, port)
     click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
                f" on http://{host}:{port}/sparql "
                f"({'updates with token' if policy.writable else 'read-only'})", err=True)
     uvicorn.run(create_app(graph, policy=policy, workers=workers), host=host, port=port,
                 log_level="warning")
+
+
+def _port_free(host: str, port: int) -> None:
+    """Fail before saying "serving" when the port is taken (uvicorn would fail after)."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            _fail(f"cannot serve on {host}:{port}: {err.strerror}; choose another --port", 1)
 
 
 @main.command()
@@ -556,6 +630,57 @@ def push(ctx: click.Context, quiet: bool) -> None:
     except KgError as err:
         _fail(str(err), 1)
     click.echo(f"pushed {sum(sent.values())} triples in {len(sent)} graphs")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.pass_context
+def history(ctx: click.Context, fmt: str) -> None:
+    """List the kept store versions, newest first: each build and each accepted update
+    (who, when, triples added and removed, the update's text). '*' marks the live one.
+
+    \b
+    Example:
+      kg history
+    """
+    from .history import versions
+
+    kept = versions(_graph(ctx).project)
+    if fmt == "json":
+        click.echo(json.dumps([v.to_dict() for v in kept], indent=2, ensure_ascii=False))
+        return
+    if not kept:
+        _fail("no store versions: run `kg build` first", 1)
+    for v in kept:
+        change = f"+{v.added} -{v.removed} by {v.agent}: {_one_line(v.what or '')}" \
+            if v.kind == "update" else f"{v.triples} triples"
+        click.echo(f"{'*' if v.live else ' '} {v.name}  {v.created}  {v.kind:6}  {change}")
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@main.command()
+@click.argument("version", required=False)
+@click.pass_context
+def rollback(ctx: click.Context, version: str | None) -> None:
+    """Make a kept store version live again, atomically (default: the version before the
+    live one). VERSION is a name from `kg history`, or a unique start of one.
+
+    \b
+    Example:
+      kg rollback 20260101T120000
+    """
+    from .history import rollback as roll_back
+
+    try:
+        done = roll_back(_graph(ctx).project, version)
+    except KgError as err:
+        _fail(str(err), 1)
+    click.echo(f"live: {done.name} ({done.kind} of {done.created}, {done.triples} triples)")
 
 
 @main.command()

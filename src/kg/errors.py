@@ -73,7 +73,7 @@ class StoreNotBuilt(KgError):
 
 
 class BuildLocked(KgError):
-    """Another build is running on the same store."""
+    """Another build or update is running on the same store; try again shortly."""
 
 
 # --------------------------------------------------------------- the service (kg.guard,
@@ -122,6 +122,22 @@ class RemoteError(KgError):
 
 class WorkerFailed(KgError):
     """A query worker process died while running a query."""
+
+
+class NeedsConfirmation(KgError):
+    """An update would remove whole graphs and was not confirmed (`confirm=drop`)."""
+
+
+class StoreHasUpdates(KgError):
+    """The live store holds updates that a build from the files would discard."""
+
+
+class StoreWriteFailed(KgError):
+    """A new store could not be written (a full disk, say); the live store is unchanged."""
+
+
+class VersionNotFound(KgError):
+    """No kept store version has this name."""
 
 
 class ToolError(KgError):

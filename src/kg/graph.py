@@ -127,10 +127,30 @@ class KnowledgeGraph:
         return verified_view(self.store.named_graphs())
 
     def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None,
-               evidence: str = "all") -> QueryResult:
+               evidence: str = "all", labels: str | None = None) -> QueryResult:
         """Run SPARQL text against the store (all graphs as the default graph, or the
-        verified view with evidence="verified")."""
-        return self.store.query(text, bindings=bindings, default_graph=self.view(evidence))
+        verified view with evidence="verified"). With `labels` (a language tag such as
+        "en" or "zh"), each IRI column gets a label column in that language (see
+        QueryResult.with_labels)."""
+        result = self.store.query(text, bindings=bindings, default_graph=self.view(evidence))
+        return self.labelled(result, labels) if labels else result
+    def labelled(self, result: QueryResult, language: str) -> QueryResult:
+        """`result` with label columns in `language` (else English, else any label)."""
+        iris = sorted({t.value for row in result.rows() for t in row.values()
+                       if isinstance(t, ox.NamedNode)})
+        if not iris:
+            return result
+        values = " ".join(str(ox.NamedNode(iri)) for iri in iris)  # a VALUES block of terms
+        rows = self.store.query(
+            f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x rdfs:label ?l }}").rows()
+        best: dict[str, tuple[int, str]] = {}
+        for row in rows:
+            tag = row["l"].language or ""
+            rank = 0 if tag == language else 1 if tag == "en" else 2
+            iri = row["x"].value
+            if iri not in best or (rank, row["l"].value) < best[iri]:
+                best[iri] = (rank, row["l"].value)
+        return result.with_labels({iri: label for iri, (_, label) in best.items()})
 
     def named(self, name: str) -> NamedQuery:
         return self.queries.get(name)
@@ -139,8 +159,22 @@ class KnowledgeGraph:
               evidence: str = "all") -> QueryResult:
         """Run a named query with parameters given as text (converted to RDF terms)."""
         named = self.queries.get(name)
-        return self.store.query(named.text, bindings=named.bindings(dict(params or {})),
+        return self.store.query(named.text,
+                                bindings=named.bindings(dict(params or {}), self.resolve),
                                 default_graph=self.view(evidence))
+
+    def resolve(self, text: str, parameter: str = "value") -> ox.NamedNode:
+        """The resource a label, local name, prefixed name or IRI names (case-insensitive
+        labels in any language); ParameterError with candidates otherwise. See kg.terms."""
+        from .terms import resolve
+
+        return resolve(self.store, text, parameter=parameter)
+
+    def warnings(self, sparql: str) -> list[str]:
+        """Terms of the project's namespaces in `sparql` that the graph does not know."""
+        from .terms import undeclared
+
+        return undeclared(self.store, sparql)
 
     def stats(self) -> Stats:
         classes = self.sparql(

@@ -18,16 +18,36 @@ kg.errors.Refused: SERVICE <http://example.org/sparql> is not allowed (allowed: 
 
 from __future__ import annotations
 
+import posixpath
 import re
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .errors import Refused
+from .errors import QueryError, Refused
 
 DEFAULT_TIME_LIMIT = 10.0  # seconds per query
 DEFAULT_MAX_ROWS = 10_000  # solutions or triples per answer
 DEFAULT_MAX_RESULT_BYTES = 50_000_000
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+MAX_NESTING = 100  # groups, brackets and parentheses inside each other
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_iri(iri: str) -> str:
+    """An http(s) IRI in the form a server reads it: scheme and host in lower case, the
+    default port dropped, percent-encoded dots decoded and dot segments removed
+    (RFC 3986, section 6.2.2)."""
+    parts = urllib.parse.urlsplit(iri)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    port = parts.port if parts.port != DEFAULT_PORTS.get(scheme) else None
+    netloc = host + (f":{port}" if port is not None else "")
+    path = re.sub("%2e", ".", parts.path, flags=re.IGNORECASE)
+    if path:
+        trailing = path.endswith(("/", "/.", "/.."))
+        path = posixpath.normpath(path).replace("//", "/") + ("/" if trailing else "")
+        path = "/" + path.lstrip("/") if path != "/" else path
+    return urllib.parse.urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -41,14 +61,30 @@ class Policy:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     service_allow: tuple[str, ...] = ()
     update_token: str | None = None
+    token_name: str = "update-token"  # who updates with the token, in the history
+    allow_drop: bool = False  # remove whole graphs without confirm=drop (a scratch store)
 
     @property
     def writable(self) -> bool:
         return bool(self.update_token)
 
     def allows_service(self, iri: str) -> bool:
-        return any(iri == entry or (entry.endswith("/") and iri.startswith(entry))
-                   for entry in self.service_allow)
+        """Whether `iri` (already in normal form, see normalise_iri) is allowed: same
+        scheme, host and port as an entry, and the same path, or a path below an entry
+        ending with '/' (whole segments, after the entry's own normalisation)."""
+        target = urllib.parse.urlsplit(iri)
+        if target.username is not None or target.password is not None:
+            return False
+        for entry in self.service_allow:
+            norm = normalise_iri(entry)
+            if iri == norm:
+                return True
+            allowed = urllib.parse.urlsplit(norm)
+            if (norm.endswith("/") and not allowed.query
+                    and (target.scheme, target.netloc) == (allowed.scheme, allowed.netloc)
+                    and target.path.startswith(allowed.path)):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -159,13 +195,51 @@ def _iri_after(toks: list[Token], at: int) -> str | None:
     return None
 
 
-def _dataset(toks: list[Token], at: int) -> tuple[bool, str | None]:
+def _prefixes(toks: list[Token]) -> dict[str, str]:
+    """The PREFIX declarations of a request over the project's own prefixes."""
+    from .namespaces import PREFIXES
+
+    declared = dict(PREFIXES)
+    for i, tok in enumerate(toks[:-2]):
+        if (tok.kind == "word" and tok.text.upper() == "PREFIX" and toks[i + 1].kind == "pname"
+                and toks[i + 2].kind == "iri"):
+            declared[toks[i + 1].text.rstrip(":")] = _unescape_iri(toks[i + 2].text[1:-1])
+    return declared
+
+
+def _dataset(toks: list[Token], at: int, prefixes: dict[str, str]) -> tuple[bool, str]:
+    """The graph a FROM / USING clause names (NAMED or not), whether written as <IRI> or
+    as a prefixed name; a clause that names no graph is an error, never ignored."""
     named = at < len(toks) and toks[at].kind == "word" and toks[at].text.upper() == "NAMED"
-    return named, _iri_after(toks, at + 1 if named else at)
+    at += named
+    iri = _iri_after(toks, at)
+    if iri is None and at < len(toks) and toks[at].kind == "pname":
+        prefix, _, local = toks[at].text.partition(":")
+        if prefix not in prefixes:
+            raise QueryError(f"unknown prefix '{prefix}:' in {toks[at].text}")
+        iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    if iri is None:
+        found = toks[at].text if at < len(toks) else "the end"
+        raise QueryError(f"a dataset clause needs a graph IRI, found {found!r}")
+    return named, iri
+
+
+def _nesting(toks: list[Token]) -> None:
+    depth = 0
+    for tok in toks:
+        if tok.kind == "punct" and tok.text in "{([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise Refused(f"the request nests groups more than {MAX_NESTING} deep "
+                              f"(at character {tok.start})")
+        elif tok.kind == "punct" and tok.text in "})]":
+            depth -= 1
 
 
 def _check(text: str, policy: Policy, *, update: bool) -> Checked:
     toks = list(tokens(text))
+    _nesting(toks)
+    prefixes = _prefixes(toks)
     services: list[str] = []
     from_graphs: list[str] = []
     from_named: list[str] = []
@@ -181,6 +255,9 @@ def _check(text: str, policy: Policy, *, update: bool) -> Checked:
                               "(a variable or prefixed name cannot be checked)")
             if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
                 raise Refused(f"SERVICE <{iri}> is not an absolute IRI")
+            if re.match(r"(?i)https?:", iri) and normalise_iri(iri) != iri:
+                raise Refused(f"SERVICE <{iri}> is not in normal form: write it as "
+                              f"<{normalise_iri(iri)}>")
             if not policy.allows_service(iri):
                 allowed = ", ".join(policy.service_allow) or "none"
                 raise Refused(f"SERVICE <{iri}> is not allowed (allowed: {allowed})")
@@ -191,12 +268,90 @@ def _check(text: str, policy: Policy, *, update: bool) -> Checked:
         if update and _hits(tok, "load"):
             raise Refused("LOAD is not allowed: the service never fetches remote data")
         if tok.kind == "word" and upper in ("FROM", "USING"):
-            named, iri = _dataset(toks, i + 1)
-            if iri is not None:
-                if iri.lower().startswith("file:"):
-                    raise Refused(f"{upper} <{iri}>: local-file graphs are never read")
-                (from_named if named else from_graphs).append(iri)
-    return Checked(tuple(services), tuple(from_graphs), tuple(from_named))
+            named, iri = _dataset(toks, i + 1, prefixes)
+            if iri.lower().startswith("file:"):
+                raise Refused(f"{upper} <{iri}>: local-file graphs are never read")
+            (from_named if named else from_graphs).append(iri)
+    checked = Checked(tuple(services), tuple(from_graphs), tuple(from_named))
+    if any(t.kind == "word" and t.text.upper() in _CLAUSES for t in toks):
+        _agree(checked, parsed(text, update=update))
+    return checked
+
+
+_CLAUSES = {"FROM", "USING", "SERVICE", "LOAD"}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a SPARQL parser reads in a request: SERVICE endpoints (None: a variable),
+    dataset graphs (FROM / USING, NAMED or not), and whether it has a LOAD."""
+
+    services: frozenset[str | None]
+    from_graphs: frozenset[str]
+    from_named: frozenset[str]
+    load: bool
+
+
+def parsed(text: str, *, update: bool) -> Parsed | None:
+    """Read a request with rdflib's SPARQL 1.1 parser and algebra (prefixed names
+    resolved as the store resolves them). None when rdflib cannot read it (syntax it does
+    not know, nesting deeper than its recursion allows): then the tokenizer's reading
+    stands, which refuses whatever it cannot read exactly."""
+    from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate, traverse
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    from .namespaces import PREFIXES
+
+    try:
+        if update:
+            roots = list(translateUpdate(parseUpdate(text), initNs=PREFIXES).algebra)
+        else:
+            roots = [translateQuery(parseQuery(text), initNs=PREFIXES).algebra]
+    except Exception:  # noqa: BLE001 - any failure of the second reader means "cannot read"
+        return None
+    services: set[str | None] = set()
+    graphs: set[str] = set()
+    named: set[str] = set()
+    load = False
+
+    def visit(node: object) -> None:
+        nonlocal load
+        if not isinstance(node, CompValue):
+            return
+        if node.name == "ServiceGraphPattern":
+            services.add(str(node.term) if node.term.__class__.__name__ == "URIRef" else None)
+        elif node.name == "Load":
+            load = True
+        clauses = [c for key in ("datasetClause", "using")
+                   if key in node and isinstance(node[key], list) for c in node[key]]
+        for clause in clauses:
+            if "default" in clause:
+                graphs.add(str(clause["default"]))
+            if "named" in clause:
+                named.add(str(clause["named"]))
+
+    for root in roots:
+        try:
+            traverse(root, visit)
+        except RecursionError:
+            return None
+    return Parsed(frozenset(services), frozenset(graphs), frozenset(named), load)
+
+
+def _agree(checked: Checked, reading: Parsed | None) -> None:
+    """Refuse a request the parser reads differently from the tokenizer: no spelling of
+    a SERVICE, LOAD or dataset clause may slip between them."""
+    if reading is None:
+        return
+    if reading.load:
+        raise Refused("LOAD is not allowed: the service never fetches remote data")
+    if reading.services - set(checked.services):
+        raise Refused("the request calls a SERVICE that could not be checked")
+    if (reading.from_graphs, reading.from_named) != (frozenset(checked.from_graphs),
+                                                     frozenset(checked.from_named)):
+        raise Refused("the request's dataset clauses (FROM / USING) read two ways; "
+                      "write each as FROM <IRI> or FROM prefix:name")
 
 
 def check_query(text: str, policy: Policy | None = None) -> Checked:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rdflib import Namespace
@@ -23,6 +24,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 INFERRED_GRAPH = GRAPH["inferred"]
 META_GRAPH = GRAPH["meta"]
+HISTORY_GRAPH = GRAPH["history"]  # PROV records of updates (kg.update)
 
 PREFIXES: dict[str, str] = {
     "wf": str(WF),
@@ -44,6 +46,9 @@ PREFIXES: dict[str, str] = {
 }
 
 
+_PN_LOCAL = re.compile(r"[\w](?:[\w.-]*[\w-])?")  # a local name SPARQL reads unescaped
+
+
 @lru_cache(maxsize=65536)
 def shorten(iri: str) -> str:
     """Return `prefix:local` for an IRI in a known namespace, else the IRI itself."""
@@ -56,6 +61,16 @@ def shorten(iri: str) -> str:
         if local and all(c.isalnum() or c in "-_./" for c in local):
             return f"{name}:{local}"
     return iri
+
+
+def sparql_name(iri: str) -> str:
+    """How to write `iri` so that it pastes back into a query: `prefix:local` where SPARQL
+    reads the local name as written, `<iri>` for a known namespace where it cannot (e.g.
+    `statement/156d…`), other IRIs as they are."""
+    short = shorten(iri)
+    if short == iri:
+        return iri
+    return short if _PN_LOCAL.fullmatch(short.split(":", 1)[1]) else f"<{iri}>"
 
 
 def expand(name: str) -> str:

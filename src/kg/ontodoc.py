@@ -103,11 +103,27 @@ def _anchor_local_names(html: str) -> str:
     return pattern.sub(add, html)
 
 
-def generate(project: Project) -> str:
-    """The ontology's documentation as one HTML page (pyLODE + shapes)."""
+def _pylode():
+    """pyLODE's OntPub, imported without the root logging set-up pyLODE does on import
+    (which would print its debug lines, and asyncio's, under every later command)."""
+    import logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     from pylode import OntPub
 
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    return OntPub
+
+
+def generate(project: Project) -> str:
+    """The ontology's documentation as one HTML page (pyLODE + shapes)."""
     from .render import render
+
+    OntPub = _pylode()
 
     ontology = Graph()
     shapes = Graph()

@@ -16,6 +16,7 @@ integer, decimal, boolean, date. Values are bound as RDF terms, never spliced in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,9 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>\S+))?(?P<optional>\s+optional)?\s*(?:--\s*(?P<doc>.*))?$")
 
 
+Resolver = Callable[[str, str], ox.NamedNode]  # (text, parameter name) -> the resource
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -46,12 +50,15 @@ class Parameter:
     def required(self) -> bool:
         return self.default is None and not self.optional
 
-    def to_term(self, raw: str) -> ox.NamedNode | ox.Literal:
-        """Convert a user's text to an RDF term of this parameter's type."""
+    def to_term(self, raw: str, resolve: Resolver | None = None) -> ox.NamedNode | ox.Literal:
+        """Convert a user's text to an RDF term of this parameter's type. With `resolve`
+        (see kg.terms.resolve), an IRI may be given as a label or a local name."""
         if self.type != "string" and not raw.strip():
             raise ParameterError(f"parameter {self.name!r} expects {self.type}, got nothing")
         try:
             if self.type == "iri":
+                if resolve is not None:
+                    return resolve(raw, self.name)
                 return ox.NamedNode(expand(raw))
             if self.type == "string":
                 return ox.Literal(raw)
@@ -92,7 +99,8 @@ class NamedQuery:
         match = re.match(r"\s*(\w+)", body)
         return match.group(1).upper() if match else "SELECT"
 
-    def bindings(self, values: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    def bindings(self, values: dict[str, str], resolve: Resolver | None = None
+                 ) -> dict[str, ox.NamedNode | ox.Literal]:
         """Check `values` against the declared parameters and convert them to terms."""
         declared = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(declared))
@@ -108,7 +116,7 @@ class NamedQuery:
                     raise ParameterError(
                         f"query {self.name!r} needs parameter {param.name!r} ({param.type})")
                 continue
-            out[param.name] = param.to_term(raw)
+            out[param.name] = param.to_term(raw, resolve)
         return out
 
 

@@ -77,10 +77,12 @@ class _Result:
     severity: Node
 
 
-def _core_results(data: Graph, shapes: Graph) -> list[_Result]:
-    """Every constraint but SPARQL-based ones, by pySHACL."""
+def _core_results(data: Graph, shapes: Graph, *, inplace: bool = False) -> list[_Result]:
+    """Every constraint but SPARQL-based ones, by pySHACL (`inplace`: without copying
+    `data` first)."""
     _, results, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        inplace=inplace)
     out = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
@@ -158,14 +160,19 @@ def _term_text(term) -> str:
     return shorten(term.value) if isinstance(term, ox.NamedNode) else str(term)
 
 
-def validate_graph(data: Graph, shapes: Graph, *, files: Iterable[SourceFile] = ()
-                   ) -> ValidationReport:
+def validate_graph(data: Graph, shapes: Graph, *, files: Iterable[SourceFile] = (),
+                   focus: Iterable[Node] | None = None) -> ValidationReport:
     """Validate `data` (ontology + data + derived triples) against `shapes`. `files`
-    are the parsed inputs, used to name the file each violation comes from."""
+    are the parsed inputs, used to name the file each violation comes from. With
+    `focus`, only the results about those nodes are kept (see kg.delta)."""
     core_shapes = Graph()
     core_shapes += shapes
     core_shapes.remove((None, SH.sparql, None))
-    results = _core_results(data, core_shapes) + _sparql_results(data, shapes)
+    results = (_core_results(data, core_shapes, inplace=focus is not None)
+               + _sparql_results(data, shapes))
+    if focus is not None:
+        keep = set(focus)
+        results = [r for r in results if r.focus in keep]
     files = list(files)
     origins = origins_of(files)
     report = ValidationReport(conforms=True)

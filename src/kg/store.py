@@ -20,7 +20,7 @@ from .namespaces import PREFIXES
 from .queries import with_values
 from .results import QueryResult
 
-KEEP_PREVIOUS = 1  # stores kept besides the live one (a server may still read them)
+KEEP_PREVIOUS = 10  # versions kept besides the live one, for `kg rollback`
 
 
 def term_from_rdflib(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -89,7 +89,8 @@ class StoreLayout:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as err:
-                raise BuildLocked(f"another build holds {self.lock_file}") from err
+                raise BuildLocked("another build or update is writing this store; "
+                                  "try again in a moment") from err
             try:
                 yield
             finally:
@@ -107,12 +108,33 @@ class StoreLayout:
         final = self.stores / partial.name.removeprefix("partial-")
         os.rename(partial, final)
         final.with_suffix(".json").write_text(json.dumps(info, indent=2, sort_keys=True))
+        self.activate(final)
+        return final
+
+    def discard(self, partial: Path) -> None:
+        """Remove a store that failed to be written or published (never the live one)."""
+        for path in (partial, self.stores / partial.name.removeprefix("partial-")):
+            if path != self.live():
+                shutil.rmtree(path, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    path.with_suffix(".json").unlink()
+
+    def activate(self, final: Path) -> None:
+        """Make a finished store the live one, atomically (a build, an update, a
+        rollback)."""
         link_tmp = self.root / f"current.{os.getpid()}.tmp"
         with contextlib.suppress(FileNotFoundError):
             link_tmp.unlink()
         link_tmp.symlink_to(final.relative_to(self.root))
         os.replace(link_tmp, self.current)  # atomic on POSIX
-        return final
+
+    def versions(self) -> list[Path]:
+        """The finished stores kept (the live one among them), oldest first."""
+        if not self.stores.is_dir():
+            return []
+        return sorted((p for p in self.stores.iterdir()
+                       if p.is_dir() and not p.name.startswith("partial-")),
+                      key=lambda p: p.name)
 
     def clean(self) -> None:
         """Remove stores left by interrupted builds and all but the newest old stores."""
@@ -121,8 +143,7 @@ class StoreLayout:
         live = self.live()
         for path in self.stores.glob("partial-*"):
             shutil.rmtree(path, ignore_errors=True)
-        finished = sorted((p for p in self.stores.iterdir() if p.is_dir() and p != live),
-                          key=lambda p: p.name)
+        finished = [p for p in self.versions() if p != live]
         for path in finished[:-KEEP_PREVIOUS] if KEEP_PREVIOUS else finished:
             shutil.rmtree(path, ignore_errors=True)
             with contextlib.suppress(FileNotFoundError):
@@ -160,7 +181,9 @@ class EmbeddedStore:
         try:
             result = self._store.query(sparql, **kwargs)
         except SyntaxError as err:
-            raise SparqlSyntaxError(str(err)) from err
+            from .syntax import explain
+
+            raise SparqlSyntaxError(explain(sparql, str(err))) from err
         return QueryResult.from_pyoxigraph(result)
 
     def quads(self) -> Iterator[ox.Quad]:

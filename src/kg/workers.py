@@ -30,6 +30,7 @@ from .guard import Policy, check_query
 from .namespaces import PREFIXES
 from .queries import with_values
 from .results import QueryResult
+from .syntax import explain
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
@@ -94,7 +95,7 @@ def execute(store: ox.Store, job: Job) -> QueryResult:
             rows = len(json.loads(out.getvalue() or b"{}").get("results", {})
                        .get("bindings", []))
     except SyntaxError as err:
-        raise errors.SparqlSyntaxError(str(err)) from err
+        raise errors.SparqlSyntaxError(explain(job.sparql, str(err))) from err
     except OSError as err:  # evaluation errors, including a failing allowed SERVICE
         raise errors.QueryError(f"the query failed: {err}") from err
     if rows > job.max_rows:
