@@ -7,6 +7,7 @@ Routes: /sparql (SPARQL 1.1 Protocol: query, update, service description), /stor
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import urllib.parse
@@ -28,7 +29,7 @@ from kg.queries import NamedQuery
 from kg.results import QueryResult
 from kg.store import StoreLayout
 from kg.update import UpdateResult, apply_update, delete_graph, write_graph
-from kg.workers import DEFAULT_WORKERS, QueryRunner
+from kg.workers import QueryRunner
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
 from .service import service_description
@@ -40,6 +41,7 @@ STATUS: list[tuple[type[kg_errors.KgError], int]] = [
     (kg_errors.QueryNotFound, 404),
     (kg_errors.NotAuthenticated, 401),
     (kg_errors.Refused, 403),
+    (kg_errors.Overloaded, 429),
     (kg_errors.QueryTimeout, 503),
     (kg_errors.RequestTooLarge, 413),
     (kg_errors.ResultTooLarge, 400),
@@ -70,14 +72,16 @@ def status_of(err: kg_errors.KgError) -> int:
 
 
 def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
-               workers: int = DEFAULT_WORKERS) -> FastAPI:
+               workers: int | None = None, **runner_options) -> FastAPI:
     """The service for one KnowledgeGraph. Worker processes start with the app's
-    lifespan and stop with it."""
+    lifespan and stop with it; `workers` (default: from the machine) and
+    `runner_options` (per_client, max_queue, cache_bytes, ...) go to QueryRunner."""
     policy = policy or Policy()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers)
+        app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers,
+                                                   **runner_options)
         try:
             yield
         finally:
@@ -100,6 +104,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         if isinstance(err, kg_errors.ValidationFailed):
             body["report"] = err.report.to_dict()
         headers = {"WWW-Authenticate": 'Bearer realm="kg"'} if status == 401 else None
+        if isinstance(err, kg_errors.Overloaded | kg_errors.QueueTimeout):
+            headers = {"Retry-After": str(err.retry_after)}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
@@ -271,10 +277,21 @@ async def _read_body(request: Request, policy: Policy) -> bytes:
 async def _answer(request: Request, runner: QueryRunner, query: str,
                   default_graph: list[str], named_graphs: list[str]) -> Response:
     _acceptable(request)
-    result = await run_in_threadpool(
-        runner.query, query, default_graph=[_graph_iri(g).value for g in default_graph] or None,
-        named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
+    result = await _run(request, runner, query,
+                        default_graph=[_graph_iri(g).value for g in default_graph] or None,
+                        named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
     return _render(request, result)
+
+
+async def _run(request: Request, runner: QueryRunner, query: str, **options) -> QueryResult:
+    """A cached answer straight from the event loop, else the query run in a thread
+    under the client's (remote address's) share of the workers."""
+    answer = runner.cached(query, **options)
+    if answer is not None:
+        return answer
+    client = request.client.host if request.client else ""
+    return await run_in_threadpool(functools.partial(runner.query, query, client=client,
+                                                     **options))
 
 
 def _requested(request: Request) -> str | None:
@@ -362,8 +379,7 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
     async def run_named(request: Request) -> Response:
         raw = {k: v for k, v in request.query_params.items() if k != "format"}
         bindings = named.bindings(raw)
-        result = await run_in_threadpool(request.app.state.runner.query, named.text,
-                                         bindings=bindings)
+        result = await _run(request, request.app.state.runner, named.text, bindings=bindings)
         return _render_rows(request, named, result)
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,
