@@ -48,9 +48,11 @@ def submit(executor, pool: WorkerPool, sparql: str, client: str, *, timeout: flo
 
 def test_pool_size_comes_from_the_machine(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(8)))
-    assert default_workers() == 16
+    assert default_workers() == 32
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert default_workers() == 8
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-    assert default_workers() == 2
+    assert default_workers() == 4
 
 
 def test_a_full_queue_answers_overloaded_at_once_with_retry_after(mini_graph, executor):
@@ -74,12 +76,12 @@ def test_a_full_queue_answers_overloaded_at_once_with_retry_after(mini_graph, ex
 
 
 def test_one_clients_runaway_queries_do_not_starve_another(mini_graph, executor):
-    pool = WorkerPool(mini_graph.project.store_dir, size=2)
+    pool = WorkerPool(mini_graph.project.store_dir, size=4)
     assert pool.per_client == 1
     try:
-        runaways = [submit(executor, pool, RUNAWAY, "greedy", timeout=20) for _ in range(3)]
-        wait_for(lambda: pool.executed == 1 and len(pool._waiting) == 2,
-                 "one runaway runs, two wait")
+        runaways = [submit(executor, pool, RUNAWAY, "greedy", timeout=20) for _ in range(5)]
+        wait_for(lambda: pool.executed == 1 and len(pool._waiting) == 4,
+                 "one runaway runs, four wait")
         answer = pool.run(Job(CHEAP), timeout=20, client="polite")
         assert answer.boolean is True
         assert not any(f.done() for f in runaways), "the cheap query had to wait for them"

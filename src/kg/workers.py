@@ -45,24 +45,27 @@ from .guard import Checked, Policy, check_query
 from .namespaces import PREFIXES
 from .queries import with_values
 from .results import QueryResult
-from .store import StoreLayout
+from .store import StoreLayout, open_store
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
 
-DEFAULT_MEMORY_QUADS = 2_000_000  # a store this small is copied into each worker's memory
+# a store this small is copied into each worker's memory (KG_MEMORY_QUADS overrides)
+DEFAULT_MEMORY_QUADS = int(os.environ.get("KG_MEMORY_QUADS", "1000000"))
 DEFAULT_CACHE_BYTES = 64_000_000  # answers kept per store version
 LOAD_LIMIT = 300.0  # seconds a worker may take to start or to open a new store
 
 
 def default_workers() -> int:
-    """Workers for this machine: two per CPU the process may use (a cheap query then
-    finds a worker while runaway ones burn the CPUs), at least 2, at most 32."""
+    """Workers for this machine: four per CPU the process may use, at least 4, at most
+    32. More workers than CPUs is what keeps the service available: while runaway
+    queries burn the CPUs until their time limit, a cheap query still finds a worker
+    and the operating system shares the CPUs between them."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    return max(2, min(32, 2 * cpus))
+    return max(4, min(32, 4 * cpus))
 
 
 DEFAULT_WORKERS = default_workers()
@@ -144,18 +147,6 @@ def execute(store: ox.Store, job: Job) -> QueryResult:
         if isinstance(err.__cause__ or err.__context__, ResultTooLarge):
             raise ResultTooLarge(too_many) from None
         raise errors.QueryError(f"the query failed: {err}") from err
-
-
-def open_store(layout: StoreLayout, live: Path, memory_quads: int) -> ox.Store:
-    """The live store, read-only on disk, or copied into memory if it has at most
-    `memory_quads` quads (pyoxigraph answers several times faster from memory)."""
-    disk = ox.Store.read_only(str(live))
-    size = sum(layout.info().get("graphs", {}).values()) or len(disk)
-    if size > memory_quads:
-        return disk
-    memory = ox.Store()
-    memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
-    return memory
 
 
 def _serve(store_dir: str, memory_quads: int) -> None:  # pragma: no cover - in a worker
@@ -277,7 +268,8 @@ class WorkerPool:
     """Worker processes over one store directory, handed out by a fair, bounded queue.
 
     - `size` workers (default: from the machine, see default_workers);
-    - one client holds at most `per_client` of them at once (default: half);
+    - one client holds at most `per_client` of them at once (default: a quarter, so
+      that several clients looping runaway queries still leave workers free);
     - at most `max_queue` queries wait (default: 8 per worker), at most half of them
       from one client; beyond that `run` raises Overloaded at once;
     - the oldest waiting query whose client is under its share goes next."""
@@ -287,7 +279,7 @@ class WorkerPool:
                  memory_quads: int = DEFAULT_MEMORY_QUADS):
         self.store_dir = store_dir
         self.size = size or default_workers()
-        self.per_client = per_client or max(1, self.size // 2)
+        self.per_client = per_client or max(1, self.size // 4)
         self.max_queue = 8 * self.size if max_queue is None else max_queue
         self.memory_quads = memory_quads
         self.executed = 0  # jobs handed to a worker
