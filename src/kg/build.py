@@ -164,7 +164,7 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
             raise ValidationFailed(compiled.report)
         if progress:
             progress("materialising OWL 2 RL inferences")
-        inferred = materialise(compiled.asserted())
+        inferred = materialise(compiled.asserted(), ontology=union(compiled.ontology))
         partial = layout.new_partial()
         if progress:
             progress(f"loading into a new store at {partial.name}")

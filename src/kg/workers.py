@@ -425,12 +425,12 @@ class AnswerCache:
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES):
         self.max_bytes = max_bytes
-        self.version: Path | None = None
+        self.version: str | None = None
         self._answers: OrderedDict[tuple, QueryResult] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, version: Path, key: tuple) -> QueryResult | None:
+    def get(self, version: str, key: tuple) -> QueryResult | None:
         with self._lock:
             if version != self.version:
                 return None
@@ -439,7 +439,7 @@ class AnswerCache:
                 self._answers.move_to_end(key)
             return answer
 
-    def put(self, version: Path, key: tuple, answer: QueryResult) -> None:
+    def put(self, version: str, key: tuple, answer: QueryResult) -> None:
         size = len(answer.payload)
         if size > self.max_bytes // 8:
             return
@@ -488,6 +488,14 @@ class QueryRunner:
             if cache_bytes > 0:
                 self.cache = AnswerCache(cache_bytes)
 
+    def _version(self) -> str | None:
+        """The live store's name: one system call, where resolving the path takes
+        several (this runs on every request)."""
+        try:
+            return os.readlink(self.layout.current)
+        except OSError:
+            return None
+
     @staticmethod
     def _key(text: str, default_graph: list[str] | None,
              named_graphs: list[str] | None) -> tuple:
@@ -501,7 +509,7 @@ class QueryRunner:
         event loop before handing the query to a thread."""
         if self.cache is None:
             return None
-        live = self.layout.live()
+        live = self._version()
         if live is None:
             return None
         text = with_values(sparql, dict(bindings or {}))
@@ -516,7 +524,7 @@ class QueryRunner:
         `client` (e.g. the remote address) is whose share of the workers it uses."""
         text = with_values(sparql, dict(bindings or {}))
         key = self._key(text, default_graph, named_graphs)
-        live = self.layout.live() if self.cache is not None else None
+        live = self._version() if self.cache is not None else None
         if live is not None and self.cache is not None:
             answer = self.cache.get(live, key)
             if answer is not None:
