@@ -238,29 +238,45 @@ class Servers:
             "rdflib_endpoint": [str(bin_dir / "rdflib-endpoint"), "serve", "--host",
                                 "127.0.0.1", "--port", "{port}", str(nt)],
         }
-        paths = {"kg": "/sparql", "oxigraph": "/query", "rdflib_endpoint": "/"}
+        self.commands = commands
+        self.paths = {"kg": "/sparql", "oxigraph": "/query", "rdflib_endpoint": "/"}
+        self.by_name: dict[str, subprocess.Popen] = {}
         try:
-            for name, command in commands.items():
-                port = free_port()
-                process = subprocess.Popen([c.replace("{port}", str(port)) for c in command],
-                                           stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL, start_new_session=True)
-                self.processes.append(process)
-                self.urls[name] = f"http://127.0.0.1:{port}{paths[name]}"
-                wait_up(self.urls[name], process)
+            for name in commands:
+                self.start(name)
         except BaseException:
             self.stop()
             raise
 
+    def start(self, name: str) -> None:
+        port = free_port()
+        process = subprocess.Popen([c.replace("{port}", str(port)) for c in self.commands[name]],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        self.processes.append(process)
+        self.by_name[name] = process
+        self.urls[name] = f"http://127.0.0.1:{port}{self.paths[name]}"
+        wait_up(self.urls[name], process)
+
+    def restart(self, name: str) -> None:
+        """A fresh server: one with no time limit may still be busy with the abandoned
+        requests of the previous row, which must not count against the next."""
+        _stop(self.by_name[name])
+        self.start(name)
+
     def stop(self) -> None:
         for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: int,
@@ -327,17 +343,29 @@ def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,
     out: dict = {}
     for mix, texts_for in mixes.items():
         for n in clients:
-            for name, url in servers.urls.items():
-                out.setdefault(mix, {}).setdefault(str(n), {})[name] = load(
-                    url, texts_for, clients=n, requests=requests, seconds=seconds)
+            for name in list(servers.urls):
+                row = load(servers.urls[name], texts_for, clients=n, requests=requests,
+                           seconds=seconds)
+                out.setdefault(mix, {}).setdefault(str(n), {})[name] = row
+                if row["errors"] and name == "rdflib_endpoint":
+                    servers.restart(name)
     return out
 
 
-def measure_stress(servers: Servers, *, runaway_clients: int, cheap_clients: int,
-                   seconds: float) -> dict:
-    """Cheap lookups while other clients loop runaway queries (rdflib-endpoint has no
-    time limit, so it is left out: a runaway query would never end)."""
+def measure_stress(graph, servers: Servers, *, clients: int, seconds: float) -> dict:
+    """`clients` clients, one in ten looping runaway queries, the others alternating
+    selective lookups and named queries: the cheap ones' latency and error rate
+    (rdflib-endpoint has no time limit, so it is left out: a runaway would never end)."""
     head = prefix_block()
+    texts = list(named_texts(graph).values())
+    runaway_clients = max(1, clients // 10)
+    cheap_clients = clients - runaway_clients
+
+    def cheap_text(c: int, i: int) -> str:
+        if (c + i) % 2:
+            return texts[(c + i) % len(texts)]
+        return head + LOOKUP.format(iri=f"{WFR}engine-a-{(c * 7 + i) % 50}") + f"\n# {c}-{i}"
+
     out = {}
     for name in ("kg", "oxigraph"):
         url = servers.urls[name]
@@ -348,8 +376,7 @@ def measure_stress(servers: Servers, *, runaway_clients: int, cheap_clients: int
                                            "seconds": seconds, "first_address": 100})
         runaway.start()
         time.sleep(min(2.0, seconds / 4))
-        cheap = load(url, lambda c, i: head + LOOKUP.format(iri=f"{WFR}engine-a-{i % 50}")
-                     + f"\n# {c}-{i}", clients=cheap_clients, requests=10**6,
+        cheap = load(url, cheap_text, clients=cheap_clients, requests=10**6,
                      seconds=max(1.0, stop - time.monotonic()))
         runaway.join()
         out[name] = cheap
@@ -396,10 +423,55 @@ def print_tables(size: str, result: dict) -> None:
     if "stress" in result:
         for name, s in result["stress"].items():
             total = s["n"] + s["errors"]
-            print(f"stress {name:10} cheap p99 {s.get('p99_ms', float('nan')):9.1f} ms, "
-                  f"errors {s['errors']}/{total}")
+            print(f"stress {name:10} cheap p50 {s.get('median_ms', float('nan')):9.1f} ms, "
+                  f"p99 {s.get('p99_ms', float('nan')):9.1f} ms, errors {s['errors']}/{total}")
     if "update" in result:
         print(f"small authorised update: {result['update']['seconds']:.2f} s")
+
+
+def markdown(results: dict) -> str:
+    """The tables of BENCHMARKS.md, from a results file."""
+    lines = []
+    for size, r in results["sizes"].items():
+        b = r["build"]
+        lines += [f"### {size} ({r['triples']} triples in the store)", "",
+                  "| build stage | wall s | CPU s |", "|---|---:|---:|"]
+        lines += [f"| {k} | {b[k]:.1f} | {b[k + '_cpu']:.1f} |"
+                  for k in ("parse_derive", "shacl", "reasoning", "load", "total")]
+        lines += ["", f"Peak memory of the build: {b['peak_rss_mib']:.0f} MiB. "
+                  f"Small authorised update: {r['update']['seconds']:.2f} s.", "",
+                  "| named query (median ms) | ours | pyoxigraph in memory | rdflib | "
+                  "rdflib prepared | ours / memory | prepared / ours |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for name, q in r["embedded"].items():
+            ours, mem = q["ours"]["median_ms"], q["pyoxigraph_memory"]["median_ms"]
+            plain = f"{q['rdflib']['median_ms']:.1f}" if "rdflib" in q else "fails"
+            prep = q.get("rdflib_prepared", {}).get("median_ms")
+            lines.append(f"| {name} | {ours:.2f} | {mem:.2f} | {plain} | "
+                         f"{f'{prep:.1f}' if prep else 'fails'} | {ours / mem:.1f} | "
+                         f"{f'{prep / ours:.0f}' if prep else '-'} |")
+        lines += ["", "| HTTP mix | clients | kg req/s | Oxigraph req/s | rdflib-endpoint req/s"
+                  " | kg p50/p99 ms | Oxigraph p50/p99 ms | kg / Oxigraph | kg / rdflib-ep |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for mix, by_clients in r["http"].items():
+            for n, row in by_clients.items():
+                def lat(x: dict) -> str:
+                    return (f"{x['median_ms']:.1f} / {x['p99_ms']:.0f}" if x["n"] else "-")
+                ratio = r["ratios"][mix][n]
+                lines.append(
+                    f"| {mix} | {n} | {row['kg']['rps']:.0f} | {row['oxigraph']['rps']:.0f} | "
+                    f"{row['rdflib_endpoint']['rps']:.1f} | {lat(row['kg'])} | "
+                    f"{lat(row['oxigraph'])} | {ratio['oxigraph']} | "
+                    f"{ratio['rdflib_endpoint'] or 'peer answered none'} |")
+        lines += ["", "| under stress | cheap p50 ms | cheap p99 ms | errors | answered |",
+                  "|---|---:|---:|---:|---:|"]
+        for name, x in r["stress"].items():
+            total = x["n"] + x["errors"]
+            lines.append(f"| {name} | {x.get('median_ms', 0):.1f} | {x.get('p99_ms', 0):.0f} | "
+                         f"{x['errors']} ({100 * x['errors'] / max(total, 1):.1f} %) | "
+                         f"{x['n']} |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -415,8 +487,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per HTTP row, at most")
     parser.add_argument("--time-limit", type=float, default=5.0,
                         help="the servers' query time limit")
+    parser.add_argument("--stress-clients", type=int, default=50,
+                        help="clients of the stress row (one in ten runaway)")
+    parser.add_argument("--markdown", type=Path, metavar="RESULTS",
+                        help="print the tables of a results file as Markdown, run nothing")
     parser.add_argument("--build-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
     if args.build_child:
         _build_child(args.build_child)
         return
@@ -438,8 +517,8 @@ def main() -> None:
                 result["http"] = measure_http(graph, servers, clients=clients,
                                               requests=args.requests, seconds=args.seconds)
                 result["ratios"] = ratios(result["http"])
-                result["stress"] = measure_stress(servers, runaway_clients=4,
-                                                  cheap_clients=8, seconds=args.seconds)
+                result["stress"] = measure_stress(graph, servers, clients=args.stress_clients,
+                                                  seconds=3 * args.seconds)
             finally:
                 servers.stop()
             result["update"] = measure_update(graph)

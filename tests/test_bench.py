@@ -45,6 +45,7 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "2k", "--repeat", "1",
          "--budget", "0.2", "--requests", "6", "--seconds", "1", "--clients", "1",
+         "--stress-clients", "10",
          "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(out.read_text())
@@ -67,3 +68,7 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     assert size["update"]["seconds"] > 0
     assert size["ratios"]["lookup_warm"]["1"].keys() == {"oxigraph", "rdflib_endpoint"}
     assert "lookup_warm" in done.stdout  # the printed table
+    table = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--markdown",
+                            str(out)], capture_output=True, text=True, check=True).stdout
+    assert all(f"| {name} |" in table for name in names)
+    assert "| aggregate_cold | 1 |" in table
