@@ -395,7 +395,7 @@ def prefixes() -> None:
               help="A SERVICE endpoint queries may call (repeatable; an IRI ending in '/' "
                    "allows all below it). Default: none.")
 @click.option("--workers", default=None, type=int, envvar="KG_WORKERS",
-              help="Query worker processes.  [default: two per CPU, at least 2]")
+              help="Query worker processes.  [default: four per CPU, at least 4]")
 @click.option("--max-queue", default=None, type=int, envvar="KG_MAX_QUEUE",
               help="Queries that may wait for a worker; more get 429 with Retry-After.  "
                    "[default: 8 per worker]")
