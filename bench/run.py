@@ -303,7 +303,7 @@ def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: 
                 try:
                     response = http.post(url, data={"query": texts(c, i)},
                                          headers={"Accept": SPARQL_JSON})
-                    ok = response.status_code == 200
+                    ok = response.status_code == 200 and _complete(response.content)
                 except httpx.HTTPError:
                     ok = False
                 elapsed = time.perf_counter() - start
@@ -324,6 +324,14 @@ def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: 
     result = summary(times)
     result.update(errors=errors, rps=len(times) / wall if wall else 0.0)
     return result
+
+
+def _complete(body: bytes) -> bool:
+    """A whole SPARQL JSON answer (a server may send 200, then stop at its time limit)."""
+    try:
+        return "head" in json.loads(body)
+    except ValueError:
+        return False
 
 
 def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,

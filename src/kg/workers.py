@@ -476,8 +476,9 @@ class QueryRunner:
                  memory_quads: int = DEFAULT_MEMORY_QUADS):
         self.graph = graph
         self.policy = policy or Policy()
-        self.queue_wait = queue_wait  # seconds a query may wait for a worker (default:
-        # the time limit, counted apart from it)
+        # seconds a query may wait for a worker, apart from its time limit (default: three
+        # time limits; a full queue answers at once, so this only bounds a slow drain)
+        self.queue_wait = 3 * self.policy.time_limit if queue_wait is None else queue_wait
         self.pool: WorkerPool | None = None
         self.cache: AnswerCache | None = None
         if graph.remote is None:
