@@ -41,8 +41,10 @@ lint: $(STAMP)
 test: $(STAMP) system lint
 	$(BIN)/python -m pytest
 
+# Side by side with Oxigraph server and rdflib-endpoint (BENCHMARKS.md); SIZES=10k,100k,1M
+SIZES ?= 10k,100k
 bench: $(STAMP)
-	$(BIN)/python bench/benchmark.py
+	$(BIN)/python bench/run.py --sizes $(SIZES) --out bench-results.json
 	$(BIN)/python bench/pages.py
 
 clean:

@@ -8,6 +8,7 @@ kg_api.pages."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import re
@@ -37,7 +38,7 @@ from kg.queries import NamedQuery
 from kg.results import QueryResult
 from kg.store import StoreLayout
 from kg.update import UpdateResult, apply_update, delete_graph, write_graph
-from kg.workers import DEFAULT_WORKERS, QueryRunner
+from kg.workers import QueryRunner
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
 from .pages import add_pages, error_page, wants_html
@@ -55,6 +56,7 @@ STATUS: list[tuple[type[kg_errors.KgError], int]] = [
     (kg_errors.ResourceNotFound, 404),
     (kg_errors.NotAuthenticated, 401),
     (kg_errors.Refused, 403),
+    (kg_errors.Overloaded, 429),
     (kg_errors.QueryTimeout, 503),
     (kg_errors.RequestTooLarge, 413),
     (kg_errors.ResultTooLarge, 400),
@@ -86,14 +88,16 @@ def status_of(err: kg_errors.KgError) -> int:
 
 
 def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
-               workers: int = DEFAULT_WORKERS) -> FastAPI:
+               workers: int | None = None, **runner_options) -> FastAPI:
     """The service for one KnowledgeGraph. Worker processes start with the app's
-    lifespan and stop with it."""
+    lifespan and stop with it; `workers` (default: from the machine) and
+    `runner_options` (per_client, max_queue, cache_bytes, ...) go to QueryRunner."""
     policy = policy or Policy()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers)
+        app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers,
+                                                   **runner_options)
         try:
             yield
         finally:
@@ -118,6 +122,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         headers = {"WWW-Authenticate": 'Bearer realm="kg"'} if status == 401 else None
         if isinstance(err, kg_errors.BuildLocked):
             headers = {"Retry-After": "2"}
+        if isinstance(err, kg_errors.Overloaded | kg_errors.QueueTimeout):
+            headers = {"Retry-After": str(err.retry_after)}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
@@ -392,10 +398,20 @@ async def _answer(request: Request, runner: QueryRunner, query: str,
     evidence = request.query_params.get("evidence", "all")
     if dataset is None and evidence != "all":  # ?evidence=verified: the verified view
         dataset = await run_in_threadpool(_fresh(runner.graph).view, evidence)
-    result = await run_in_threadpool(
-        runner.query, query, default_graph=dataset,
-        named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
+    result = await _run(request, runner, query, default_graph=dataset,
+                        named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
     return _render(request, result)
+
+
+async def _run(request: Request, runner: QueryRunner, query: str, **options) -> QueryResult:
+    """A cached answer straight from the event loop, else the query run in a thread
+    under the client's (remote address's) share of the workers."""
+    answer = runner.cached(query, **options)
+    if answer is not None:
+        return answer
+    client = request.client.host if request.client else ""
+    return await run_in_threadpool(functools.partial(runner.query, query, client=client,
+                                                     **options))
 
 
 def _requested(request: Request) -> str | None:
@@ -492,18 +508,15 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
     """GET /api/queries/{name}: parameters from the query's header, documented in
     OpenAPI; values are converted to RDF terms by the core and bound, never spliced."""
     async def run_named(request: Request) -> Response:
-        raw = {k: v for k, v in request.query_params.items() if k != "format"}
-        bindings = named.bindings(raw, _fresh(request.app.state.graph).resolve)
-        result = await run_in_threadpool(request.app.state.runner.query, named.text,
-                                         bindings=bindings)
         raw = {k: v for k, v in request.query_params.items() if k not in ("format", "evidence")}
-        bindings = named.bindings(raw)
         runner = request.app.state.runner
+        bindings = await run_in_threadpool(named.bindings, raw,
+                                           _fresh(request.app.state.graph).resolve)
         evidence = request.query_params.get("evidence", "all")
         dataset = (await run_in_threadpool(_fresh(runner.graph).view, evidence)
                    if evidence != "all" else None)
-        result = await run_in_threadpool(runner.query, named.text, bindings=bindings,
-                                         default_graph=dataset)
+        result = await _run(request, runner, named.text, bindings=bindings,
+                            default_graph=dataset)
         return _render_rows(request, named, result)
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,

@@ -185,7 +185,8 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         # what holds on verified facts alone, and what only the unverified ones add
         verified = compiled.asserted(verified_only=True)
         inferred, inferred_unverified = materialise_views(
-            verified, compiled.derived_graphs[evidence.UNVERIFIED_GRAPH])
+            verified, compiled.derived_graphs[evidence.UNVERIFIED_GRAPH],
+            ontology=union(compiled.ontology))
         partial = layout.new_partial()
         if progress:
             progress(f"loading into a new store at {partial.name}")

@@ -491,15 +491,18 @@ def prefixes() -> None:
 @click.option("--allow-service", multiple=True, envvar="KG_ALLOW_SERVICE", metavar="IRI",
               help="A SERVICE endpoint queries may call (repeatable; an IRI ending in '/' "
                    "allows all below it). Default: none.")
-@click.option("--workers", default=4, show_default=True, type=int, envvar="KG_WORKERS",
-              help="Query worker processes.")
+@click.option("--workers", default=None, type=int, envvar="KG_WORKERS",
+              help="Query worker processes.  [default: four per CPU, at least 4]")
+@click.option("--max-queue", default=None, type=int, envvar="KG_MAX_QUEUE",
+              help="Queries that may wait for a worker; more get 429 with Retry-After.  "
+                   "[default: 8 per worker]")
 @click.option("--allow-drop", is_flag=True, envvar="KG_ALLOW_DROP",
               help="Let updates remove whole graphs without confirm=drop (a scratch store; "
                    "a curated file's graph is still never emptied).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows: int,
-          max_body: int, allow_service: tuple[str, ...], workers: int,
-          allow_drop: bool) -> None:
+          max_body: int, allow_service: tuple[str, ...], workers: int | None,
+          max_queue: int | None, allow_drop: bool) -> None:
     """Serve the SPARQL endpoint, the named queries as a REST API, and the docs.
 
     Read-only unless KG_UPDATE_TOKEN is set; then SPARQL Update and Graph Store writes
@@ -528,7 +531,8 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
     click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
                f" on http://{host}:{port}/sparql "
                f"({'updates with token' if policy.writable else 'read-only'})", err=True)
-    uvicorn.run(create_app(graph, policy=policy, workers=workers), host=host, port=port,
+    uvicorn.run(create_app(graph, policy=policy, workers=workers, max_queue=max_queue),
+                host=host, port=port,
                 log_level="warning")
 
 

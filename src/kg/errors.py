@@ -100,6 +100,24 @@ class QueryTimeout(LimitExceeded):
     """A query ran longer than the time limit and was stopped."""
 
 
+class Overloaded(LimitExceeded):
+    """The query queue, or the client's share of it, is full: try again after
+    `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueueTimeout(QueryTimeout):
+    """No query worker became free while the query waited in the queue (the query never
+    ran): try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ResultTooLarge(LimitExceeded):
     """A query's answer has more rows or bytes than the result-size limit allows."""
 

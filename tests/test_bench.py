@@ -1,0 +1,74 @@
+"""The benchmark's own tools: the generator is deterministic and its data passes the
+shapes; the side-by-side runner completes at the smallest size (a smoke run that starts
+the three servers) and writes every section of its JSON. No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kg import KnowledgeGraph
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from generate import generate, parse_size, write_project  # noqa: E402
+
+
+def test_sizes_are_read_as_the_issue_writes_them():
+    assert [parse_size(s) for s in ("2k", "10k", "100k", "1M", "1500")] == [
+        2_000, 10_000, 100_000, 1_000_000, 1_500]
+
+
+def test_the_generator_is_deterministic_for_a_seed():
+    assert generate(3000, seed=7) == generate(3000, seed=7)
+    assert generate(3000, seed=7) != generate(3000, seed=8)
+
+
+@pytest.mark.slow
+def test_generated_data_passes_the_shapes(tmp_path):
+    project = write_project(tmp_path / "project", 2000, seed=3)
+    report = KnowledgeGraph(project, store=tmp_path / "store").validate()
+    assert report.conforms, [str(v) for v in report.violations[:5]]
+    text = (project / "data" / "synthetic.ttl").read_text()
+    assert text.count("a wf:CaseStudy") == text.count("a wf:BenchmarkFinding") > 1
+
+
+@pytest.mark.slow
+@pytest.mark.server
+def test_the_runner_smoke_run_writes_every_section(tmp_path):
+    out = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "2k", "--repeat", "1",
+         "--budget", "0.2", "--requests", "6", "--seconds", "1", "--clients", "1",
+         "--stress-clients", "10",
+         "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(out.read_text())
+    size = results["sizes"]["2k"]
+    stages = ("parse_derive", "shacl", "reasoning", "load", "total")
+    assert set(size["build"]) == {*stages, *(f"{s}_cpu" for s in stages), "peak_rss_mib"}
+    names = {p.stem for p in (ROOT / "queries").glob("*.rq")}
+    assert set(size["embedded"]) == names
+    for row in size["embedded"].values():
+        assert row["ours"]["n"] >= 1 and row["pyoxigraph_memory"]["n"] >= 1
+        assert ("rdflib" in row) or ("rdflib_error" in row)
+    assert set(size["http"]) == {f"{m}_{c}" for m in ("named", "lookup", "aggregate")
+                                 for c in ("warm", "cold")}
+    for by_clients in size["http"].values():
+        assert set(by_clients) == {"1"}
+        for by_server in by_clients.values():
+            assert set(by_server) == {"kg", "oxigraph", "rdflib_endpoint"}
+            assert by_server["kg"]["n"] >= 1 and by_server["oxigraph"]["n"] >= 1
+    assert set(size["stress"]) == {"kg", "oxigraph"}
+    assert size["update"]["seconds"] > 0
+    assert size["ratios"]["lookup_warm"]["1"].keys() == {"oxigraph", "rdflib_endpoint"}
+    assert "lookup_warm" in done.stdout  # the printed table
+    table = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--markdown",
+                            str(out)], capture_output=True, text=True, check=True).stdout
+    assert all(f"| {name} |" in table for name in names)
+    assert "| aggregate_cold | 1 |" in table

@@ -1,0 +1,157 @@
+"""Availability under load: the worker pool's fair, bounded queue (429 with Retry-After
+when full, a per-client share), queue time apart from execution time, dead idle workers
+replaced, answers counted while they are produced, and answers cached per store version.
+No test asserts a duration: each checks who was answered, and with what."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from kg import KnowledgeGraph
+from kg.errors import Overloaded, QueryTimeout, ResultTooLarge
+from kg.guard import Policy
+from kg.update import apply_update
+from kg.workers import Job, QueryRunner, WorkerPool, default_workers, execute
+from kg_api import create_app
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+CHEAP = "ASK { wfr:engine-a a wf:WorkflowEngine }"
+
+
+def wait_for(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def executor():
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        yield pool
+
+
+def submit(executor, pool: WorkerPool, sparql: str, client: str, *, timeout: float,
+           queue_wait: float | None = None) -> Future:
+    return executor.submit(pool.run, Job(sparql), timeout=timeout, client=client,
+                           queue_wait=queue_wait)
+
+
+def test_pool_size_comes_from_the_machine(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(8)))
+    assert default_workers() == 32
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert default_workers() == 8
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert default_workers() == 4
+
+
+def test_a_full_queue_answers_overloaded_at_once_with_retry_after(mini_graph, executor):
+    pool = WorkerPool(mini_graph.project.store_dir, size=1, max_queue=1)
+    try:
+        runaway = submit(executor, pool, RUNAWAY, "a", timeout=2)
+        wait_for(lambda: pool.executed == 1, "the runaway query started")
+        queued = submit(executor, pool, CHEAP, "b", timeout=2, queue_wait=60)
+        wait_for(lambda: len(pool._waiting) == 1, "the second query waits")
+        with pytest.raises(Overloaded) as refused:
+            pool.run(Job(CHEAP), timeout=2, client="c")
+        assert refused.value.retry_after >= 1
+        assert not queued.done()
+        # queue time is not execution time: the waiting query waited about as long as
+        # the time limit, then ran with the whole limit of its own
+        with pytest.raises(QueryTimeout):
+            runaway.result()
+        assert queued.result().boolean is True
+    finally:
+        pool.close()
+
+
+def test_one_clients_runaway_queries_do_not_starve_another(mini_graph, executor):
+    pool = WorkerPool(mini_graph.project.store_dir, size=4)
+    assert pool.per_client == 1
+    try:
+        runaways = [submit(executor, pool, RUNAWAY, "greedy", timeout=20) for _ in range(5)]
+        wait_for(lambda: pool.executed == 1 and len(pool._waiting) == 4,
+                 "one runaway runs, four wait")
+        answer = pool.run(Job(CHEAP), timeout=20, client="polite")
+        assert answer.boolean is True
+        assert not any(f.done() for f in runaways), "the cheap query had to wait for them"
+        assert pool._running == {"greedy": 1}
+    finally:
+        pool.close()
+        for future in runaways:
+            with pytest.raises(Exception):  # noqa: B017 - stopped by close: any failure
+                future.result()
+
+
+def test_an_idle_worker_that_died_is_replaced_before_it_gets_a_request(mini_graph):
+    pool = WorkerPool(mini_graph.project.store_dir, size=1)
+    try:
+        (worker,) = pool._idle
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=10)
+        assert pool.run(Job(CHEAP), timeout=20).boolean is True
+        assert pool._idle[0] is not worker and pool._idle[0].alive
+    finally:
+        pool.close()
+
+
+def test_a_huge_answer_is_refused_while_it_is_produced():
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(ox.NamedNode(f"http://example.org/{i}"),
+                              ox.NamedNode("http://example.org/p"), ox.Literal(str(i)))
+                      for i in range(2000))
+    # 8e9 solutions: only counting them as they are produced can refuse this in time
+    job = Job("SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", max_rows=100,
+              max_bytes=10**12)
+    with pytest.raises(ResultTooLarge, match="more than 100 rows"):
+        execute(store, job)
+    graph_job = Job("CONSTRUCT { ?a ?d ?g } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+                    max_rows=100, max_bytes=10**12)
+    with pytest.raises(ResultTooLarge, match="more than 100 rows"):
+        execute(store, graph_job)
+    assert len(execute(store, Job("SELECT * { ?s ?p ?o }", max_rows=2000)).rows()) == 2000
+
+
+@pytest.mark.slow
+def test_a_repeated_query_is_answered_from_the_cache_until_the_store_changes(mini_project):
+    graph = KnowledgeGraph(mini_project)
+    graph.build()
+    runner = QueryRunner(graph, Policy(time_limit=20), workers=1)
+    ask = "ASK { wfr:engine-a skos:altLabel 'cached'@en }"
+    try:
+        assert runner.query(ask).boolean is False
+        assert runner.query(ask).boolean is False
+        assert runner.cached(ask) is not None
+        assert runner.pool is not None and runner.pool.executed == 1
+        apply_update(graph.project, "INSERT DATA { wfr:engine-a skos:altLabel 'cached'@en }")
+        assert runner.cached(ask) is None
+        assert runner.query(ask).boolean is True
+        assert runner.pool.executed == 2
+    finally:
+        runner.close()
+
+
+def test_a_full_queue_is_429_with_retry_after_over_http(mini_graph):
+    app = create_app(mini_graph, policy=Policy(time_limit=2), workers=1, max_queue=0)
+    with TestClient(app) as client:
+        pool = app.state.runner.pool
+        slow = threading.Thread(target=client.post, args=("/sparql",),
+                                kwargs={"data": {"query": RUNAWAY}})
+        slow.start()
+        wait_for(lambda: pool.executed == 1, "the runaway query started")
+        response = client.get("/sparql", params={"query": CHEAP + " # not cached"})
+        slow.join()
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+        assert "busy" in response.json()["message"]
+        assert client.get("/sparql", params={"query": CHEAP}).status_code == 200
