@@ -86,10 +86,12 @@ src:paper-{k} a wf:Source ; wf:citationKey "doe{year}block{k}" ;
    cito:citesAsEvidence src:doc-{k} .
 [] a wf:Statement ; rdf:subject wfr:engine-a-{k} ; rdf:predicate wf:supportsBackend ;
    rdf:object wfr:db-y-{k} ; wf:evidenceStatus wf:Contradicted ; cito:citesAsEvidence src:doc-{k} ;
+   wf:contradictedBy src:doc-{k} ;
    wf:planClaim "The plan lists DB Y {k} as a backend." ;
     wf:evidenceNote "The docs list only DB X {k}." .
 [] a wf:Statement ; rdf:subject wfr:engine-b-{k} ; rdf:predicate wf:supportsBackend ;
-   rdf:object wfr:db-y-{k} ; wf:evidenceStatus wf:Unverified ; prov:wasAttributedTo wfr:plan .
+   rdf:object wfr:db-y-{k} ; wf:evidenceStatus wf:Unverified ; prov:wasAttributedTo wfr:plan ;
+   wf:evidenceNote "Synthetic: no source searched." .
 [] a wf:Statement ; rdf:subject wfr:sdk-a-go-{k} ; rdf:predicate wf:sdkFor ;
     rdf:object wfr:engine-a-{k} ;
    wf:evidenceStatus wf:Verified ; cito:citesAsEvidence src:doc-{k} .
@@ -114,7 +116,7 @@ src:paper-{k} a wf:Source ; wf:citationKey "doe{year}block{k}" ;
    wf:evidenceStatus wf:Verified ; cito:citesAsEvidence src:doc-{k} .
 [] a wf:Statement ; rdf:subject wfr:dom-pay-{k} ; rdf:predicate wf:requiresProperty ;
    rdf:object wfr:prop-atomic-{k} ; wf:evidenceStatus wf:Unverified ;
-    prov:wasAttributedTo wfr:plan .
+    prov:wasAttributedTo wfr:plan ; wf:evidenceNote "Synthetic: no source searched." .
 
 wfr:case-{k} a wf:CaseStudy ; rdfs:label "Org O {k} payments"@en , "组织O{k}支付"@zh ;
     wf:organisation wfr:org-o-{k} ; wf:domain wfr:dom-pay-{k} ;
@@ -197,7 +199,8 @@ def block(k: int, blocks: int, rng: random.Random) -> str:
         cited=zipf(rng, blocks), scale=rng.randint(1000, 10**8),
         status="Verified" if verified else "Unverified",
         evidence=(f"cito:citesAsEvidence src:doc-{k}" if verified
-                  else "prov:wasAttributedTo wfr:plan"),
+                  else 'prov:wasAttributedTo wfr:plan ; '
+                       'wf:evidenceNote "Synthetic: no source searched."'),
         metric=metric, unit=unit, value=round(rng.lognormvariate(5, 1.5), 2),
         result=rng.choice(["BugFound", "PropertyHolds", "DesignImproved"]),
         steps=rng.randint(3, 60), start=start, end=start + rng.randint(0, 4),
