@@ -243,3 +243,13 @@ def test_progress_page_lists_every_indicator_of_the_plan(client, hostile_graph):
     assert page.status_code == 200
     for row in indicators:
         assert row["l"].value in page.text
+
+
+def test_every_error_is_a_page_for_browsers_and_json_for_other_clients(client):
+    page = client.get("/graph", params={"class": "wf:NoSuchClass"}, headers=HTML)
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "NoSuchClass" in page.text and "Traceback" not in page.text
+    missing = client.get("/queries/engine-backend", headers=HTML)
+    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    anything = client.get("/no/such/page", headers={"Accept": "*/*"})
+    assert anything.status_code == 404 and anything.json()["error"] == "NotFound"

@@ -41,7 +41,7 @@ from kg.update import UpdateResult, apply_update, delete_graph, write_graph
 from kg.workers import QueryRunner
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
-from .pages import add_pages, error_page, wants_html
+from .pages import add_pages, error_page, fresh, wants_html
 from .service import service_description
 
 log = logging.getLogger("kg_api")
@@ -124,6 +124,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
             headers = {"Retry-After": "2"}
         if isinstance(err, kg_errors.Overloaded | kg_errors.QueueTimeout):
             headers = {"Retry-After": str(err.retry_after)}
+        if wants_html(request):
+            return error_page(err, status, headers)
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(Exception)
@@ -303,7 +305,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
     @app.get("/api/stats", tags=["service"], summary="Counts per class and graph, build info")
     async def stats() -> dict:
-        result = await run_in_threadpool(_fresh(graph).stats)
+        result = await run_in_threadpool(fresh(graph).stats)
         return {"classes": result.classes, "graphs": result.graphs, "build": result.info}
 
     _add_cite_route(app, graph)
@@ -334,7 +336,7 @@ def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
             raise kg_errors.ParameterError("param expects NAME=VALUE")
         try:
             entries = await run_in_threadpool(
-                _fresh(graph).citations, iri, query=query, params=params, dataset=dataset)
+                fresh(graph).citations, iri, query=query, params=params, dataset=dataset)
             if format == "json":
                 return JSONResponse({"entries": [e.to_dict() for e in entries]})
             text = render_citations(entries, format, style=style)
@@ -397,7 +399,7 @@ async def _answer(request: Request, runner: QueryRunner, query: str,
     dataset = [_graph_iri(g).value for g in default_graph] or None
     evidence = request.query_params.get("evidence", "all")
     if dataset is None and evidence != "all":  # ?evidence=verified: the verified view
-        dataset = await run_in_threadpool(_fresh(runner.graph).view, evidence)
+        dataset = await run_in_threadpool(fresh(runner.graph).view, evidence)
     result = await _run(request, runner, query, default_graph=dataset,
                         named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
     return _render(request, result)
@@ -489,12 +491,6 @@ def _single(pairs) -> None:
                                    "parameters; send exactly one")
 
 
-def _fresh(graph: KnowledgeGraph) -> KnowledgeGraph:
-    """The graph, its store reopened if a build or update swapped in a new one."""
-    graph.reopen()
-    return graph
-
-
 def _describe_query(q: NamedQuery, request: Request | None = None) -> dict:
     return {"name": q.name, "title": q.title, "description": q.description, "form": q.form,
             "url": f"/api/queries/{q.name}",
@@ -511,9 +507,9 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
         raw = {k: v for k, v in request.query_params.items() if k not in ("format", "evidence")}
         runner = request.app.state.runner
         bindings = await run_in_threadpool(named.bindings, raw,
-                                           _fresh(request.app.state.graph).resolve)
+                                           fresh(request.app.state.graph).resolve)
         evidence = request.query_params.get("evidence", "all")
-        dataset = (await run_in_threadpool(_fresh(runner.graph).view, evidence)
+        dataset = (await run_in_threadpool(fresh(runner.graph).view, evidence)
                    if evidence != "all" else None)
         result = await _run(request, runner, named.text, bindings=bindings,
                             default_graph=dataset)
@@ -593,7 +589,7 @@ def _add_decide_route(app: FastAPI, graph: KnowledgeGraph) -> None:
         if format != "json" and format not in DECIDE_TYPES:
             raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
                                        f"{', '.join(DECIDE_TYPES)}")
-        decision = await run_in_threadpool(decide, _fresh(graph), require=require or [],
+        decision = await run_in_threadpool(decide, fresh(graph), require=require or [],
                                            prefer=prefer or [])
         if format == "json":
             return JSONResponse(decision.to_dict())

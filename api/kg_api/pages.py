@@ -36,9 +36,10 @@ EXAMPLE_PATH = (str(WFR["tla-plus"]), str(WFR["payment-atomicity"]))
 
 
 def wants_html(request: Request) -> bool:
-    """True when a person's browser asks (text/html preferred, or no preference)."""
-    accept = request.headers.get("accept")
-    if not accept:
+    """True when a person's browser asks: it names HTML and prefers it (a client that
+    accepts anything, `*/*`, gets the machine's answer)."""
+    accept = (request.headers.get("accept") or "").lower()
+    if "html" not in accept:
         return False
     return choose(accept, PAGE_TYPES) in (HTML, "application/xhtml+xml")
 
@@ -50,13 +51,18 @@ def page(template: str, *, http_status: int = 200, **context) -> HTMLResponse:
                         headers={"Vary": "Accept"})
 
 
-def error_page(err: kg_errors.KgError, status: int) -> HTMLResponse:
+def error_page(err: kg_errors.KgError, status: int,
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The page a browser gets for an error; the service's one error handler renders it
+    (kg_api.app), so routes just raise."""
     suggestions = []
     if isinstance(err, kg_errors.ResourceNotFound):
         suggestions = [{"iri": expand(s), "label": s, "curie": s} for s in err.suggestions]
     heading = {404: "Not found", 400: "Bad request", 503: "Unavailable"}.get(status, "Error")
-    return page("error.html", http_status=status, title=heading, heading=heading,
-                message=str(err), suggestions=suggestions)
+    response = page("error.html", http_status=status, title=heading, heading=heading,
+                    message=str(err), suggestions=suggestions)
+    response.headers.update(headers or {})
+    return response
 
 
 def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
@@ -65,8 +71,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def store():
-        graph.reopen()
-        return graph.store
+        return fresh(graph).store
 
     async def call(fn, *args, **kwargs):
         return await run_in_threadpool(fn, *args, **kwargs)
@@ -74,14 +79,14 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     # ------------------------------------------------------------ home
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        data = await call(lambda: overview(_fresh(graph)))
+        data = await call(lambda: overview(fresh(graph)))
         return page("home.html", title="Home", nav="home", overview=data,
                     example_path=EXAMPLE_PATH, query_href=_query_href)
 
     @app.get("/api/overview", tags=["browse"], summary="The home page's data: dataset "
              "version, build, counts per class, named queries, success indicators")
     async def overview_json() -> dict:
-        data = await call(lambda: overview(_fresh(graph)))
+        data = await call(lambda: overview(fresh(graph)))
         return {"title": data.title, "version": data.version, "built_at": data.built_at,
                 "triples": data.triples, "input_hash": data.input_hash,
                 "classes": {shorten(t.iri): n for t, n in data.classes},
@@ -91,14 +96,14 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     # ------------------------------------------------------------ research progress
     @app.get("/progress", include_in_schema=False)
     async def progress_page() -> Response:
-        report = await call(lambda: progress(_fresh(graph)))
+        report = await call(lambda: progress(fresh(graph)))
         return page("progress.html", title="Research progress", nav="progress", report=report)
 
     @app.get("/api/progress", tags=["browse"], summary="The plan's progress: success "
              "indicators against their targets with the facts blocking them, plan items "
              "with their evidence coverage, the plan's contradicted claims")
     async def progress_json() -> dict:
-        return (await call(lambda: progress(_fresh(graph)))).to_dict()
+        return (await call(lambda: progress(fresh(graph)))).to_dict()
 
     # ------------------------------------------------------------ resources
     async def resource(request: Request, iri: str, fmt: str | None) -> Response:
@@ -107,10 +112,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
             if media is None:
                 raise kg_errors.FormatNotAcceptable(
                     "a resource is given as HTML or as " + ", ".join(GRAPH_TYPES))
-            try:
-                view, near = await call(_resource_page_data, store(), iri)
-            except kg_errors.ResourceNotFound as err:
-                return error_page(err, 404)
+            view, near = await call(_resource_page_data, store(), iri)
             return page("resource.html", title=view.label, view=view, neighbourhood=near,
                         rdf_href=_path_of(iri), cite_iri=shorten(iri),
                         filename=shorten(iri).replace(":", "-").replace("/", "-"))
@@ -201,10 +203,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
 
     @app.get("/graph", include_in_schema=False)
     async def graph_page(request: Request) -> Response:
-        try:
-            view = await call(graph_view, request)
-        except kg_errors.ResourceNotFound as err:
-            return error_page(err, 404)
+        view = await call(graph_view, request)
         classes = await call(_class_choices, store())
         params = request.query_params
         return page("graph.html", title=view.title, nav="graph", view=view, wide=True,
@@ -227,10 +226,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
 
     @app.get("/graph/path", include_in_schema=False)
     async def path_page(request: Request) -> Response:
-        try:
-            view = await call(path_data, request)
-        except kg_errors.ResourceNotFound as err:
-            return error_page(err, 404)
+        view = await call(path_data, request)
         params = request.query_params
         return page("graph.html", title=view.title, nav="graph", view=view, wide=True,
                     classes=await call(_class_choices, store()), chosen_classes=[],
@@ -250,16 +246,10 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
 
     @app.get("/queries/{name}", include_in_schema=False)
     async def named_page(request: Request, name: str) -> Response:
-        try:
-            named = graph.queries.get(name)
-        except kg_errors.QueryNotFound as err:
-            return error_page(err, 404)
+        named = graph.queries.get(name)
         params = dict(request.query_params)
-        try:
-            result = await call(request.app.state.runner.query, named.text,
-                                bindings=named.bindings(params))
-        except kg_errors.QueryError as err:
-            return error_page(err, 400)
+        result = await call(request.app.state.runner.query, named.text,
+                            bindings=named.bindings(params))
         table = await call(result_table, store(), result)
         api = f"/api/queries/{name}?" + "&".join(f"{k}={v}" for k, v in params.items())
         return page("named_query.html", title=named.title, named=named, params=params,
@@ -267,7 +257,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
 
 
 # -------------------------------------------------------------------- helpers
-def _fresh(graph: KnowledgeGraph) -> KnowledgeGraph:
+def fresh(graph: KnowledgeGraph) -> KnowledgeGraph:
+    """The graph, its store reopened if a build or update swapped in a new one."""
     graph.reopen()
     return graph
 
@@ -316,4 +307,4 @@ def _table_json(table) -> dict:
                      for row in table.rows]}
 
 
-__all__ = ["add_pages", "error_page", "wants_html"]
+__all__ = ["add_pages", "error_page", "fresh", "wants_html"]

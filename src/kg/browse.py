@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .catalogue import Catalogue, catalogue, version_key
+from .catalogue import Catalogue, catalogue, per_version
 from .errors import ResourceNotFound
 from .namespaces import BASE, CITO, PROV, RDF, SRC, WF, shorten
 from .search import suggestions
@@ -237,8 +237,9 @@ def describe(store, iri: str) -> ResourceView:
             facts.setdefault(s.value, term(cat, s))
             continue
         incoming[p].append(Value(term(cat, s), evidence.get((s.value, p, iri), [])))
-    for st in store.query(_STATEMENTS, bindings={"e": node}).rows():
-        facts.setdefault(st["st"].value, term(cat, st["st"]))
+    for found in evidence.values():  # the statements naming it, read once above
+        for ev in found:
+            facts.setdefault(ev.fact.iri, ev.fact)
     view.incoming = _sorted_groups(cat, incoming)
     order = {"verified": 0, "unverified": 1, "contradicted": 2}
     view.facts = sorted(facts.values(), key=lambda t: (order.get(t.status or "", 3), t.label))
@@ -416,21 +417,12 @@ SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
 } GROUP BY ?class ORDER BY DESC(?n) ?class"""
 
 
-_OVERVIEWS: dict[str, Overview] = {}
-
-
 def overview(graph, *, indicators: str = "success-indicators") -> Overview:
     """The dataset's title, version, build date, counts per class, named queries and the
     plan's success indicators (the named query `indicators`, if the project has it);
     computed once per store version."""
-    key = version_key(graph.store) + "|" + indicators
-    cached = _OVERVIEWS.get(key)
-    if cached is None:
-        cached = _overview(graph, indicators)
-        if len(_OVERVIEWS) >= 4:
-            _OVERVIEWS.pop(next(iter(_OVERVIEWS)))
-        _OVERVIEWS[key] = cached
-    return cached
+    return per_version(graph.store, f"overview|{indicators}",
+                       lambda: _overview(graph, indicators))
 
 
 def _overview(graph, indicators: str) -> Overview:

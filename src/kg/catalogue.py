@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -33,6 +35,7 @@ _CLAIMS = """
 SELECT ?st ?s ?p ?o WHERE {
   ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o . FILTER (isIRI(?st))
 }"""
+T = TypeVar("T")
 LANGUAGES = ("en", "zh")
 # Names for the standard vocabulary's terms that pages show and the ontology does not label.
 _STANDARD = {
@@ -159,9 +162,9 @@ def _most_specific(types: set[str], supers: dict[str, set[str]]) -> list[str]:
     return sorted(kept, key=lambda t: (not t.startswith(BASE), t))
 
 
-_CACHE: OrderedDict[str, Catalogue] = OrderedDict()
-_KEEP = 4  # store versions kept (a process may serve a few stores, e.g. in tests)
-_LOCK = threading.Lock()
+_CACHE: OrderedDict[tuple[str, str], object] = OrderedDict()
+_KEEP = 16  # values kept: a few kinds for a few store versions (a process may serve several)
+_LOCK = threading.RLock()  # reentrant: one cached value may be made from another
 
 
 def version_key(store) -> str:
@@ -172,17 +175,24 @@ def version_key(store) -> str:
     return f"{type(store).__name__}:{json.dumps(store.info, sort_keys=True, default=str)}"
 
 
-def catalogue(store) -> Catalogue:
-    """The catalogue of this store version, read on first use and then cached."""
-    key = version_key(store)
+def per_version(store, name: str, make: Callable[[], T]) -> T:
+    """What `make` computes from this version of the store, computed on first use and
+    then kept: a store only changes at a build or an update, and either publishes a new
+    version. `name` tells apart the kinds of value (catalogue, layout, ...)."""
+    key = (version_key(store), name)
     with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is None:
-            cached = _CACHE[key] = build_catalogue(store)
+        if key not in _CACHE:
+            _CACHE[key] = make()
             while len(_CACHE) > _KEEP:
                 _CACHE.popitem(last=False)
         _CACHE.move_to_end(key)
-        return cached
+        return _CACHE[key]  # type: ignore[return-value]
 
 
-__all__ = ["LANGUAGES", "Catalogue", "Claim", "build_catalogue", "catalogue", "version_key"]
+def catalogue(store) -> Catalogue:
+    """The catalogue of this store version, read on first use and then cached."""
+    return per_version(store, "catalogue", lambda: build_catalogue(store))
+
+
+__all__ = ["LANGUAGES", "STATUSES", "Catalogue", "Claim", "build_catalogue", "catalogue",
+           "per_version", "version_key"]

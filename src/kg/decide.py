@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
 
+from .catalogue import STATUSES
 from .errors import ParameterError, QueryError
-from .namespaces import WF, expand, shorten
+from .namespaces import expand, shorten
 from .report import labels
 
 MEETS, FAILS, UNDECIDED, NO_RULE = "meets", "fails", "undecided", "no rule"
@@ -43,8 +44,6 @@ SELECT ?fact ?key WHERE {
   VALUES ?fact { %s }
   ?fact cito:citesAsEvidence|cito:disputes ?source . ?source wf:citationKey ?key .
 }"""
-_STATUS = {str(WF.Verified): "verified", str(WF.Contradicted): "contradicted",
-           str(WF.Unverified): "unverified"}
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ def _run_rule(store, rule: Rule, value: str) -> dict[str, list[FactUsed]]:
         if "candidate" not in row or "fact" not in row:
             continue
         fact = row["fact"].value
-        used = FactUsed(fact, _STATUS.get(row["status"].value, "unverified")
+        used = FactUsed(fact, STATUSES.get(row["status"].value, "unverified")
                         if "status" in row else "unverified",
                         tuple(sorted(keys.get(fact, ()))),
                         row["component"].value if "component" in row else None)

@@ -22,7 +22,7 @@ from pathlib import Path
 import networkx as nx
 from pyvis.network import Network
 
-from .catalogue import Catalogue, catalogue, version_key
+from .catalogue import STATUSES, Catalogue, catalogue, per_version
 from .errors import QueryError, ResourceNotFound
 from .namespaces import WF, shorten
 from .search import suggestions
@@ -100,26 +100,18 @@ def group_of(cat: Catalogue, iri: str) -> tuple[str, str, str, str]:
     return _OTHER
 
 
-@dataclass(frozen=True)
-class _Links:
-    graph: nx.MultiDiGraph  # edges carry predicate and status
+def links(store) -> nx.MultiDiGraph:
+    """Every domain link of the store, each edge with its predicate and the evidence
+    status of the claim behind it, read once per store version."""
+    return per_version(store, "links", lambda: _read_links(store))
 
 
-_LINKS: dict[str, _Links] = {}
-
-
-def links(store) -> _Links:
-    """Every domain link of the store, with the evidence status of the claim behind it,
-    read once per store version."""
-    key = version_key(store)
-    cached = _LINKS.get(key)
-    if cached is not None:
-        return cached
+def _read_links(store) -> nx.MultiDiGraph:
     status: dict[tuple[str, str, str], str] = {}
     order = {"verified": 0, "unverified": 1, "contradicted": 2}
     for row in store.query(_CLAIMS).rows():
         triple = (row["s"].value, row["p"].value, row["o"].value)
-        name = row["status"].value.rsplit("#", 1)[-1].lower()
+        name = STATUSES.get(row["status"].value, shorten(row["status"].value))
         if triple not in status or order.get(name, 3) < order.get(status[triple], 3):
             status[triple] = name
     g = nx.MultiDiGraph()
@@ -129,11 +121,7 @@ def links(store) -> _Links:
     for (s, p, o), name in status.items():
         if name == "contradicted" and not g.has_edge(s, o, key=p):
             g.add_edge(s, o, key=p, predicate=p, status=name)
-    result = _Links(g)
-    if len(_LINKS) >= 4:
-        _LINKS.pop(next(iter(_LINKS)))
-    _LINKS[key] = result
-    return result
+    return g
 
 
 def _network(cat: Catalogue, g: nx.MultiDiGraph, nodes: Iterable[str], *, lang: str,
@@ -206,7 +194,7 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
     cat = catalogue(store)
     _check(cat, iri)
     depth = max(1, min(int(depth), 4))
-    g = links(store).graph
+    g = links(store)
     undirected = g.to_undirected(as_view=True)
     if iri in g:
         reach = nx.single_source_shortest_path_length(undirected, iri, cutoff=depth)
@@ -219,22 +207,15 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
                  physics=True, focus=iri, truncated=truncated)
 
 
-_LAYOUTS: dict[str, dict[str, tuple[float, float]]] = {}
-_LINK_GRAPHS: dict = {}  # store version -> kg.paths.LinkGraph
-
-
-def _layout(store, g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
+def _layout(store) -> dict[str, tuple[float, float]]:
     """A precomputed layout of the whole graph (seeded, so it is the same every time),
     cached per store version: the browser draws it at once, no physics to settle."""
-    key = version_key(store)
-    if key not in _LAYOUTS:
-        simple = nx.Graph(g.to_undirected())
+    def compute() -> dict[str, tuple[float, float]]:
+        simple = nx.Graph(links(store).to_undirected())
         scale = 120 * math.sqrt(max(len(simple), 1))
         pos = nx.spring_layout(simple, seed=7, iterations=60, scale=scale) if len(simple) else {}
-        _LAYOUTS.clear()
-        _LAYOUTS[key] = {n: (round(float(x), 1), round(float(y), 1)) for n, (x, y) in
-                         pos.items()}
-    return _LAYOUTS[key]
+        return {n: (round(float(x), 1), round(float(y), 1)) for n, (x, y) in pos.items()}
+    return per_version(store, "layout", compute)
 
 
 def whole(store, *, classes: Iterable[str] = (), statuses: Iterable[str] = (),
@@ -243,7 +224,7 @@ def whole(store, *, classes: Iterable[str] = (), statuses: Iterable[str] = (),
     """The whole graph of linked resources, optionally only nodes of some classes (IRIs)
     and edges of some evidence statuses (verified, unverified, contradicted, none)."""
     cat = catalogue(store)
-    g = links(store).graph
+    g = links(store)
     classes, statuses = list(classes), set(statuses)
     for cls in classes:
         if cls not in cat.superclasses and cls not in {t for ts in cat.types.values()
@@ -258,7 +239,7 @@ def whole(store, *, classes: Iterable[str] = (), statuses: Iterable[str] = (),
     # The whole graph is drawn at precomputed positions (no physics to wait for); a
     # filtered view small enough to settle in a moment is laid out afresh.
     physics = bool(classes or statuses) and len(nodes) <= PHYSICS_NODES
-    positions = None if physics else _layout(store, links(store).graph)
+    positions = None if physics else _layout(store)
     net = _network(cat, g, nodes[:max_nodes], lang=lang, href=href, positions=positions)
     title = "Workflow KG: the whole graph" + (" (filtered)" if classes or statuses else "")
     return _view(cat, net, title, physics=physics, truncated=truncated)
@@ -272,16 +253,12 @@ def path_view(store, a: str, b: str, *, limit: int = 3, lang: str = "en",
     cat = catalogue(store)
     for iri in (a, b):
         _check(cat, iri)
-    key = version_key(store)
-    if key not in _LINK_GRAPHS:
-        _LINK_GRAPHS.clear()
-        _LINK_GRAPHS[key] = LinkGraph(store)
-    found = _LINK_GRAPHS[key].paths(a, b, limit=limit)
+    found = per_version(store, "paths", lambda: LinkGraph(store)).paths(a, b, limit=limit)
     labels = {iri: cat.label(iri, lang) for p in found for iri in p.nodes}
     labels.update({s.predicate: cat.label(s.predicate, lang) for p in found for s in p.steps})
     nodes = list(dict.fromkeys(n for p in found for n in p.nodes)) or [a, b]
     on_path = {(s.source, s.target) for p in found for s in p.steps}
-    g = links(store).graph
+    g = links(store)
     sub = nx.MultiDiGraph()
     for p in found:
         for s in p.steps:
