@@ -36,7 +36,7 @@ run: $(STAMP)
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src api tests bench benchmarks
+	$(BIN)/ruff check src api tests benchmarks
 
 test: $(STAMP) system lint
 	$(BIN)/python -m pytest
@@ -44,8 +44,8 @@ test: $(STAMP) system lint
 # Side by side with Oxigraph server and rdflib-endpoint (BENCHMARKS.md); SIZES=10k,100k,1M
 SIZES ?= 10k,100k
 bench: $(STAMP)
-	$(BIN)/python bench/run.py --sizes $(SIZES) --out bench-results.json
-	$(BIN)/python bench/pages.py
+	$(BIN)/python benchmarks/peers/run.py --sizes $(SIZES) --out bench-results.json
+	$(BIN)/python benchmarks/peers/pages.py
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache .ruff_cache

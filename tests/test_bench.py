@@ -14,7 +14,9 @@ import pytest
 from kg import KnowledgeGraph
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+PEERS = ROOT / "benchmarks" / "peers"
+RUN = PEERS / "run.py"
+sys.path.insert(0, str(PEERS))
 
 from generate import generate, parse_size, write_project  # noqa: E402
 
@@ -43,7 +45,7 @@ def test_generated_data_passes_the_shapes(tmp_path):
 def test_the_runner_smoke_run_writes_every_section(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "2k", "--repeat", "1",
+        [sys.executable, str(RUN), "--sizes", "2k", "--repeat", "1",
          "--budget", "0.2", "--requests", "6", "--seconds", "1", "--clients", "1",
          "--stress-clients", "10",
          "--out", str(out)], capture_output=True, text=True, timeout=600)
@@ -68,7 +70,7 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     assert size["update"]["seconds"] > 0
     assert size["ratios"]["lookup_warm"]["1"].keys() == {"oxigraph", "rdflib_endpoint"}
     assert "lookup_warm" in done.stdout  # the printed table
-    table = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--markdown",
+    table = subprocess.run([sys.executable, str(RUN), "--markdown",
                             str(out)], capture_output=True, text=True, check=True).stdout
     assert all(f"| {name} |" in table for name in names)
     assert "| aggregate_cold | 1 |" in table

@@ -12,7 +12,7 @@ import pytest
 import rispy
 
 from kg import KnowledgeGraph
-from kg.cite import STYLES, STYLES_DIR, formatted
+from kg.paper.cite import STYLES, STYLES_DIR, formatted
 from tests.conftest import FIXTURES, Cli, make_project
 
 FIXED = ["kim2023checking", "lee2021durable", "wang2022book"]
@@ -164,7 +164,7 @@ def test_dataset_entry_names_version_hash_and_url(cite_graph):
 def api(cite_graph):
     from fastapi.testclient import TestClient
 
-    from kg.guard import Policy
+    from kg.query.guard import Policy
     from kg_api import create_app
 
     with TestClient(create_app(cite_graph, policy=Policy(time_limit=5), workers=1)) as client:

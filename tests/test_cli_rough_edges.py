@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.errors import ParameterError
-from kg.results import QueryResult, width
+from kg.query.results import QueryResult, width
 from tests.conftest import FIXTURES, Cli, make_project
 
 W = "https://w3id.org/workflow-kg/resource/"
@@ -53,8 +53,8 @@ def test_unknown_param_is_an_error_that_says_did_you_mean(kg):
 
 def test_ambiguous_name_lists_the_candidates():
     from kg.namespaces import PREFIXES
-    from kg.queries import with_values
-    from kg.terms import resolve
+    from kg.query.queries import with_values
+    from kg.query.terms import resolve
 
     store = ox.Store()
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
@@ -102,7 +102,7 @@ def test_sparql_syntax_error_says_what_is_wrong_with_line_and_column(kg, query, 
 
 
 def test_syntax_error_lists_expected_keywords_without_character_classes():
-    from kg.syntax import explain
+    from kg.query.syntax import explain
 
     message = ("error at 1:26: expected one of \",\", \".\", ['0' ..= '9' | '\\u{00B7}'], "
                "[_]")
@@ -111,10 +111,10 @@ def test_syntax_error_lists_expected_keywords_without_character_classes():
 
 
 def test_docstring_examples_run():
-    import kg.guard
-    import kg.syntax
+    import kg.query.guard
+    import kg.query.syntax
 
-    for module in (kg.guard, kg.syntax):
+    for module in (kg.query.guard, kg.query.syntax):
         assert doctest.testmod(module).failed == 0
 
 
@@ -151,7 +151,7 @@ def test_query_time_limit_stops_a_runaway_query(kg):
 def test_query_result_to_dataframe_and_html(kg):
     from kg import KnowledgeGraph
 
-    graph = KnowledgeGraph(kg.project)
+    graph = KnowledgeGraph(kg.pipeline.project)
     result = graph.sparql("SELECT ?s (COUNT(?l) AS ?n) WHERE { ?s a wf:WorkflowEngine ; "
                           "rdfs:label ?l } GROUP BY ?s ORDER BY ?s")
     frame = result.to_dataframe()
@@ -165,7 +165,7 @@ def test_query_result_to_dataframe_and_html(kg):
 def test_label_columns_in_a_chosen_language(kg):
     from kg import KnowledgeGraph
 
-    graph = KnowledgeGraph(kg.project)
+    graph = KnowledgeGraph(kg.pipeline.project)
     query = "SELECT ?e WHERE { ?e a wf:WorkflowEngine } ORDER BY ?e"
     chinese = graph.sparql(query, labels="zh")
     assert chinese.variables == ["e", "eLabel"]

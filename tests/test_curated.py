@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.queries import QueryRegistry
+from kg.query.queries import QueryRegistry
 from tests.conftest import ROOT
 
 W = "https://w3id.org/workflow-kg/resource/"

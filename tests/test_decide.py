@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kg import KnowledgeGraph
-from kg.decide import FAILS, MEETS, NO_RULE, UNDECIDED, decide, render
+from kg.evidence.decide import FAILS, MEETS, NO_RULE, UNDECIDED, decide, render
 from tests.conftest import FIXTURES, Cli, make_project
 
 

@@ -15,9 +15,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF
 
 from kg import KnowledgeGraph
-from kg.benchfindings import check_raw, findings_graph, percentiles, sha256
-from kg.engines import RAW_JSON, Plan, parse_line, run, write_results
 from kg.errors import BenchmarkError
+from kg.lab.benchfindings import check_raw, findings_graph, percentiles, sha256
+from kg.lab.engines import RAW_JSON, Plan, parse_line, run, write_results
 from kg.namespaces import QUDT, WF, WFR
 from tests.conftest import ROOT, Cli
 

@@ -88,7 +88,7 @@ def test_inferences_that_only_unverified_facts_support_are_kept_apart():
     from rdflib.namespace import RDF, RDFS
 
     from kg.namespaces import WF, WFR
-    from kg.reason import materialise_views
+    from kg.pipeline.reason import materialise_views
 
     verified, unverified = Graph(), Graph()
     verified.add((WF.Engine, RDFS.subClassOf, WF.Technology))

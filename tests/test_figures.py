@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Namespace
 
 from kg import KnowledgeGraph
-from kg.figures import draw, figure_data
+from kg.paper.figures import draw, figure_data
 from tests.conftest import FIXTURES, Cli
 
 WF = Namespace("https://w3id.org/workflow-kg/ontology#")

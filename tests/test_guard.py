@@ -1,4 +1,4 @@
-"""kg.guard as a table: which queries and updates are refused before any store sees
+"""kg.query.guard as a table: which queries and updates are refused before any store sees
 them, including keywords hidden by comments, strings or touching tokens."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import QueryError, Refused
-from kg.guard import Policy, check_query, check_update, parsed, tokens
+from kg.query.guard import Policy, check_query, check_update, parsed, tokens
 
 EVIL = "http://127.0.0.1:9/sparql"
 OPEN = Policy(service_allow=("https://query.wikidata.org/sparql", "https://dbpedia.org/"))
@@ -158,7 +158,7 @@ def test_sparql_parser_reads_the_same_clauses_as_the_tokenizer(text, update):
 
 def test_sparql_parser_finds_load_and_a_disagreement_is_refused():
     assert parsed("LOAD <http://example.org/x> INTO GRAPH <urn:g>", update=True).load
-    from kg.guard import Checked, _agree
+    from kg.query.guard import Checked, _agree
 
     other = parsed("SELECT * FROM <urn:a> { ?s ?p ?o }", update=False)
     with pytest.raises(Refused, match="read two ways"):

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
-from kg.guard import Policy
 from kg.namespaces import GRAPH, HISTORY_GRAPH
-from kg.update import apply_update
+from kg.pipeline.update import apply_update
+from kg.query.guard import Policy
 from kg_api import create_app
 
 MINI = str(GRAPH["data/mini.ttl"])

@@ -10,7 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from kg.guard import Policy
+from kg.query.guard import Policy
 from kg_api import create_app
 
 

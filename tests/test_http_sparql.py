@@ -22,6 +22,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from kg.cli import main
+from kg.lab.local import free_port, wait_until_up
 
 pytestmark = pytest.mark.server
 
@@ -30,25 +31,6 @@ ENGINES = "SELECT ?s ?label WHERE { ?s a wf:WorkflowEngine ; rdfs:label ?label }
 CONSTRUCT = ("CONSTRUCT { ?s a wf:WorkflowEngine ; rdfs:label ?l } "
              "WHERE { ?s a wf:WorkflowEngine ; rdfs:label ?l }")
 EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def start_kg_serve(project: Path, *args: str, env: dict | None = None):

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
-from kg.guard import Policy
-from kg.store import StoreLayout
+from kg.pipeline.store import StoreLayout
+from kg.query.guard import Policy
 from kg_api import create_app
 
 TOKEN = "test-token-123"

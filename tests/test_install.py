@@ -42,9 +42,9 @@ def test_pip_install_gives_working_kg_outside_the_repo(tmp_path):
                    env=env, check=True, timeout=300)
     assert "vis.Network" in (elsewhere / "temporal.html").read_text(encoding="utf-8")
     assets = subprocess.run(
-        [python, "-c", "from kg.render import STATIC, TEMPLATES; print(sorted(p.name for p in "
-         "[STATIC / 'yasgui' / 'yasgui.min.js', STATIC / 'site.css', TEMPLATES / "
-         "'resource.html'] if p.is_file()))"],
+        [python, "-c", "from kg.pages.render import STATIC, TEMPLATES; "
+         "print(sorted(p.name for p in [STATIC / 'yasgui' / 'yasgui.min.js', "
+         "STATIC / 'site.css', TEMPLATES / 'resource.html'] if p.is_file()))"],
         cwd=elsewhere, env=env, capture_output=True, text=True, check=True).stdout
     assert assets.strip() == "['resource.html', 'site.css', 'yasgui.min.js']"
     # nothing was imported from the source tree

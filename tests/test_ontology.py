@@ -53,7 +53,7 @@ def test_public_api_is_pinned_and_sorted():
 
 
 def test_core_does_not_import_the_web_framework():
-    code = ("import sys, kg, kg.cli, kg.build, kg.graph; "
+    code = ("import sys, kg, kg.cli, kg.pipeline.build, kg.graph; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('fastapi', 'starlette', 'pydantic', 'kg_api')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

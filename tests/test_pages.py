@@ -14,7 +14,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from kg import KnowledgeGraph
-from kg.guard import Policy
+from kg.query.guard import Policy
 from kg_api import create_app
 from tests.conftest import FIXTURES, make_project
 

@@ -11,7 +11,7 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import RDF
 
 from kg import KnowledgeGraph
-from kg.progress import progress
+from kg.evidence.progress import progress
 from tests.conftest import FIXTURES, Cli
 
 WF = Namespace("https://w3id.org/workflow-kg/ontology#")

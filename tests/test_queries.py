@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import ParameterError, QueryNotFound
-from kg.queries import QueryRegistry, with_values
+from kg.query.queries import QueryRegistry, with_values
 from tests.conftest import ROOT
 
 W = "https://w3id.org/workflow-kg/resource/"

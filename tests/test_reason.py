@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from kg.build import compile_inputs
-from kg.reason import materialise
-from kg.shapes import union
+from kg.pipeline.build import compile_inputs
+from kg.pipeline.reason import materialise
+from kg.pipeline.shapes import union
 
 
 def both_engines(project) -> tuple[Graph, Graph]:

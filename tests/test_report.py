@@ -13,7 +13,7 @@ import bibtexparser
 import pytest
 
 from kg import KnowledgeGraph
-from kg.report import build_table, render_table
+from kg.paper.report import build_table, render_table
 from tests.conftest import Cli
 
 

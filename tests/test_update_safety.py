@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
-from kg.guard import Policy
 from kg.namespaces import GRAPH
-from kg.store import StoreLayout
+from kg.pipeline.store import StoreLayout
+from kg.query.guard import Policy
 from kg_api import create_app
 
 TOKEN = "safety-token"
@@ -233,7 +233,7 @@ def test_more_than_one_update_parameter_is_400_and_changes_nothing(served):
 
 def test_using_graph_uri_parameters_become_using_clauses_of_each_modify():
     from kg.errors import QueryError
-    from kg.update import with_using
+    from kg.pipeline.update import with_using
 
     update = ("INSERT { GRAPH <urn:t> { ?s a ?c } } WHERE { { SELECT ?s ?c WHERE { ?s a ?c } } }"
               " ; DELETE WHERE { ?s <urn:p> ?o }")
@@ -247,7 +247,7 @@ def test_using_graph_uri_parameters_become_using_clauses_of_each_modify():
 def test_small_update_keeps_the_inferences_a_full_recompute_gives(mini_project, monkeypatch):
     """A one-label update skips the OWL 2 RL closure and whole-graph validation; the
     store it publishes must be the one the whole-graph path publishes."""
-    from kg import update
+    from kg.pipeline import update
 
     graph = KnowledgeGraph(mini_project)
     graph.build()
@@ -288,7 +288,7 @@ def test_small_update_that_breaks_a_shape_is_still_refused(served, update_text):
 def test_type_or_schema_changes_take_the_whole_graph_path():
     import pyoxigraph as ox
 
-    from kg import delta
+    from kg.pipeline import delta
 
     store = ox.Store()
     engine = ox.NamedNode("https://w3id.org/workflow-kg/resource/engine-a")

@@ -13,10 +13,11 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import PROV, RDF
 
-from kg import KnowledgeGraph, petri, spin
+from kg import KnowledgeGraph
 from kg.errors import ModelError, ToolError, ToolMissing
+from kg.lab import petri, spin
+from kg.lab.verify import models, stale, verify
 from kg.namespaces import CITO, WF, WFR
-from kg.verify import models, stale, verify
 from tests.conftest import ROOT, Cli, make_project
 
 MODELS = ROOT / "models"
@@ -296,7 +297,7 @@ def test_recorded_findings_are_those_of_the_models_in_the_repository():
 def test_a_findings_page_shows_the_model_the_result_and_the_counterexample(curated):
     from fastapi.testclient import TestClient
 
-    from kg.guard import Policy
+    from kg.query.guard import Policy
     from kg_api import create_app
 
     with TestClient(create_app(curated, policy=Policy(time_limit=10), workers=1)) as client:

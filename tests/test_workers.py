@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
 from kg.errors import Overloaded, QueryTimeout, ResultTooLarge
-from kg.guard import Policy
-from kg.update import apply_update
+from kg.pipeline.update import apply_update
+from kg.query.guard import Policy
 from kg.workers import Job, QueryRunner, WorkerPool, default_workers, execute
 from kg_api import create_app
 

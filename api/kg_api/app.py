@@ -28,16 +28,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
-from kg.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
-from kg.cite import render as render_citations
-from kg.decide import decide
-from kg.decide import render as render_decision
-from kg.guard import Policy, check_body_size, tokens
-from kg.history import rollback, versions
-from kg.queries import NamedQuery
-from kg.results import QueryResult
-from kg.store import StoreLayout
-from kg.update import UpdateResult, apply_update, delete_graph, write_graph
+from kg.evidence.decide import decide
+from kg.evidence.decide import render as render_decision
+from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
+from kg.paper.cite import render as render_citations
+from kg.pipeline.history import rollback, versions
+from kg.pipeline.store import StoreLayout
+from kg.pipeline.update import UpdateResult, apply_update, delete_graph, write_graph
+from kg.query.guard import Policy, check_body_size, tokens
+from kg.query.queries import NamedQuery
+from kg.query.results import QueryResult
 from kg.workers import QueryRunner
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose

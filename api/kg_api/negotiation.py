@@ -8,7 +8,7 @@ most specific range wins, `*/*` and `type/*` wildcards).
 
 from __future__ import annotations
 
-# media type -> kg format name (kg.results.QueryResult.serialize), the first is the default
+# media type -> kg format name (kg.query.results.QueryResult.serialize), the first is the default
 SOLUTION_TYPES: dict[str, str] = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",

@@ -4,8 +4,8 @@ search (`/search`, `/api/search`), graph views (`/graph`, `/graph/path`, `/api/g
 named-query tables (`/queries/{name}`, `/api/queries/{name}`), the query editor
 (`/query`), and the ontology's documentation (`/ontology`, `/ontology.ttl`).
 
-Every page's data comes from one core call (kg.browse, kg.search, kg.viz,
-kg.ontodoc); this module only parses the request and renders."""
+Every page's data comes from one core call (kg.pages.browse, kg.pages.search, kg.pages.viz,
+kg.pages.ontodoc); this module only parses the request and renders."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
-from kg.browse import describe, example_params, overview, resource_rdf, result_table
-from kg.catalogue import catalogue
+from kg.evidence.catalogue import catalogue
+from kg.evidence.progress import progress
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
-from kg.ontodoc import ontology_html
-from kg.progress import progress
-from kg.render import STATIC, Links, render
-from kg.search import search
-from kg.viz import VIS_DIR, neighbourhood, path_view, whole
+from kg.pages.browse import describe, example_params, overview, resource_rdf, result_table
+from kg.pages.ontodoc import ontology_html
+from kg.pages.render import STATIC, Links, render
+from kg.pages.search import search
+from kg.pages.viz import VIS_DIR, neighbourhood, path_view, whole
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, choose
 

@@ -2,7 +2,6 @@
 computing and their formal verification."""
 
 from ._version import __version__
-from .build import BuildResult
 from .errors import (
     InconsistentOntology,
     KgError,
@@ -15,10 +14,11 @@ from .errors import (
     ValidationFailed,
 )
 from .graph import KnowledgeGraph, Stats
-from .queries import NamedQuery, Parameter, QueryRegistry
-from .reason import ConsistencyReport
-from .results import QueryResult
-from .shapes import ValidationReport, Violation
+from .pipeline.build import BuildResult
+from .pipeline.reason import ConsistencyReport
+from .pipeline.shapes import ValidationReport, Violation
+from .query.queries import NamedQuery, Parameter, QueryRegistry
+from .query.results import QueryResult
 
 __all__ = [
     "BuildResult",

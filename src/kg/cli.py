@@ -13,13 +13,6 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .cite import FORMATS as CITE_FORMATS
-from .cite import STYLES as CITE_STYLES
-from .cite import entries_for_keys
-from .cite import render as render_citations
-from .decide import decide
-from .decide import render as render_decision
-from .decide import rules as decide_rules
 from .errors import (
     KgError,
     LimitExceeded,
@@ -30,16 +23,23 @@ from .errors import (
     StoreWriteFailed,
     ValidationFailed,
 )
-from .evidence import EVIDENCE_VIEWS
-from .figures import FIGURES, figure_data
-from .figures import draw as draw_figure
+from .evidence.decide import decide
+from .evidence.decide import render as render_decision
+from .evidence.decide import rules as decide_rules
+from .evidence.progress import PROGRESS_FORMATS
+from .evidence.progress import progress as plan_progress
 from .graph import EXPORT_FORMATS, KnowledgeGraph
 from .namespaces import PREFIXES, expand
-from .progress import PROGRESS_FORMATS
-from .progress import progress as plan_progress
-from .report import TABLE_FORMATS, TABLE_SUFFIXES, TABLES, build_table, render_table
-from .results import rows_as_csv
-from .shapes import ValidationReport
+from .paper.cite import FORMATS as CITE_FORMATS
+from .paper.cite import STYLES as CITE_STYLES
+from .paper.cite import entries_for_keys
+from .paper.cite import render as render_citations
+from .paper.figures import FIGURES, figure_data
+from .paper.figures import draw as draw_figure
+from .paper.report import TABLE_FORMATS, TABLE_SUFFIXES, TABLES, build_table, render_table
+from .pipeline.evidence import EVIDENCE_VIEWS
+from .pipeline.shapes import ValidationReport
+from .query.results import rows_as_csv
 
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "md", "xml", "ttl", "nt", "jsonld")
 
@@ -133,7 +133,7 @@ def build(ctx: click.Context, force: bool, quiet: bool) -> None:
         _fail(f"build refused: {err}", 1)
     graph = _graph(ctx)
     if graph.remote is None:
-        from .ontodoc import ontology_page
+        from .pages.ontodoc import ontology_page
 
         Progress(quiet)("documenting the ontology (pyLODE), if it changed")
         ontology_page(graph.project)
@@ -247,7 +247,7 @@ def _query_text(graph: KnowledgeGraph, name_or_file: str | None, expression: str
         _fail("give a named query (see `kg queries`), a .rq file, or -e SPARQL", 2)
     path = Path(name_or_file)
     if path.is_file():
-        from .queries import parse_header
+        from .query.queries import parse_header
 
         text = path.read_text(encoding="utf-8")
         try:
@@ -268,7 +268,7 @@ def _time_limited(graph: KnowledgeGraph, text: str, bindings: dict, seconds: flo
                   default_graph: list[str] | None = None):
     """Run in a worker process that is stopped at the time limit, as `kg serve` does
     (without the service's row limit)."""
-    from .guard import Policy
+    from .query.guard import Policy
     from .workers import QueryRunner
 
     runner = QueryRunner(graph, Policy(time_limit=seconds, max_rows=10**9,
@@ -519,7 +519,7 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
     from kg_api import create_app
 
-    from .guard import Policy
+    from .query.guard import Policy
 
     policy = Policy(time_limit=time_limit, max_rows=max_rows, max_body_bytes=max_body,
                     service_allow=tuple(allow_service),
@@ -574,7 +574,7 @@ def viz(ctx: click.Context, focus: str | None, depth: int, classes: tuple[str, .
       kg viz --focus wfr:temporal --depth 2 -o temporal.html
     """
     from .namespaces import expand
-    from .viz import neighbourhood, standalone_html, whole
+    from .pages.viz import neighbourhood, standalone_html, whole
 
     graph = _graph(ctx)
     try:
@@ -606,7 +606,7 @@ def site(ctx: click.Context, output: str, quiet: bool) -> None:
     Example:
       kg site -o /tmp/workflow-kg-site && xdg-open /tmp/workflow-kg-site/index.html
     """
-    from .site import write_site
+    from .pages.site import write_site
 
     try:
         result = write_site(_graph(ctx), output, progress=Progress(quiet))
@@ -648,7 +648,7 @@ def history(ctx: click.Context, fmt: str) -> None:
     Example:
       kg history
     """
-    from .history import versions
+    from .pipeline.history import versions
 
     kept = versions(_graph(ctx).project)
     if fmt == "json":
@@ -678,7 +678,7 @@ def rollback(ctx: click.Context, version: str | None) -> None:
     Example:
       kg rollback 20260101T120000
     """
-    from .history import rollback as roll_back
+    from .pipeline.history import rollback as roll_back
 
     try:
         done = roll_back(_graph(ctx).project, version)
@@ -705,8 +705,8 @@ def verify(ctx: click.Context, names: tuple[str, ...], check_only: bool, force: 
     Example:
       kg verify payment-saga && kg verify --check
     """
-    from . import verify as verification
-    from .project import find_project
+    from .lab import verify as verification
+    from .pipeline.project import find_project
 
     try:
         root = find_project(ctx.obj["project"]).root
@@ -906,8 +906,8 @@ def bench_engines(ctx: click.Context, quick: bool, backends: tuple[str, ...], re
     Example:
       kg bench-engines --quick && kg build && kg query benchmarks --param system=wfr:dbos
     """
-    from . import engines
-    from .project import find_project
+    from .lab import engines
+    from .pipeline.project import find_project
 
     root = find_project(ctx.obj["project"]).root
     command = "kg bench-engines" + (" --quick" if quick else "") + "".join(

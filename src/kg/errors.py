@@ -36,7 +36,7 @@ class RdfSyntaxError(KgError):
 class ValidationFailed(KgError):
     """The data violates the SHACL shapes; `report` holds every violation."""
 
-    def __init__(self, report):  # report: kg.shapes.ValidationReport
+    def __init__(self, report):  # report: kg.pipeline.shapes.ValidationReport
         super().__init__(f"{len(report.violations)} SHACL violation(s)")
         self.report = report
 
@@ -76,8 +76,8 @@ class BuildLocked(KgError):
     """Another build or update is running on the same store; try again shortly."""
 
 
-# --------------------------------------------------------------- the service (kg.guard,
-# kg.workers, kg.remote, kg.update); the HTTP layer maps each to one status code.
+# --------------------------------------------------------------- the service (kg.query.guard,
+# kg.workers, kg.pipeline.remote, kg.pipeline.update); the HTTP layer maps each to one status code.
 class Refused(KgError):
     """The request is well-formed but the safety policy forbids it (SERVICE to an endpoint
     not allowed, LOAD, a local-file graph, an update without the right token)."""

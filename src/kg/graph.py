@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import build as build_module
-from .build import BuildResult, Progress
-from .cite import (
+from .errors import ProjectError, QueryError
+from .evidence.paths import LinkGraph
+from .evidence.paths import Path as LinkPath
+from .namespaces import META_GRAPH, expand, shorten
+from .paper.cite import (
     DatasetRecord,
     Entry,
     dataset_record,
@@ -28,18 +30,16 @@ from .cite import (
     render,
     resolve,
 )
-from .errors import ProjectError, QueryError
-from .evidence import EVIDENCE_VIEWS, verified_view
-from .namespaces import META_GRAPH, expand, shorten
-from .paths import LinkGraph
-from .paths import Path as LinkPath
-from .project import Project, find_project
-from .queries import NamedQuery, QueryRegistry
-from .reason import ConsistencyReport, check_consistency
-from .remote import RemoteStore
-from .results import GRAPH_FORMATS, QueryResult, prefixes_for
-from .shapes import ValidationReport
-from .store import EmbeddedStore, StoreLayout
+from .pipeline import build as build_module
+from .pipeline.build import BuildResult, Progress
+from .pipeline.evidence import EVIDENCE_VIEWS, verified_view
+from .pipeline.project import Project, find_project
+from .pipeline.reason import ConsistencyReport, check_consistency
+from .pipeline.remote import RemoteStore
+from .pipeline.shapes import ValidationReport
+from .pipeline.store import EmbeddedStore, StoreLayout
+from .query.queries import NamedQuery, QueryRegistry
+from .query.results import GRAPH_FORMATS, QueryResult, prefixes_for
 
 EXPORT_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld")
 
@@ -78,7 +78,7 @@ class KnowledgeGraph:
         return build_module.validate(self.project, resolved, progress=progress)
 
     def build(self, *, force: bool = False, progress: Progress | None = None) -> BuildResult:
-        """Compile ontology/ and data/ into the store; see kg.build.build."""
+        """Compile ontology/ and data/ into the store; see kg.pipeline.build.build."""
         result = build_module.build(self.project, force=force, progress=progress)
         self.reopen()
         return result
@@ -109,7 +109,7 @@ class KnowledgeGraph:
 
     def push(self, *, progress: Progress | None = None) -> dict[str, int]:
         """Upload the built embedded dataset (every named graph) to the remote server
-        through the Graph Store Protocol; see kg.remote.RemoteStore.push."""
+        through the Graph Store Protocol; see kg.pipeline.remote.RemoteStore.push."""
         if self.remote is None:
             raise ProjectError("no remote endpoint: give --endpoint or set KG_ENDPOINT")
         return self.remote.push(EmbeddedStore(self.project.store_dir).quads(),
@@ -118,7 +118,7 @@ class KnowledgeGraph:
     def view(self, evidence: str = "all") -> list[str] | None:
         """The default graph of an evidence view: None (every graph) for "all"; for
         "verified", every named graph but those holding facts only Unverified statements
-        state (see kg.evidence)."""
+        state (see kg.pipeline.evidence)."""
         if evidence not in EVIDENCE_VIEWS:
             raise QueryError(f"unknown evidence view {evidence!r}; choose "
                              f"{' or '.join(EVIDENCE_VIEWS)}")
@@ -165,14 +165,14 @@ class KnowledgeGraph:
 
     def resolve(self, text: str, parameter: str = "value") -> ox.NamedNode:
         """The resource a label, local name, prefixed name or IRI names (case-insensitive
-        labels in any language); ParameterError with candidates otherwise. See kg.terms."""
-        from .terms import resolve
+        labels in any language); ParameterError with candidates otherwise. See kg.query.terms."""
+        from .query.terms import resolve
 
         return resolve(self.store, text, parameter=parameter)
 
     def warnings(self, sparql: str) -> list[str]:
         """Terms of the project's namespaces in `sparql` that the graph does not know."""
-        from .terms import undeclared
+        from .query.terms import undeclared
 
         return undeclared(self.store, sparql)
 
@@ -235,7 +235,7 @@ class KnowledgeGraph:
              params: Mapping[str, str] | None = None, dataset: bool = False,
              fmt: str = "bibtex", style: str = "apa", evidence: str = "all") -> str:
         """The sources behind resources or a query answer (and, with `dataset`, the
-        dataset itself) as BibTeX, CSL-JSON, RIS or a formatted list (see kg.cite)."""
+        dataset itself) as BibTeX, CSL-JSON, RIS or a formatted list (see kg.paper.cite)."""
         entries = self.citations(names, query=query, params=params, dataset=dataset,
                                  evidence=evidence)
         return render(entries, fmt, style=style)

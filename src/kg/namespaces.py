@@ -24,7 +24,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 INFERRED_GRAPH = GRAPH["inferred"]
 META_GRAPH = GRAPH["meta"]
-HISTORY_GRAPH = GRAPH["history"]  # PROV records of updates (kg.update)
+HISTORY_GRAPH = GRAPH["history"]  # PROV records of updates (kg.pipeline.update)
 
 PREFIXES: dict[str, str] = {
     "wf": str(WF),

@@ -10,8 +10,8 @@ client holds at most `per_client` workers and half the queue, so one client's ru
 queries cannot starve the rest; a full queue answers `Overloaded` (HTTP 429) at once.
 Answers are cached per store version, so a repeated query never reaches a worker.
 
-`QueryRunner` is what the HTTP service calls: guard (kg.guard), then run the query in a
-worker (embedded store) or on the remote server (kg.remote), within the limits."""
+`QueryRunner` is what the HTTP service calls: guard (kg.query.guard), then run the query in a
+worker (embedded store) or on the remote server (kg.pipeline.remote), within the limits."""
 
 from __future__ import annotations
 
@@ -41,12 +41,12 @@ from .errors import (
     ResultTooLarge,
     WorkerFailed,
 )
-from .guard import Checked, Policy, check_query
 from .namespaces import PREFIXES
-from .queries import with_values
-from .results import QueryResult
-from .store import StoreLayout, open_store
-from .syntax import explain
+from .pipeline.store import StoreLayout, open_store
+from .query.guard import Checked, Policy, check_query
+from .query.queries import with_values
+from .query.results import QueryResult
+from .query.syntax import explain
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph

@@ -1,0 +1,112 @@
+"""Explained paths between two resources (competency question 15): the graph of domain
+links as networkx sees it, and the shortest paths through it, each step labelled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+
+import networkx as nx
+
+from ..errors import QueryError
+from ..namespaces import shorten
+from ..pipeline.evidence import UNVERIFIED_GRAPH, VERIFIED_GRAPH
+
+# Links between resources: domain properties of the ontology, plan membership; not
+# rdf:type or the statements' own bookkeeping (their plain triples are derived anyway).
+_EDGES = """
+SELECT DISTINCT ?s ?p ?o WHERE {
+  ?s ?p ?o .
+  FILTER (isIRI(?o) && ?s != ?o)
+  FILTER (STRSTARTS(STR(?p), STR(wf:)) || ?p = dcterms:isPartOf)
+  FILTER (?p NOT IN (wf:evidenceStatus, wf:sourceKind, wf:metric, wf:result, wf:backendRole,
+                     wf:impact, wf:probability, wf:homepage))
+}"""
+_LABELS = 'SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER (LANG(?label) = "en") }'
+# The evidence status of the links that statements state (the derived graphs).
+_STATUSES = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_STATUS_OF_GRAPH = {str(VERIFIED_GRAPH): "verified", str(UNVERIFIED_GRAPH): "unverified"}
+
+
+@dataclass(frozen=True)
+class Step:
+    source: str
+    predicate: str
+    target: str
+    forward: bool  # True when the triple reads source -> target
+    # "verified" or "unverified" when a statement states the link; "" for a plain link
+    # (plan structure, case-study attributes) that needs no evidence of its own
+    evidence: str = ""
+
+    def __str__(self) -> str:
+        arrow = f"-{shorten(self.predicate)}->" if self.forward else \
+            f"<-{shorten(self.predicate)}-"
+        mark = " [unverified]" if self.evidence == "unverified" else ""
+        return f"{shorten(self.source)} {arrow} {shorten(self.target)}{mark}"
+
+
+@dataclass(frozen=True)
+class Path:
+    steps: tuple[Step, ...]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def nodes(self) -> list[str]:
+        return [self.steps[0].source] + [s.target for s in self.steps] if self.steps else []
+
+    def explain(self, labels: dict[str, str]) -> str:
+        parts = [labels.get(self.nodes[0], shorten(self.nodes[0]))]
+        for step in self.steps:
+            name = labels.get(step.predicate, shorten(step.predicate))
+            if step.evidence == "unverified":
+                name += " [unverified]"
+            parts.append(f"--{name}-->" if step.forward else f"<--{name}--")
+            parts.append(labels.get(step.target, shorten(step.target)))
+        return " ".join(parts)
+
+
+class LinkGraph:
+    """The resources of a store and the domain links between them, in the dataset whose
+    default graph is `default_graph` (None: every graph; see KnowledgeGraph.view)."""
+
+    def __init__(self, store, *, default_graph: list[str] | None = None):
+        status: dict[tuple[str, str, str], str] = {}
+        graphs = list(_STATUS_OF_GRAPH)
+        for row in store.query(_STATUSES, named_graphs=graphs, default_graph=[]).rows():
+            key = (row["s"].value, row["p"].value, row["o"].value)
+            if status.get(key) != "verified":
+                status[key] = _STATUS_OF_GRAPH[row["g"].value]
+        self.graph = nx.MultiGraph()
+        for row in store.query(_EDGES, default_graph=default_graph).rows():
+            s, p, o = row["s"].value, row["p"].value, row["o"].value
+            self.graph.add_edge(s, o, predicate=p, source=s, evidence=status.get((s, p, o), ""))
+        self.labels = {row["s"].value: row["label"].value
+                       for row in store.query(_LABELS).rows()}
+
+    def paths(self, a: str, b: str, *, limit: int = 3, max_length: int = 6) -> list[Path]:
+        """Up to `limit` shortest simple paths from a to b, no longer than `max_length`."""
+        for node in (a, b):
+            if node not in self.graph:
+                raise QueryError(f"{shorten(node)} has no links in the graph (or does not exist)")
+        simple = nx.Graph(self.graph)  # paths over nodes; edges re-expanded below
+        found: list[Path] = []
+        try:
+            for nodes in islice(nx.shortest_simple_paths(simple, a, b), limit):
+                if len(nodes) - 1 > max_length:
+                    break
+                steps = []
+                for x, y in zip(nodes, nodes[1:], strict=False):
+                    data = min(self.graph.get_edge_data(x, y).values(),
+                               key=lambda d: (d["evidence"] == "unverified",
+                                              d["source"] != x, d["predicate"]))
+                    steps.append(Step(x, data["predicate"], y, forward=data["source"] == x,
+                                      evidence=data["evidence"]))
+                found.append(Path(tuple(steps)))
+        except nx.NetworkXNoPath:
+            return []
+        return found
+
+
+__all__ = ["LinkGraph", "Path", "Step"]

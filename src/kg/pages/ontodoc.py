@@ -1,0 +1,173 @@
+"""Ontology documentation: pyLODE documents the OWL ontology (classes, properties, their
+labels and definitions); the SHACL shapes are documented beside it from the shapes file
+(target, path, constraints, message), since pyLODE's profiles read OWL only.
+
+The page is made once per content of ontology/ and cached in the store folder, so the
+service and the static site serve a file rather than run pyLODE per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, RDFS, SH, SKOS
+
+from ..namespaces import WF, shorten
+from ..pipeline.project import Project
+
+_SHAPE_FIELDS = ("minCount", "maxCount", "datatype", "class", "pattern", "minInclusive",
+                 "maxInclusive", "languageIn", "in", "hasValue", "nodeKind", "lessThanOrEquals")
+
+
+@dataclass
+class PropertyRule:
+    path: str
+    constraints: list[str]
+    message: str | None
+
+
+@dataclass
+class ShapeDoc:
+    iri: str
+    targets: list[str]
+    rules: list[PropertyRule] = field(default_factory=list)
+    sparql: list[str] = field(default_factory=list)  # messages of SPARQL constraints
+    message: str | None = None
+
+
+def _text(graph: Graph, node) -> str:
+    if isinstance(node, URIRef):
+        return shorten(str(node))
+    items = list(graph.items(node)) if (node, RDF.first, None) in graph else None
+    if items is not None:
+        return "(" + " ".join(_text(graph, i) for i in items) + ")"
+    return str(node)
+
+
+def shape_docs(shapes: Graph) -> list[ShapeDoc]:
+    """Each node shape: what it targets, and each property rule with its message."""
+    docs = []
+    for shape in sorted(set(shapes.subjects(RDF.type, SH.NodeShape)), key=str):
+        targets = [f"{kind}: {_text(shapes, t)}" for kind, pred in
+                   (("class", SH.targetClass), ("subjects of", SH.targetSubjectsOf),
+                    ("objects of", SH.targetObjectsOf), ("node", SH.targetNode))
+                   for t in shapes.objects(shape, pred)]
+        doc = ShapeDoc(iri=str(shape), targets=targets,
+                       message=next((str(m) for m in shapes.objects(shape, SH.message)), None))
+        for prop in shapes.objects(shape, SH.property):
+            path = next(shapes.objects(prop, SH.path), None)
+            constraints = [f"{name} {_text(shapes, value)}" for name in _SHAPE_FIELDS
+                           for value in shapes.objects(prop, SH[name])]
+            if (prop, SH["or"], None) in shapes:
+                constraints.append("or " + " | ".join(
+                    " ".join(f"{p.split('#')[-1]} {_text(shapes, o)}" for p, o in
+                             shapes.predicate_objects(alt))
+                    for alt in shapes.items(next(shapes.objects(prop, SH["or"])))))
+            message = next((str(m) for m in shapes.objects(prop, SH.message)), None)
+            doc.rules.append(PropertyRule(_text(shapes, path) if path is not None else "?",
+                                          constraints, message))
+        doc.rules.sort(key=lambda r: r.path)
+        for constraint in shapes.objects(shape, SH.sparql):
+            doc.sparql.append(next((str(m) for m in shapes.objects(constraint, SH.message)),
+                                   "SPARQL constraint"))
+        docs.append(doc)
+    return docs
+
+
+def _inputs(project: Project) -> list[Path]:
+    return sorted(project.ontology_dir.glob("*.ttl"))
+
+
+def content_hash(project: Project) -> str:
+    digest = hashlib.sha256()
+    for path in _inputs(project):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _anchor_local_names(html: str) -> str:
+    """pyLODE anchors terms by their label; add an anchor by local name before each
+    term's section so that links to `ontology#LocalName` land on it."""
+    pattern = re.compile(r'(<div class="property[^"]*" id="([^"]*)">\s*<h3>.*?<code>'
+                         + re.escape(str(WF)) + r'([A-Za-z0-9_-]+)</code>)', re.S)
+
+    def add(match: re.Match) -> str:
+        block, current, local = match.group(1), match.group(2), match.group(3)
+        if current == local:
+            return block
+        return f'<span id="{local}"></span>' + block
+    return pattern.sub(add, html)
+
+
+def _pylode():
+    """pyLODE's OntPub, imported without the root logging set-up pyLODE does on import
+    (which would print its debug lines, and asyncio's, under every later command)."""
+    import logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    from pylode import OntPub
+
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    return OntPub
+
+
+def generate(project: Project) -> str:
+    """The ontology's documentation as one HTML page (pyLODE + shapes)."""
+    from .render import render
+
+    OntPub = _pylode()
+
+    ontology = Graph()
+    shapes = Graph()
+    for path in _inputs(project):
+        graph = Graph().parse(path, format="turtle")
+        target = shapes if (None, RDF.type, SH.NodeShape) in graph else ontology
+        target += graph
+    # pyLODE runs all labels of a term together ("workflow engine工作流引擎"): give it the
+    # English label as the label and the Chinese one as an alternative label.
+    for term, label in list(ontology.subject_objects(RDFS.label)):
+        if getattr(label, "language", None) == "zh":
+            ontology.remove((term, RDFS.label, label))
+            ontology.add((term, SKOS.altLabel, label))
+    html = _anchor_local_names(OntPub(ontology=ontology).make_html())
+    shapes_html = render("shapes.html", shapes=shape_docs(shapes))
+    html = html.replace("<body>", "<body>\n" + _NAV, 1)
+    return html.replace("</body>", shapes_html + "\n</body>", 1)
+
+
+_NAV = "<!-- workflow-kg navigation -->"
+
+
+def ontology_html(project: Project, links) -> str:
+    """The documentation page with the navigation bar of the service or the site."""
+    from .render import render
+
+    page = ontology_page(project).read_text(encoding="utf-8")
+    return page.replace(_NAV, render("ontology_nav.html", links=links), 1)
+
+
+def ontology_page(project: Project) -> Path:
+    """The documentation file for the current ontology/, made if missing."""
+    folder = project.store_dir / "docs"
+    target = folder / f"ontology-{content_hash(project)}.html"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        partial.write_text(generate(project), encoding="utf-8")
+        partial.replace(target)
+        for old in folder.glob("ontology-*.html"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    return target
+
+
+__all__ = ["PropertyRule", "ShapeDoc", "content_hash", "generate", "ontology_html", "ontology_page",
+           "shape_docs"]

@@ -1,0 +1,617 @@
+"""Citation export: exactly the sources behind an entity or a query answer, each marked
+as supporting or disputing the facts it is cited for, written as BibTeX (pybtex),
+CSL-JSON, RIS (rispy) or a formatted reference list (citeproc-py with the CSL styles
+vendored in `kg/styles`). Keys are the data's own `wf:citationKey`s.
+
+>>> from kg import KnowledgeGraph                                   # doctest: +SKIP
+>>> entries = KnowledgeGraph().citations(["wfr:temporal"])          # doctest: +SKIP
+>>> print(to_text(entries, style="gb7714"))                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import io
+import json
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pyoxigraph as ox
+
+from ..errors import ResourceNotFound, StoreNotBuilt
+from ..namespaces import WF, expand, shorten
+from ..query.queries import values_block
+from ..query.results import QueryResult
+
+STYLES_DIR = Path(__file__).resolve().parent / "styles"
+STYLES = {"apa": "apa.csl", "ieee": "ieee.csl",
+          "gb7714": "china-national-standard-gb-t-7714-2015-numeric.csl"}
+FORMATS = ("bibtex", "csl-json", "ris", "text")
+MEDIA_TYPES = {"bibtex": "application/x-bibtex",
+               "csl-json": "application/vnd.citationstyles.csl+json",
+               "ris": "application/x-research-info-systems", "text": "text/plain"}
+SUFFIXES = {"bibtex": ".bib", "csl-json": ".json", "ris": ".ris", "text": ".txt"}
+SUPPORTS, DISPUTES = "cito:citesAsEvidence", "cito:disputes"
+
+# Source kind -> (BibTeX/BibLaTeX entry type, CSL type, RIS type). Finer kinds first; a
+# kind not listed falls back to its skos:broader kind, then to misc/document/GEN.
+TYPES: dict[str, tuple[str, str, str]] = {
+    "JournalArticle": ("article", "article-journal", "JOUR"),
+    "ConferencePaper": ("inproceedings", "paper-conference", "CONF"),
+    "Thesis": ("phdthesis", "thesis", "THES"),
+    "TechnicalReport": ("techreport", "report", "RPRT"),
+    "BookChapter": ("incollection", "chapter", "CHAP"),
+    "Preprint": ("misc", "article", "UNPB"),
+    "Paper": ("article", "article-journal", "JOUR"),
+    "Book": ("book", "book", "BOOK"),
+    "Documentation": ("online", "webpage", "ELEC"),
+    "CoursePage": ("online", "webpage", "ELEC"),
+    "BlogPost": ("online", "post-weblog", "BLOG"),
+    "Talk": ("misc", "speech", "GEN"),
+    "Software": ("software", "software", "COMP"),
+    "Repository": ("software", "software", "COMP"),
+    "ResearchPlanDocument": ("misc", "report", "RPRT"),
+    "ProgrammeArtefact": ("misc", "dataset", "DATA"),
+    "Dataset": ("misc", "dataset", "DATA"),
+}
+_PROCEEDINGS = re.compile(r"(?i)proceedings|conference|symposium|workshop|\b(CAV|TACAS|"
+                          r"PODC|SOSP|OSDI|NSDI|FM|CONCUR|POPL|PLDI|SPIN)\b")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A source's bibliographic record as stored in the graph (fields the data does not
+    give are None)."""
+
+    key: str
+    title: str
+    kind: str  # local name of the wf:SourceKind, e.g. JournalArticle
+    broader: str | None = None  # local name of its skos:broader kind, e.g. Paper
+    authors: str | None = None  # "Last, First and Last, First"
+    publisher: str | None = None
+    venue: str | None = None
+    series: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    issued: str | None = None
+    url: str | None = None
+    doi: str | None = None
+    accessed: str | None = None
+    version: str | None = None
+    note: str | None = None
+    iri: str | None = None
+
+    @property
+    def types(self) -> tuple[str, str, str]:
+        """(BibTeX type, CSL type, RIS type)."""
+        if self.kind == "Paper" and self.venue and _PROCEEDINGS.search(self.venue):
+            return TYPES["ConferencePaper"]
+        for kind in (self.kind, self.broader):
+            if kind in TYPES:
+                return TYPES[kind]
+        return ("misc", "document", "GEN")
+
+    @property
+    def names(self) -> list[dict[str, str]]:
+        """Authors as CSL names; an organisation (the publisher, when no person is
+        named) as one literal name."""
+        if not self.authors:
+            return [{"literal": self.publisher}] if self.publisher else []
+        names = []
+        for name in re.split(r"\s+and\s+", self.authors.strip()):
+            if "," in name:
+                family, given = (part.strip() for part in name.split(",", 1))
+                if _CJK.search(family + given):  # Chinese names: family then given, no space
+                    names.append({"literal": family + given})
+                else:
+                    names.append({"family": family, "given": given})
+            else:
+                names.append({"literal": name.strip()})
+        return names
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One source to cite, with the facts it is evidence for and against."""
+
+    reference: Reference
+    supports: tuple[str, ...] = ()  # IRIs of facts the source backs
+    disputes: tuple[str, ...] = ()  # IRIs of facts the source contradicts
+
+    @property
+    def key(self) -> str:
+        return self.reference.key
+
+    @property
+    def relations(self) -> list[str]:
+        """CiTO relations: cito:citesAsEvidence and/or cito:disputes."""
+        return ([SUPPORTS] if self.supports or not self.disputes else []) + (
+            [DISPUTES] if self.disputes else [])
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "relations": self.relations,
+                "supports": [shorten(f) for f in self.supports],
+                "disputes": [shorten(f) for f in self.disputes],
+                "csl": to_csl([self])[0]}
+
+
+# --------------------------------------------------------------------- which sources
+
+_PREFIXES = """PREFIX wf: <https://w3id.org/workflow-kg/ontology#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX cito: <http://purl.org/spar/cito/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX schema: <https://schema.org/>
+PREFIX bibo: <http://purl.org/ontology/bibo/>
+"""
+# Facts about an entity: statements with it as subject or object, findings and case
+# studies naming it, and the entity itself when it is a fact.
+_ENTITY_FACTS = _PREFIXES + """
+SELECT DISTINCT ?fact WHERE {
+  { ?fact rdf:subject|rdf:object|wf:organisation|wf:system|wf:backend|wf:verifiesProperty
+          |wf:formalism|wf:tool|wf:usesTechnology|wf:caseStudy ?entity ; a wf:EvidencedFact }
+  UNION { ?entity a wf:EvidencedFact . BIND (?entity AS ?fact) }
+}"""
+_DEFINING = _PREFIXES + """
+SELECT ?source WHERE {
+  { ?entity rdfs:seeAlso ?source . ?source a wf:Source }
+  UNION { ?entity a wf:Source . BIND (?entity AS ?source) }
+}"""
+_FACT_SOURCES = _PREFIXES + """
+SELECT ?fact ?source ?relation ?status WHERE {
+  VALUES ?fact { %s }
+  { ?fact cito:citesAsEvidence ?source . BIND ("supports" AS ?relation) }
+  UNION { ?fact cito:disputes ?source . BIND ("disputes" AS ?relation) }
+  OPTIONAL { ?fact wf:evidenceStatus ?status }
+}"""
+# Statements whose subject is one of the answer's IRIs (the rows are checked in Python).
+_ROW_STATEMENTS = _PREFIXES + """
+SELECT ?fact ?s ?o WHERE {
+  VALUES ?s { %s }
+  ?fact a wf:Statement ; rdf:subject ?s ; rdf:object ?o .
+}"""
+_EVIDENCED = _PREFIXES + "SELECT ?fact WHERE { VALUES ?fact { %s } ?fact a wf:EvidencedFact }"
+_FIELDS = _PREFIXES + """
+SELECT * WHERE {
+  VALUES ?source { %s }
+  ?source wf:citationKey ?key ; dcterms:title ?title ; wf:sourceKind ?kind .
+  OPTIONAL { ?kind skos:broader ?broader }
+  OPTIONAL { ?source wf:authors ?authors }
+  OPTIONAL { ?source dcterms:publisher ?publisher }
+  OPTIONAL { ?source wf:venue ?venue }
+  OPTIONAL { ?source wf:series ?series }
+  OPTIONAL { ?source bibo:volume ?volume }
+  OPTIONAL { ?source bibo:issue ?issue }
+  OPTIONAL { ?source bibo:pages ?pages }
+  OPTIONAL { ?source dcterms:issued ?issued }
+  OPTIONAL { ?source schema:url ?url }
+  OPTIONAL { ?source bibo:doi ?doi }
+  OPTIONAL { ?source wf:accessed ?accessed }
+  OPTIONAL { ?source wf:repositoryPath ?path }
+  OPTIONAL { ?source wf:contentHash ?hash }
+}"""
+_KEYED = _PREFIXES + "SELECT ?source WHERE { VALUES ?key { %s } ?source wf:citationKey ?key }"
+_KNOWN = "ASK WHERE { ?entity ?p ?o }"
+_NAMES = _PREFIXES + """
+SELECT DISTINCT ?iri ?label WHERE {
+  { ?iri a wf:Entity } UNION { ?iri a wf:Source } UNION { ?iri a wf:EvidencedFact }
+  UNION { ?iri a ?c . ?c rdfs:subClassOf+ wf:Entity }
+  OPTIONAL { ?iri rdfs:label ?label }
+}"""
+
+
+def check_known(store, iris: Sequence[str]) -> None:
+    """Raise ResourceNotFound, with the nearest names as suggestions, for an IRI the
+    graph says nothing about."""
+    for iri in iris:
+        if store.query(_KNOWN, bindings={"entity": ox.NamedNode(iri)}).boolean:
+            continue
+        names: dict[str, str] = {}
+        for row in store.query(_NAMES).rows():
+            short = shorten(row["iri"].value)
+            names[short.split(":", 1)[-1].lower()] = short
+            if "label" in row:
+                names[row["label"].value.lower()] = short
+        wanted = shorten(iri).split(":", 1)[-1].lower()
+        close = difflib.get_close_matches(wanted, list(names), n=8, cutoff=0.6)
+        suggestions = list(dict.fromkeys(names[c] for c in close))[:5]
+        raise ResourceNotFound(f"unknown resource {shorten(iri)}: the graph says nothing "
+                               "about it", suggestions=suggestions)
+
+
+def entries_for(store, iris: Sequence[str]) -> list[Entry]:
+    """The sources behind resources: of every fact about them (supporting or disputing)
+    and their defining references. Unknown resources raise ResourceNotFound."""
+    check_known(store, iris)
+    facts: set[str] = set()
+    defining: dict[str, set[str]] = {}
+    for iri in iris:
+        entity = {"entity": ox.NamedNode(iri)}
+        facts.update(store.query(_ENTITY_FACTS, bindings=entity).values("fact"))
+        for source in store.query(_DEFINING, bindings=entity).values("source"):
+            defining.setdefault(source, set()).add(iri)
+    return entries_for_facts(store, facts, defining)
+
+
+def facts_of_answer(store, result: QueryResult) -> set[str]:
+    """The facts an answer rests on, row by row: the facts (statements, findings, case
+    studies) that appear in a row, and the statements whose subject and object both
+    appear in the same row."""
+    rows = [[t for t in row.values() if isinstance(t, ox.NamedNode | ox.Literal)]
+            for row in result.rows()]
+    if result.kind == "graph":
+        rows = [[t.subject, t.object] for t in result.triples()]
+    iris = {t for row in rows for t in row if isinstance(t, ox.NamedNode)}
+    if not iris:
+        return set()
+    facts = set(store.query(_EVIDENCED % values_block(iris)).values("fact"))
+    by_subject: dict[ox.NamedNode, list[tuple[str, object]]] = {}
+    for row in store.query(_ROW_STATEMENTS % values_block(iris)).rows():
+        by_subject.setdefault(row["s"], []).append((row["fact"].value, row["o"]))
+    for row in rows:
+        present = set(row)
+        for term in row:
+            for fact, obj in by_subject.get(term, ()):  # type: ignore[call-overload]
+                if obj in present:
+                    facts.add(fact)
+    return facts
+
+
+def entries_for_answer(store, result: QueryResult) -> list[Entry]:
+    """The sources of exactly the facts a query answer rests on."""
+    return entries_for_facts(store, facts_of_answer(store, result))
+
+
+def entries_for_facts(store, facts: set[str], defining: dict[str, set[str]] | None = None
+                      ) -> list[Entry]:
+    """The sources of the given facts (IRIs), supporting or disputing, plus `defining`
+    references (source IRI -> the resources it defines), which count as supporting."""
+    defining = defining or {}
+    supports: dict[str, set[str]] = {s: set(d) for s, d in defining.items()}
+    disputes: dict[str, set[str]] = {}
+    if facts:
+        query = _FACT_SOURCES % values_block(ox.NamedNode(f) for f in sorted(facts))
+        for row in store.query(query).rows():
+            source, fact = row["source"].value, row["fact"].value
+            against = (row["relation"].value == "disputes"
+                       or row.get("status") == ox.NamedNode(str(WF.Contradicted)))
+            (disputes if against else supports).setdefault(source, set()).add(fact)
+    refs = references(store, set(supports) | set(disputes))
+    return [Entry(ref, tuple(sorted(supports.get(ref.iri or "", ()))),
+                  tuple(sorted(disputes.get(ref.iri or "", ())))) for ref in refs]
+
+
+_STATUSES = _PREFIXES + """
+SELECT ?fact ?status WHERE { VALUES ?fact { %s } ?fact wf:evidenceStatus ?status }"""
+
+
+def keep_verified(store, entries: Sequence[Entry]) -> list[Entry]:
+    """The verified view of citation entries: a source stays for the Verified facts it
+    supports (and the resources it defines), not for unverified or disputed ones."""
+    facts = {f for e in entries for f in (*e.supports, *e.disputes)}
+    status: dict[str, str] = {}
+    if facts:
+        query = _STATUSES % values_block(ox.NamedNode(f) for f in sorted(facts))
+        status = {r["fact"].value: r["status"].value for r in store.query(query).rows()}
+    kept = []
+    for entry in entries:
+        supports = tuple(f for f in entry.supports
+                         if status.get(f, str(WF.Verified)) == str(WF.Verified))
+        if supports:
+            kept.append(Entry(entry.reference, supports, ()))
+    return kept
+
+
+def entries_for_keys(store, keys: Iterable[str]) -> list[Entry]:
+    """Entries for citation keys (e.g. those a figure's caption names)."""
+    literals = [ox.Literal(k) for k in sorted(set(keys))]
+    if not literals:
+        return []
+    query = _KEYED % values_block(literals)
+    return [Entry(ref) for ref in references(store, store.query(query).values("source"))]
+
+
+def references(store, sources: Iterable[str]) -> list[Reference]:
+    """The bibliographic records of the given wf:Source IRIs, sorted by citation key."""
+    sources = sorted(set(sources))
+    if not sources:
+        return []
+    records: dict[str, dict[str, str]] = {}
+    for row in store.query(_FIELDS % values_block(ox.NamedNode(s) for s in sources)).rows():
+        value = {k: t.value for k, t in row.items()}
+        records.setdefault(value["source"], value)  # one row per source
+    refs = []
+    for iri, value in records.items():
+        note = None
+        if value.get("path"):
+            note = f"{value['path']} ({value.get('hash', 'no content hash')})"
+        refs.append(Reference(
+            key=value["key"], title=value["title"], kind=value["kind"].removeprefix(str(WF)),
+            broader=value["broader"].removeprefix(str(WF)) if "broader" in value else None,
+            authors=value.get("authors"), publisher=value.get("publisher"),
+            venue=value.get("venue"), series=value.get("series"),
+            volume=value.get("volume"), issue=value.get("issue"), pages=value.get("pages"),
+            issued=value.get("issued"), url=value.get("url"), doi=value.get("doi"),
+            accessed=value.get("accessed"), note=note, iri=iri))
+    return sorted(refs, key=lambda r: r.key)
+
+
+def resolve(names: Iterable[str]) -> list[str]:
+    return [expand(name) for name in names]
+
+
+# --------------------------------------------------------------------- BibTeX (pybtex)
+
+def _date_parts(date: str | None) -> list[int]:
+    if not date:
+        return []
+    return [int(p) for p in date.split("T")[0].split("-") if p.isdigit()][:3]
+
+
+def _bibtex_fields(ref: Reference, relations: list[str]) -> list[tuple[str, str]]:
+    entry_type = ref.types[0]
+    fields = [("title", "{" + ref.title + "}")]
+    container = {"article": "journal", "inproceedings": "booktitle",
+                 "incollection": "booktitle"}.get(entry_type, "howpublished")
+    if ref.venue:
+        fields.append((container, ref.venue))
+    for name, value in (("series", ref.series), ("volume", ref.volume),
+                        ("number", ref.issue), ("version", ref.version)):
+        if value:
+            fields.append((name, value))
+    if ref.pages:
+        fields.append(("pages", re.sub(r"\s*[-–]+\s*", "--", ref.pages)))
+    if publisher := _publisher(ref):
+        fields.append(({"phdthesis": "school", "techreport": "institution"}.get(
+            entry_type, "publisher"), publisher))
+    if parts := _date_parts(ref.issued):
+        fields.append(("year", str(parts[0])))
+        if len(parts) > 1:  # BibLaTeX's ISO date; pybtex quotes every value, so no month macro
+            fields.append(("date", "-".join(f"{p:02d}" for p in parts)))
+    if ref.doi:
+        fields.append(("doi", ref.doi))
+    if ref.url:
+        fields.append(("url", ref.url))
+    if ref.accessed:
+        fields.append(("urldate", ref.accessed.split("T")[0]))
+    if ref.note:
+        fields.append(("note", ref.note))
+    fields.append(("keywords", ", ".join(relations)))
+    return fields
+
+
+def to_bibtex(entries: Iterable[Entry]) -> str:
+    """BibTeX (BibLaTeX entry types where BibTeX has none: online, software), written by
+    pybtex; text fields LaTeX-encoded, URLs and DOIs verbatim, CiTO relations in
+    `keywords` (so `\\printbibliography[keyword=cito:disputes]` works)."""
+    from pybtex.database import BibliographyData, Person
+    from pybtex.database import Entry as BibEntry
+
+    data = BibliographyData()
+    for entry in entries:
+        ref = entry.reference
+        persons = {}
+        if ref.authors:
+            persons["author"] = [Person(n) for n in re.split(r"\s+and\s+", ref.authors)]
+        elif ref.publisher:
+            persons["author"] = [Person("{" + ref.publisher + "}")]
+        data.add_entry(ref.key, BibEntry(ref.types[0], fields=_bibtex_fields(
+            ref, entry.relations), persons=persons))
+    out = io.StringIO()
+    _bibtex_writer()().write_stream(data, out)
+    return out.getvalue()
+
+
+@functools.cache
+def _bibtex_writer() -> type:
+    """pybtex's BibTeX writer, leaving the verbatim fields (url, doi, urldate) as they
+    are instead of LaTeX-encoding them. (pybtex, like rispy and citeproc-py, is imported
+    when first used: query worker processes import this module and start faster.)"""
+    from pybtex.database.output.bibtex import Writer
+
+    class VerbatimUrlWriter(Writer):
+        def _write_field(self, stream, type, value):
+            if type.lower() in ("url", "doi", "urldate"):
+                self.check_braces(value)
+                stream.write(f",\n    {type} = {{{value}}}")
+            else:
+                super()._write_field(stream, type, value)
+
+    return VerbatimUrlWriter
+
+
+# --------------------------------------------------------------------- CSL-JSON and RIS
+
+def to_csl(entries: Iterable[Entry]) -> list[dict]:
+    """CSL data (the input of citeproc-js, citeproc-py, Pandoc and Zotero)."""
+    items = []
+    for entry in entries:
+        ref = entry.reference
+        item: dict = {"id": ref.key, "type": ref.types[1], "title": ref.title}
+        if names := ref.names:
+            item["author"] = names
+        for name, value in (("container-title", ref.venue), ("collection-title", ref.series),
+                            ("volume", ref.volume), ("issue", ref.issue),
+                            ("page", ref.pages), ("publisher", _publisher(ref)),
+                            ("version", ref.version), ("note", ref.note),
+                            ("DOI", ref.doi), ("URL", ref.url)):
+            if value:
+                item[name] = value
+        if parts := _date_parts(ref.issued):
+            item["issued"] = {"date-parts": [parts]}
+        if parts := _date_parts(ref.accessed):
+            item["accessed"] = {"date-parts": [parts]}
+        item["keyword"] = ", ".join(entry.relations)
+        items.append(item)
+    return items
+
+
+def _publisher(ref: Reference) -> str | None:
+    """The publisher, unless it already stands as the (organisation) author of a web
+    page or repository, where styles would print it twice."""
+    if ref.authors or ref.types[0] not in ("online", "misc", "software"):
+        return ref.publisher
+    return None
+
+
+def to_csl_json(entries: Iterable[Entry]) -> str:
+    return json.dumps(to_csl(entries), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_ris(entries: Iterable[Entry]) -> str:
+    """RIS (EndNote, Zotero, Mendeley), written by rispy."""
+    import rispy
+
+    records = []
+    for entry in entries:
+        ref = entry.reference
+        record: dict = {"type_of_reference": ref.types[2], "id": ref.key, "title": ref.title,
+                        "keywords": entry.relations}
+        if ref.authors:
+            record["authors"] = re.split(r"\s+and\s+", ref.authors)
+        elif ref.publisher:
+            record["authors"] = [ref.publisher]
+        for name, value in (("secondary_title", ref.venue), ("tertiary_title", ref.series),
+                            ("volume", ref.volume), ("number", ref.issue),
+                            ("publisher", ref.publisher), ("doi", ref.doi),
+                            ("notes", ref.note)):
+            if value:
+                record[name] = [value] if name == "notes" else value
+        if ref.pages:
+            start, _, end = ref.pages.replace("–", "-").partition("-")
+            record["start_page"] = start.strip()
+            if end:
+                record["end_page"] = end.strip()
+        if parts := _date_parts(ref.issued):
+            record["year"] = str(parts[0])
+        if ref.url:
+            record["urls"] = [ref.url]
+        if ref.accessed:
+            record["access_date"] = ref.accessed.split("T")[0]
+        records.append(record)
+    return rispy.dumps(records, implementation=_ris_writer())
+
+
+@functools.cache
+def _ris_writer() -> type:
+    """rispy's RIS writer without its "1." line before each record, which RIS does not
+    define."""
+    import rispy
+
+    class RisWriter(rispy.RisWriter):
+        def set_header(self, count: int) -> str:
+            return ""
+
+    return RisWriter
+
+
+# --------------------------------------------------------------------- formatted (citeproc)
+
+def formatted(entries: Sequence[Entry], *, style: str = "apa",
+              output: Literal["text", "html"] = "text") -> list[str]:
+    """The reference list in a vendored CSL style (apa, ieee, gb7714), rendered by
+    citeproc-py, in the style's own order."""
+    from citeproc import (
+        Citation,
+        CitationItem,
+        CitationStylesBibliography,
+        CitationStylesStyle,
+        formatter,
+    )
+    from citeproc.source.json import CiteProcJSON
+
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
+    if not entries:
+        return []
+    items = copy.deepcopy(to_csl(entries))
+    for item in items:
+        item.pop("keyword", None)
+    with warnings.catch_warnings():  # citeproc-py warns about CSL it does not implement
+        warnings.simplefilter("ignore")
+        csl = CitationStylesStyle(str(STYLES_DIR / STYLES[style]), validate=False)
+        bibliography = CitationStylesBibliography(
+            csl, CiteProcJSON(items), formatter.html if output == "html" else formatter.plain)
+        for item in items:
+            bibliography.register(Citation([CitationItem(item["id"])]))
+        lines = [str(line) for line in bibliography.bibliography()]
+    # numeric styles align the label in a column of its own: keep a space after it
+    return [re.sub(r"^(\[\d+\])(?=\S)", r"\1 ", line) for line in lines]
+
+
+def to_text(entries: Sequence[Entry], *, style: str = "apa") -> str:
+    lines = formatted(entries, style=style)
+    text = "\n".join(lines) + ("\n" if lines else "")
+    disputing = [e for e in entries if e.disputes]
+    if disputing:
+        text += "\nDisputing (cito:disputes) — cited as evidence against:\n"
+        for entry in disputing:
+            text += f"  {entry.key}: {', '.join(shorten(f) for f in entry.disputes)}\n"
+    return text
+
+
+def render(entries: Sequence[Entry], fmt: str = "bibtex", *, style: str = "apa") -> str:
+    """Entries in one of FORMATS."""
+    if fmt == "bibtex":
+        return to_bibtex(entries)
+    if fmt == "csl-json":
+        return to_csl_json(entries)
+    if fmt == "ris":
+        return to_ris(entries)
+    if fmt == "text":
+        return to_text(entries, style=style)
+    raise ValueError(f"unknown citation format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+# --------------------------------------------------------------------- the dataset itself
+
+_DATASET = _PREFIXES + """
+PREFIX void: <http://rdfs.org/ns/void#>
+SELECT ?dataset ?created ?hash ?version ?triples WHERE {
+  ?dataset a void:Dataset ; dcterms:identifier ?hash ; dcterms:hasVersion ?version ;
+           dcterms:created ?created ; void:triples ?triples .
+}"""
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """The exact graph a paper used, from the store's VoID description."""
+
+    iri: str
+    version: str
+    created: str
+    input_hash: str
+    triples: int
+
+    @property
+    def reference(self) -> Reference:
+        day = self.created.split("T")[0]
+        return Reference(
+            key=f"workflow-kg-{self.version}-{self.input_hash.removeprefix('sha256:')[:12]}",
+            title="Workflow KG: a knowledge graph of workflow engines, distributed computing "
+                  "and their formal verification",
+            kind="Dataset", publisher="Workflow KG", issued=day, url=self.iri, accessed=day,
+            version=self.version,
+            note=f"{self.triples} triples, built {self.created} from inputs {self.input_hash}",
+            iri=self.iri)
+
+
+def dataset_record(store) -> DatasetRecord:
+    """The VoID description of the built dataset."""
+    rows = store.query(_DATASET).rows()
+    if not rows:
+        raise StoreNotBuilt("the store has no VoID description of its dataset: run kg build")
+    row = rows[0]
+    return DatasetRecord(iri=row["dataset"].value, version=row["version"].value,
+                         created=row["created"].value, input_hash=row["hash"].value,
+                         triples=int(row["triples"].value))

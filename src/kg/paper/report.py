@@ -1,0 +1,294 @@
+"""Paper-ready tables: comparison matrices built from named queries, each cell carrying
+its evidence (citation keys of the facts behind it, and a mark when no source backs it or
+a source contradicts it), written as LaTeX (booktabs), Pandoc Markdown, CSV or HTML, with
+the matching BibTeX beside.
+
+>>> from kg import KnowledgeGraph                                  # doctest: +SKIP
+>>> table = build_table(KnowledgeGraph(), "engine-backends")        # doctest: +SKIP
+>>> print(to_markdown(table))                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import latexcodec  # noqa: F401 - registers the "ulatex" codec
+import pyoxigraph as ox
+from jinja2 import Environment
+
+from ..errors import QueryError
+from ..evidence.catalogue import labels
+from ..namespaces import WF, shorten
+from ..query.queries import values_block
+from . import cite
+
+VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
+MARKS = {UNVERIFIED: "†", CONTRADICTED: "✗"}
+LATEX_MARKS = {UNVERIFIED: r"$^{\dagger}$", CONTRADICTED: r"$^{\times}$"}
+LEGEND = "† unverified: no source found yet; ✗ contradicted by the cited source."
+LATEX_LEGEND = (r"$^{\dagger}$~unverified: no source found yet; "
+                r"$^{\times}$~contradicted by the cited source.")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A paper table: a named query, the columns to show (variable, header) and a title."""
+
+    name: str
+    title: str
+    query: str
+    columns: tuple[tuple[str, str], ...]
+    params: tuple[tuple[str, str], ...] = ()
+
+
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
+    TableSpec("engine-backends", "Storage backends of durable-execution engines",
+              "engine-backends", (("engine", "Engine"), ("backend", "Backend"),
+                                  ("role", "Role"), ("note", "Trade-offs and notes"),
+                                  ("benchmarks", "Benchmarks"))),
+    TableSpec("sdks", "SDKs of the workflow engines", "sdk-matrix",
+              (("sdk", "SDK"), ("engine", "Engine"), ("language", "Language"),
+               ("maturity", "Maturity"), ("firstReleased", "First release"))),
+    TableSpec("verification", "Verification findings: tools, formalisms and properties",
+              "verification-by-property",
+              (("property", "Property"), ("finding", "Finding"), ("system", "System"),
+               ("formalism", "Formalism"), ("tool", "Tool"), ("result", "Result"))),
+    TableSpec("cases", "Case studies: engines, patterns and properties", "case-matrix",
+              (("case", "Case study"), ("engine", "Engine"), ("patterns", "Patterns"),
+               ("properties", "Properties"))),
+    TableSpec("plan-claims", "The research plan's claims against the sources", "plan-claims",
+              (("claim", "Claim"), ("planSays", "The plan says"),
+               ("sourcesSay", "The sources say"))),
+)}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell: its text, and the evidence behind it (empty for a plain name)."""
+
+    text: str
+    iri: str | None = None  # the resource shown, if any
+    status: str | None = None  # verified, unverified, contradicted; None: no fact behind it
+    keys: tuple[str, ...] = ()  # citation keys of the sources of its facts
+    facts: tuple[str, ...] = ()  # IRIs of the facts (statements, findings) behind it
+
+    @property
+    def mark(self) -> str:
+        return MARKS.get(self.status or "", "")
+
+
+@dataclass
+class Table:
+    spec: TableSpec
+    header: list[str]
+    rows: list[list[Cell]]
+    entries: list[cite.Entry] = field(default_factory=list)  # every source a cell cites
+
+    @property
+    def keys(self) -> list[str]:
+        return sorted({k for row in self.rows for c in row for k in c.keys})
+
+
+# ------------------------------------------------------------------------- building
+
+_EVIDENCE = """PREFIX wf: <https://w3id.org/workflow-kg/ontology#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX cito: <http://purl.org/spar/cito/>
+SELECT ?fact ?s ?o ?status ?key ?qualifier WHERE {
+  VALUES ?anchor { %s }
+  { ?fact a wf:Statement ; rdf:subject ?anchor ; rdf:object ?o . BIND (?anchor AS ?s)
+    OPTIONAL { ?fact wf:backendRole ?qualifier } }
+  UNION { ?anchor a wf:EvidencedFact . BIND (?anchor AS ?fact) }
+  ?fact wf:evidenceStatus ?status .
+  OPTIONAL { ?fact cito:citesAsEvidence|cito:disputes ?source . ?source wf:citationKey ?key }
+}"""
+_STATUS = {str(WF.Verified): VERIFIED, str(WF.Unverified): UNVERIFIED,
+           str(WF.Contradicted): CONTRADICTED}
+
+
+@dataclass
+class _Fact:
+    status: str
+    keys: set[str] = field(default_factory=set)
+    subject: ox.NamedNode | None = None
+    obj: object = None
+    qualifiers: set[str] = field(default_factory=set)  # e.g. the backend role
+
+
+def _facts(store, iris: set[ox.NamedNode]
+           ) -> tuple[dict[str, _Fact], dict[str, dict[str, _Fact]]]:
+    """Facts shown in a row themselves (by IRI), and statements by their subject."""
+    shown: dict[str, _Fact] = {}
+    by_subject: dict[str, dict[str, _Fact]] = {}
+    if not iris:
+        return shown, by_subject
+    for row in store.query(_EVIDENCE % values_block(sorted(iris, key=str))).rows():
+        iri = row["fact"].value
+        status = _STATUS.get(row["status"].value, UNVERIFIED)
+        if "s" in row:
+            fact = by_subject.setdefault(str(row["s"]), {}).setdefault(
+                iri, _Fact(status, subject=row["s"], obj=row["o"]))
+        else:
+            fact = shown.setdefault(iri, _Fact(status))
+        if "key" in row:
+            fact.keys.add(row["key"].value)
+        if "qualifier" in row:
+            fact.qualifiers.add(str(row["qualifier"]))
+    return shown, by_subject
+
+
+def _evidence(found: list[tuple[str, _Fact]]
+              ) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """The status a cell shows for its facts: verified if any fact is, else contradicted
+    if any is, else unverified; the keys of the facts with that status."""
+    if not found:
+        return None, (), ()
+    for status in (VERIFIED, CONTRADICTED, UNVERIFIED):
+        chosen = [(iri, f) for iri, f in found if f.status == status]
+        if chosen:
+            keys = sorted({k for _, f in chosen for k in f.keys})
+            return status, tuple(keys), tuple(sorted(iri for iri, _ in chosen))
+    return None, (), ()  # pragma: no cover - every status is one of the three
+
+
+def build_table(graph, name: str, params: Mapping[str, str] | None = None) -> Table:
+    """Run the table's named query and attach to each cell the facts behind it: a fact
+    shown in the cell itself (a finding, case study or statement), or the statements
+    whose subject is another resource of the same row and whose object is the cell's
+    value."""
+    spec = TABLES.get(name)
+    if spec is None:
+        raise QueryError(f"no table {name!r}; the tables are: {', '.join(TABLES)}")
+    merged = dict(spec.params) | dict(params or {})
+    result = graph.query(spec.query, merged)
+    rows = result.rows()
+    iris = {t for row in rows for t in row.values() if isinstance(t, ox.NamedNode)}
+    shown, by_subject = _facts(graph.store, iris)
+    names = labels(graph.store, {t.value for t in iris})
+    table_rows: list[list[Cell]] = []
+    cited: set[str] = set()
+    for row in rows:
+        present = {str(t) for t in row.values()}
+        cells = []
+        for var, _header in spec.columns:
+            term = row.get(var)
+            if term is None:
+                cells.append(Cell(""))
+                continue
+            found = [(term.value, shown[term.value])] if term.value in shown else []
+            for anchor in present - {str(term)}:
+                found += [(iri, f) for iri, f in by_subject.get(anchor, {}).items()
+                          if f.obj == term and f.qualifiers <= present]
+            status, keys, fact_iris = _evidence(found)
+            cited.update(fact_iris)
+            iri = term.value if isinstance(term, ox.NamedNode) else None
+            text = names.get(term.value, shorten(term.value)) if iri else term.value
+            cells.append(Cell(text, iri, status, keys, fact_iris))
+        table_rows.append(cells)
+    entries = cite.entries_for_facts(graph.store, cited) if cited else []
+    return Table(spec, [header for _, header in spec.columns], table_rows, entries)
+
+
+# ------------------------------------------------------------------------- rendering
+
+def _latex(text: str) -> str:
+    """LaTeX-encode text (the latexcodec codec that pybtex uses; CJK kept as it is)."""
+    return str(codecs.encode(text, "ulatex+utf8"))
+
+
+def _latex_iri(iri: str) -> str:
+    return iri.replace("\\", "").replace("#", r"\#").replace("%", r"\%")
+
+
+def to_latex(table: Table) -> str:
+    """A booktabs table; `\\cite{keys}` after each evidenced cell, its text linked to the
+    fact's IRI where hyperref is loaded, and a legend for the marks."""
+    lines = [
+        "% Generated by `kg report table " + table.spec.name + "`: needs \\usepackage{booktabs};",
+        "% with hyperref loaded, evidenced cells link to their facts. Cells in Chinese",
+        "% (e.g. the plan's own words) need XeLaTeX with xeCJK or ctex.",
+        r"\providecommand{\kgfact}[2]{\ifdefined\href\href{#1}{#2}\else#2\fi}",
+        r"\begin{table}[htbp]", r"\centering", r"\small",
+        r"\begin{tabular}{" + "l" * len(table.header) + "}", r"\toprule",
+        " & ".join(_latex(h) for h in table.header) + r" \\", r"\midrule"]
+    for row in table.rows:
+        cells = []
+        for cell in row:
+            text = _latex(cell.text)
+            if cell.facts and len(cell.facts) == 1:
+                text = rf"\kgfact{{{_latex_iri(cell.facts[0])}}}{{{text}}}"
+            if cell.keys:
+                text += rf"~\cite{{{','.join(cell.keys)}}}"
+            text += LATEX_MARKS.get(cell.status or "", "")
+            cells.append(text)
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}",
+              rf"\caption{{{_latex(table.spec.title)}. {LATEX_LEGEND}}}",
+              rf"\label{{tab:{table.spec.name}}}", r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
+def to_markdown(table: Table) -> str:
+    """A Pandoc pipe table; `[@key; @key]` after each evidenced cell, and a caption with
+    the legend."""
+    lines = ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
+    for row in table.rows:
+        cells = []
+        for cell in row:
+            text = _md(cell.text)
+            if cell.keys:
+                text += " [" + "; ".join(f"@{k}" for k in cell.keys) + "]"
+            text += cell.mark
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"Table: {table.spec.title}. {LEGEND}", ""]
+    return "\n".join(lines)
+
+
+def to_csv(table: Table) -> str:
+    """CSV: each cell's text with its mark and its keys in brackets."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.header)
+    for row in table.rows:
+        writer.writerow([c.text + c.mark + (f" [{' '.join(c.keys)}]" if c.keys else "")
+                         for c in row])
+    return out.getvalue()
+
+
+_HTML = Environment(autoescape=True).from_string("""<table class="kg-report">
+<caption>{{ table.spec.title }}. {{ legend }}</caption>
+<thead><tr>{% for h in table.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>
+{% for row in table.rows %}<tr>{% for c in row %}<td>
+{%- if c.facts|length == 1 %}<a href="{{ c.facts[0] }}">{{ c.text }}</a>
+{%- elif c.iri %}<a href="{{ c.iri }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}
+{%- for k in c.keys %} <cite>[{{ k }}]</cite>{% endfor %}
+{%- if c.mark %}<sup class="kg-{{ c.status }}" title="{{ c.status }}">{{ c.mark }}</sup>{% endif %}
+</td>{% endfor %}</tr>
+{% endfor %}</tbody>
+</table>
+""")
+
+
+def to_html(table: Table) -> str:
+    return _HTML.render(table=table, legend=LEGEND)
+
+
+TABLE_FORMATS = {"latex": to_latex, "markdown": to_markdown, "csv": to_csv, "html": to_html}
+TABLE_SUFFIXES = {".tex": "latex", ".md": "markdown", ".csv": "csv", ".html": "html"}
+
+
+def render_table(table: Table, fmt: str) -> str:
+    if fmt not in TABLE_FORMATS:
+        raise ValueError(f"unknown table format {fmt!r}; choose one of "
+                         f"{', '.join(TABLE_FORMATS)}")
+    return TABLE_FORMATS[fmt](table)

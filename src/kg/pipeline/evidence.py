@@ -1,0 +1,99 @@
+"""The evidence model at build time.
+
+A fact is authored once, as a `wf:Statement` node (often a blank node). This module
+gives every statement node a stable IRI and derives the plain triple it states, unless
+the statement is contradicted. Derived triples land in one named graph per evidence
+status (`graph/derived/verified`, `graph/derived/unverified`), so a query can restrict
+itself to facts a source states: the *verified view* is every graph but the unverified
+ones. See ontology/workflow-kg.ttl for the model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from ..namespaces import GRAPH, STATEMENT, WF
+from .load import SourceFile
+
+VERIFIED_GRAPH = GRAPH["derived/verified"]
+UNVERIFIED_GRAPH = GRAPH["derived/unverified"]
+UNVERIFIED_INFERRED_GRAPH = GRAPH["inferred/unverified"]
+# Graphs a verified view leaves out: plain triples only an Unverified statement states,
+# and what the reasoner infers only from them.
+UNVERIFIED_GRAPHS = (str(UNVERIFIED_GRAPH), str(UNVERIFIED_INFERRED_GRAPH))
+EVIDENCE_VIEWS = ("all", "verified")
+
+
+def statement_iri(subject: Node, predicate: Node, obj: Node, taken: set[URIRef]) -> URIRef:
+    """A stable IRI for a statement: a hash of its triple, with a counter on collision."""
+    digest = hashlib.sha1(f"{subject.n3()} {predicate.n3()} {obj.n3()}".encode()).hexdigest()
+    iri = STATEMENT[digest[:16]]
+    n = 2
+    while iri in taken:
+        iri = STATEMENT[f"{digest[:16]}-{n}"]
+        n += 1
+    taken.add(iri)
+    return iri
+
+
+def _rename(graph: Graph, old: Node, new: URIRef) -> None:
+    for p, o in list(graph.predicate_objects(old)):
+        graph.remove((old, p, o))
+        graph.add((new, p, o))
+    for s, p in list(graph.subject_predicates(old)):
+        graph.remove((s, p, old))
+        graph.add((s, p, new))
+
+
+def skolemise_statements(files: Iterable[SourceFile]) -> None:
+    """Replace blank-node statements by stable IRIs, in place."""
+    taken: set[URIRef] = set()
+    for source in files:
+        for node in sorted(source.graph.subjects(RDF.type, WF.Statement), key=str):
+            if isinstance(node, URIRef):
+                taken.add(node)
+    for source in files:
+        graph = source.graph
+        for node in list(graph.subjects(RDF.type, WF.Statement)):
+            if not isinstance(node, BNode):
+                continue
+            s, p, o = (graph.value(node, prop) for prop in (RDF.subject, RDF.predicate, RDF.object))
+            if s is None or p is None or o is None:
+                continue  # incomplete: SHACL reports it
+            _rename(graph, node, statement_iri(s, p, o, taken))
+
+
+def derive_triples(graph: Graph) -> dict[URIRef, Graph]:
+    """The plain triples stated by the non-contradicted statements of `graph`, by the
+    graph they belong in: a triple some Verified statement states is verified; one that
+    only Unverified statements state is unverified."""
+    verified, unverified = Graph(), Graph()
+    for node in graph.subjects(RDF.type, WF.Statement):
+        status = graph.value(node, WF.evidenceStatus)
+        if status == WF.Contradicted:
+            continue
+        s, p, o = (graph.value(node, prop) for prop in (RDF.subject, RDF.predicate, RDF.object))
+        if s is not None and p is not None and o is not None:
+            (verified if status == WF.Verified else unverified).add((s, p, o))
+    unverified -= verified
+    return {VERIFIED_GRAPH: verified, UNVERIFIED_GRAPH: unverified}
+
+
+def apply(files: Iterable[SourceFile]) -> dict[URIRef, Graph]:
+    """Skolemise statements (in place) and return the plain triples they state, by the
+    named graph of their evidence status (see derive_triples)."""
+    files = list(files)
+    skolemise_statements(files)
+    everything = Graph()
+    for source in files:
+        everything += source.graph
+    return derive_triples(everything)
+
+
+def verified_view(named_graphs: Iterable[str]) -> list[str]:
+    """The graphs that make up the verified view: every named graph but the unverified."""
+    return [g for g in named_graphs if g not in UNVERIFIED_GRAPHS]

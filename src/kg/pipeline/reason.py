@@ -1,0 +1,195 @@
+"""Reasoning: OWL 2 RL materialisation for the `inferred` graph, and OWL DL consistency
+checking with HermiT (owlready2).
+
+Materialisation runs `reasonable` (a Rust OWL 2 RL reasoner) over the data and owlrl
+over the ontology alone, for the schema rules (scm-*) that `reasonable` leaves out:
+together they give exactly owlrl's inferred graph (tests/test_reason.py checks it on the
+curated and the fixture data) in a fraction of the time. Without the ontology given
+apart, or without `reasonable`, owlrl runs over everything."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import owlrl
+from rdflib import BNode, Graph, Literal
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from ..namespaces import BASE, shorten
+
+# What owlrl adds that tells a reader nothing about the domain.
+_TRIVIAL_PREDICATES = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty}
+_TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, OWL.Class, RDFS.Class, OWL.NamedIndividual,
+                    RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty,
+                    OWL.AnnotationProperty, RDFS.Datatype, RDFS.Literal}
+
+
+def _interesting(s, p, o) -> bool:
+    if isinstance(s, Literal | BNode) or p in _TRIVIAL_PREDICATES:
+        return False
+    if p == RDF.type and o in _TRIVIAL_OBJECTS:
+        return False
+    if p in (RDFS.subClassOf, RDFS.subPropertyOf) and (s == o or o in _TRIVIAL_OBJECTS):
+        return False
+    # keep inferences about our own resources; drop the closure of standard vocabularies
+    return str(s).startswith(BASE)
+
+
+def _owlrl_closure(graph: Graph) -> Graph:
+    closure = Graph()
+    closure += graph
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
+                           datatype_axioms=False).expand(closure)
+    return closure
+
+
+def _plain(term):
+    """rdflib reads "x" as a plain literal; `reasonable` returns it typed xsd:string."""
+    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
+        return Literal(str(term))
+    return term
+
+
+def _reasonable_closure(asserted: Graph, ontology: Graph) -> list[tuple] | None:
+    try:
+        import reasonable
+    except ImportError:  # pragma: no cover - an install without the wheel
+        return None
+    reasoner = reasonable.PyReasoner()
+    reasoner.from_graph(asserted)
+    triples = [(s, p, _plain(o)) for s, p, o in reasoner.reason()]
+    triples += list(_owlrl_closure(ontology))  # the schema rules
+    return triples
+
+
+def materialise(asserted: Graph, *, ontology: Graph | None = None,
+                engine: str = "auto") -> Graph:
+    """The OWL 2 RL consequences of `asserted` that it does not already contain.
+    `ontology` (the ontology's triples, also in `asserted`) lets the fast engine run;
+    `engine` is "auto", "reasonable" or "owlrl"."""
+    closure = None
+    if engine != "owlrl" and ontology is not None:
+        closure = _reasonable_closure(asserted, ontology)
+    if closure is None:
+        closure = _owlrl_closure(asserted)
+    inferred = Graph()
+    for s, p, o in closure:
+        if (s, p, o) not in asserted and _interesting(s, p, o):
+            inferred.add((s, p, o))
+    return inferred
+
+
+def materialise_views(verified: Graph, unverified: Graph, *,
+                      ontology: Graph | None = None) -> tuple[Graph, Graph]:
+    """The consequences of `verified`, and those that only adding `unverified` yields
+    (see `materialise` for `ontology`)."""
+    on_verified = materialise(verified, ontology=ontology)
+    both = Graph()
+    both += verified
+    both += unverified
+    everything = materialise(both, ontology=ontology)
+    only_unverified = Graph()
+    for triple in everything:
+        if triple not in on_verified:
+            only_unverified.add(triple)
+    for triple in list(on_verified):
+        if triple in unverified:
+            on_verified.remove(triple)
+    return on_verified, only_unverified
+
+
+@dataclass
+class Clash:
+    individual: str
+    classes: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.individual} is in disjoint classes {' and '.join(self.classes)}"
+
+
+@dataclass
+class ConsistencyReport:
+    consistent: bool
+    unsatisfiable_classes: list[str] = field(default_factory=list)
+    clashes: list[Clash] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.consistent and not self.unsatisfiable_classes
+
+
+_CLASH_QUERY = """
+SELECT DISTINCT ?x ?c1 ?c2 WHERE {
+    ?x a ?c1 , ?c2 .
+    { ?c1 owl:disjointWith ?c2 } UNION { ?c2 owl:disjointWith ?c1 }
+    UNION { ?list ^owl:members/a owl:AllDisjointClasses ; rdf:rest*/rdf:first ?c1 , ?c2 . }
+    FILTER (STR(?c1) < STR(?c2))
+}"""
+
+
+def find_clashes(graph: Graph) -> list[Clash]:
+    """Individuals typed (after RL inference) with two disjoint classes."""
+    closure = Graph()
+    closure += graph
+    closure += materialise(graph)
+    rows = closure.query(_CLASH_QUERY, initNs={"owl": OWL, "rdf": RDF})
+    return sorted((Clash(shorten(str(x)), [shorten(str(c1)), shorten(str(c2))])
+                   for x, c1, c2 in rows), key=lambda c: (c.individual, c.classes))
+
+
+# Datatypes outside the OWL 2 datatype map (HermiT rejects them); their values carry no
+# DL meaning here, so HermiT sees them as strings.
+_NON_OWL_DATATYPES = {XSD.date, XSD.gYear, XSD.gYearMonth, XSD.time, XSD.duration}
+
+
+def _dl_view(graph: Graph) -> Graph:
+    """What HermiT should see: the graph without RDF reification (statement nodes are
+    records about facts, not OWL individuals), dates as plain strings."""
+    view = Graph()
+    skip = {RDF.subject, RDF.predicate, RDF.object}
+    for s, p, o in graph:
+        if p in skip:
+            continue
+        if isinstance(o, Literal) and o.datatype in _NON_OWL_DATATYPES:
+            o = Literal(str(o))
+        view.add((s, p, o))
+    return view
+
+
+def _java_error(err: Exception) -> str:
+    """The first meaningful line of a Java exception, not the whole trace."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    useful = [line for line in lines if "Exception" in line or "Error" in line]
+    return (useful or lines or ["unknown error"])[-1 if not useful else 0][:300]
+
+
+def check_consistency(graph: Graph) -> ConsistencyReport:
+    """Run HermiT over `graph` (ontology + data). Needs Java."""
+    import owlready2  # imported here: it starts slowly and is only needed for `kg check`
+
+    world = owlready2.World()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kg.nt"
+        _dl_view(graph).serialize(path, format="nt", encoding="utf-8")
+        world.get_ontology(path.as_uri()).load()
+        try:
+            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError:
+            clashes = find_clashes(graph)
+            message = ("HermiT: the ontology and data are inconsistent"
+                       + ("" if clashes else "; no individual in two disjoint classes was "
+                          "found, so the cause is another axiom (functional property, ...)"))
+            return ConsistencyReport(consistent=False, clashes=clashes, message=message)
+        except owlready2.base.OwlReadyJavaError as err:
+            return ConsistencyReport(consistent=False, message=f"HermiT failed: {_java_error(err)}")
+        unsat = sorted(shorten(c.iri) for c in world.inconsistent_classes()
+                       if isinstance(getattr(c, "iri", None), str)
+                       and c.iri != str(OWL.Nothing))
+    return ConsistencyReport(consistent=True, unsatisfiable_classes=unsat,
+                             message="consistent" if not unsat else "unsatisfiable classes")
+
+
+__all__ = ["Clash", "ConsistencyReport", "check_consistency", "find_clashes", "materialise"]

@@ -1,0 +1,223 @@
+"""The embedded store: on-disk Oxigraph stores under `<store_dir>/stores/`, with
+`<store_dir>/current` a symlink to the live one. A build writes a new store beside the
+live one and swaps the symlink atomically, so readers never see a half-built store."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import BuildLocked, SparqlSyntaxError, StoreNotBuilt
+from ..namespaces import PREFIXES
+from ..query.queries import with_values
+from ..query.results import QueryResult
+
+KEEP_PREVIOUS = 10  # versions kept besides the live one, for `kg rollback`
+# Stores up to this many quads are read from a copy in memory, which pyoxigraph answers
+# several times faster than its on-disk store (KG_MEMORY_QUADS overrides; 0: never).
+MEMORY_QUADS = int(os.environ.get("KG_MEMORY_QUADS", "250000"))
+
+
+def term_from_rdflib(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """Convert an rdflib term to a pyoxigraph term."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def term_to_rdflib(term):
+    """Convert a pyoxigraph term to an rdflib term (None stays None)."""
+    from rdflib import BNode, Literal, URIRef
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return Literal(term.value)  # rdflib reads "x" as untyped, as Turtle does
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
+
+
+class StoreLayout:
+    """The folders and files of one store directory."""
+
+    def __init__(self, store_dir: Path):
+        self.root = store_dir
+        self.stores = store_dir / "stores"
+        self.current = store_dir / "current"
+        self.lock_file = store_dir / "build.lock"
+
+    def live(self) -> Path | None:
+        """The live store's folder, or None before the first build."""
+        if not self.current.is_symlink():
+            return None
+        target = self.current.resolve()
+        return target if target.is_dir() else None
+
+    def info(self) -> dict:
+        """What the last successful build recorded (input hash, time, counts)."""
+        live = self.live()
+        if live is None:
+            return {}
+        info_file = live.with_suffix(".json")
+        return json.loads(info_file.read_text()) if info_file.exists() else {}
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the build lock: one build at a time per store directory."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_file, "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as err:
+                raise BuildLocked("another build or update is writing this store; "
+                                  "try again in a moment") from err
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def new_partial(self) -> Path:
+        """A fresh folder for a store being built (never the live one)."""
+        self.stores.mkdir(parents=True, exist_ok=True)
+        stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+        name = f"partial-{stamp}-{os.getpid()}"
+        return self.stores / name
+
+    def publish(self, partial: Path, info: dict) -> Path:
+        """Turn a finished partial store into the live one, atomically."""
+        final = self.stores / partial.name.removeprefix("partial-")
+        os.rename(partial, final)
+        final.with_suffix(".json").write_text(json.dumps(info, indent=2, sort_keys=True))
+        self.activate(final)
+        return final
+
+    def discard(self, partial: Path) -> None:
+        """Remove a store that failed to be written or published (never the live one)."""
+        for path in (partial, self.stores / partial.name.removeprefix("partial-")):
+            if path != self.live():
+                shutil.rmtree(path, ignore_errors=True)
+                with contextlib.suppress(FileNotFoundError):
+                    path.with_suffix(".json").unlink()
+
+    def activate(self, final: Path) -> None:
+        """Make a finished store the live one, atomically (a build, an update, a
+        rollback)."""
+        link_tmp = self.root / f"current.{os.getpid()}.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            link_tmp.unlink()
+        link_tmp.symlink_to(final.relative_to(self.root))
+        os.replace(link_tmp, self.current)  # atomic on POSIX
+
+    def versions(self) -> list[Path]:
+        """The finished stores kept (the live one among them), oldest first."""
+        if not self.stores.is_dir():
+            return []
+        return sorted((p for p in self.stores.iterdir()
+                       if p.is_dir() and not p.name.startswith("partial-")),
+                      key=lambda p: p.name)
+
+    def clean(self) -> None:
+        """Remove stores left by interrupted builds and all but the newest old stores."""
+        if not self.stores.is_dir():
+            return
+        live = self.live()
+        for path in self.stores.glob("partial-*"):
+            shutil.rmtree(path, ignore_errors=True)
+        finished = [p for p in self.versions() if p != live]
+        for path in finished[:-KEEP_PREVIOUS] if KEEP_PREVIOUS else finished:
+            shutil.rmtree(path, ignore_errors=True)
+            with contextlib.suppress(FileNotFoundError):
+                path.with_suffix(".json").unlink()
+
+
+def open_store(layout: StoreLayout, live: Path, memory_quads: int = MEMORY_QUADS) -> ox.Store:
+    """The store at `live`, read-only on disk, or copied into memory if the build
+    recorded at most `memory_quads` quads."""
+    disk = ox.Store.read_only(str(live))
+    info_file = live.with_suffix(".json")
+    graphs = json.loads(info_file.read_text()).get("graphs", {}) if info_file.exists() else {}
+    if not graphs or sum(graphs.values()) > memory_quads:
+        return disk
+    memory = ox.Store()
+    memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    return memory
+
+
+class EmbeddedStore:
+    """Read access to the live Oxigraph store (from memory when it is small enough,
+    see open_store). Queries see the union of all graphs."""
+
+    def __init__(self, store_dir: Path, *, memory_quads: int = MEMORY_QUADS):
+        self.layout = StoreLayout(store_dir)
+        live = self.layout.live()
+        if live is None:
+            raise StoreNotBuilt(f"no store in {store_dir}: run `kg build` first")
+        self.path = live
+        self._store = open_store(self.layout, live, memory_quads)
+
+    @property
+    def info(self) -> dict:
+        return self.layout.info()
+
+    def query(self, sparql: str, *, bindings: Mapping[str, object] | None = None,
+              default_graph: list[str] | None = None,
+              named_graphs: list[str] | None = None) -> QueryResult:
+        """Run a SPARQL query. `bindings` maps variable names to pyoxigraph terms, bound
+        by a VALUES block written from the terms (see kg.query.queries.with_values)."""
+        sparql = with_values(sparql, dict(bindings or {}))
+        kwargs: dict = {"prefixes": PREFIXES}
+        if default_graph is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graph]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        try:
+            result = self._store.query(sparql, **kwargs)
+        except SyntaxError as err:
+            from ..query.syntax import explain
+
+            raise SparqlSyntaxError(explain(sparql, str(err))) from err
+        return QueryResult.from_pyoxigraph(result)
+
+    def quads(self) -> Iterator[ox.Quad]:
+        return iter(self._store.quads_for_pattern(None, None, None, None))
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs())
+
+    def solutions(self, sparql: str) -> Iterator[tuple]:
+        """The rows of a SELECT over all graphs as tuples of pyoxigraph terms (None when
+        unbound), without the detour through SPARQL JSON that `query` takes: for reading
+        many rows at once, such as the catalogue of names behind the pages."""
+        try:
+            result = self._store.query(sparql, prefixes=PREFIXES,
+                                       use_default_graph_as_union=True)
+        except SyntaxError as err:
+            raise SparqlSyntaxError(str(err)) from err
+        names = [v.value for v in result.variables]
+        for solution in result:
+            yield tuple(solution[name] for name in names)
