@@ -197,7 +197,7 @@ def catalogue(store) -> Catalogue:
 
 
 
-_LABELS = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+_LABELS_OF = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 SELECT ?iri ?label WHERE {
   VALUES ?iri { %s }
@@ -218,7 +218,7 @@ def labels(store, iris: set[str]) -> dict[str, str]:
     if not iris:
         return {}
     out: dict[str, str] = {}
-    query = _LABELS % values_block(ox.NamedNode(i) for i in sorted(iris))
+    query = _LABELS_OF % values_block(ox.NamedNode(i) for i in sorted(iris))
     for row in store.query(query).rows():
         out.setdefault(row["iri"].value, row["label"].value)
     return out
