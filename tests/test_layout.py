@@ -44,11 +44,13 @@ def imports_of(path: Path, text: str | None = None) -> set[str]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = here[:-node.level]
-                target = ".".join(base + ([node.module] if node.module else []))
-                targets = [target] if node.module else [f"{target}.{a.name}" for a in node.names]
+                target = ".".join(here[:-node.level] + ([node.module] if node.module else []))
             else:
-                targets = [node.module or ""]
+                target = node.module or ""
+            # `from kg.pages import render` imports the module kg.pages.render
+            package = PACKAGE.joinpath(*target.split(".")[1:])
+            is_package = (package / "__init__.py").is_file()
+            targets = [f"{target}.{a.name}" for a in node.names] if is_package else [target]
             found.update(t for t in targets if t.startswith("kg."))
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.startswith("kg."))
