@@ -151,7 +151,7 @@ def test_query_time_limit_stops_a_runaway_query(kg):
 def test_query_result_to_dataframe_and_html(kg):
     from kg import KnowledgeGraph
 
-    graph = KnowledgeGraph(kg.pipeline.project)
+    graph = KnowledgeGraph(kg.project)
     result = graph.sparql("SELECT ?s (COUNT(?l) AS ?n) WHERE { ?s a wf:WorkflowEngine ; "
                           "rdfs:label ?l } GROUP BY ?s ORDER BY ?s")
     frame = result.to_dataframe()
@@ -165,7 +165,7 @@ def test_query_result_to_dataframe_and_html(kg):
 def test_label_columns_in_a_chosen_language(kg):
     from kg import KnowledgeGraph
 
-    graph = KnowledgeGraph(kg.pipeline.project)
+    graph = KnowledgeGraph(kg.project)
     query = "SELECT ?e WHERE { ?e a wf:WorkflowEngine } ORDER BY ?e"
     chinese = graph.sparql(query, labels="zh")
     assert chinese.variables == ["e", "eLabel"]
