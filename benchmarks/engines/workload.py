@@ -1,5 +1,5 @@
 """The engine benchmark's workload, run on DBOS Transact: one worker process, driven by
-`kg bench-engines` (src/kg/lab/engines.py), that prints one JSON object per line on stdout.
+`kg bench-engines` (src/kg/engines.py), that prints one JSON object per line on stdout.
 
 Workflows
   payment-saga   debit the payer, credit the payee, notify; when the payee's account is
@@ -229,7 +229,7 @@ def db_cpu_seconds(port: int | None) -> float:
     is counted in this process's own CPU time)."""
     if port is None:
         return 0.0
-    from kg.lab.postgres import server_cpu_seconds
+    from kg.postgres import server_cpu_seconds
     return server_cpu_seconds(port)
 
 
