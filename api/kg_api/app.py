@@ -20,7 +20,6 @@ from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +36,7 @@ from kg.pipeline.store import StoreLayout
 from kg.pipeline.update import UpdateResult, apply_update, delete_graph, write_graph
 from kg.query.guard import Policy, check_body_size, tokens
 from kg.query.queries import NamedQuery
+from kg.pages.render import render as render_page
 from kg.query.results import QueryResult
 from kg.workers import QueryRunner
 
@@ -564,11 +564,9 @@ def _mount_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="Workflow KG API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        # our page rather than FastAPI's: its start-up script is a file (static/docs.js),
+        # so the Content-Security-Policy needs no inline script
+        return HTMLResponse(render_page("docs.html"))
 
 
 # -------------------------------------------------------------------- decision framework
