@@ -29,6 +29,7 @@ from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
 from kg.evidence.decide import decide
 from kg.evidence.decide import render as render_decision
+from kg.pages.render import render as render_page
 from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.paper.cite import render as render_citations
 from kg.pipeline.history import rollback, versions
@@ -36,7 +37,6 @@ from kg.pipeline.store import StoreLayout
 from kg.pipeline.update import UpdateResult, apply_update, delete_graph, write_graph
 from kg.query.guard import Policy, check_body_size, tokens
 from kg.query.queries import NamedQuery
-from kg.pages.render import render as render_page
 from kg.query.results import QueryResult
 from kg.workers import QueryRunner
 

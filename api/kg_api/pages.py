@@ -28,7 +28,7 @@ from kg.pages.browse import describe, example_params, overview, resource_rdf, re
 from kg.pages.lists import instances
 from kg.pages.ontodoc import ontology_html
 from kg.pages.render import STATIC, Links, render
-from kg.pages.search import search
+from kg.pages.search import search, source_names
 from kg.pages.viz import LAYERS, VIS_DIR, neighbourhood, path_view, whole
 from kg.query.terms import resolve
 
@@ -243,6 +243,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
             raise kg_errors.QueryError("status is one of verified, unverified, contradicted")
         cat = catalogue(store())
         return cat, search(cat, params.get("q", ""), type=type_, status=status,
+                           sources=source_names(store()),
                            lang=params.get("lang", "en"),
                            limit=min(int(params.get("limit", "50") or 50), 500))
 

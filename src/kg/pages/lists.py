@@ -17,8 +17,8 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from ..evidence.catalogue import catalogue, per_version
 from ..errors import QueryError, ResourceNotFound
+from ..evidence.catalogue import catalogue, per_version
 from ..namespaces import WF, shorten
 from .search import fold
 
@@ -180,8 +180,8 @@ def _listing(cat, cls: str, rows: list[Row], *, q: str, type: str | None,
         raise QueryError("status is one of verified, unverified, contradicted")
     needle = fold(q.strip())
     if needle:
-        rows = [r for r in rows if needle in fold(r.label) or needle in fold(r.label_zh)
-                or needle in fold(r.extra.get("key", "")) or needle in fold(r.extra.get("title", ""))]
+        rows = [r for r in rows if any(needle in fold(text) for text in (
+            r.label, r.label_zh, r.extra.get("key", ""), r.extra.get("title", "")))]
     type_facet: Counter[str] = Counter()
     status_facet: Counter[str] = Counter()
     kept = []

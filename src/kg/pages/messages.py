@@ -76,7 +76,8 @@ MESSAGES: dict[str, str] = {
         "全部文献记录，以及每条记录所支持的事实。",
     "The plan's progress": "计划进展",
     ": every indicator with the facts that block it, and each phase, task and deliverable "
-    "with its evidence coverage.": "：每个指标及阻碍它的事实，以及每个阶段、任务和交付物的证据覆盖情况。",
+    "with its evidence coverage.":
+        "：每个指标及阻碍它的事实，以及每个阶段、任务和交付物的证据覆盖情况。",
     "Each runs with its example parameters; the table links every resource to its page.":
         "每个查询以示例参数运行；结果表中的每个资源都链接到其页面。",
     "question": "问题",
