@@ -24,7 +24,14 @@ from kg import errors as kg_errors
 from kg.evidence.catalogue import catalogue
 from kg.evidence.progress import progress
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
-from kg.pages.browse import describe, example_params, overview, resource_rdf, result_table
+from kg.pages.browse import (
+    citation_count,
+    describe,
+    example_params,
+    overview,
+    resource_rdf,
+    result_table,
+)
 from kg.pages.lists import instances
 from kg.pages.ontodoc import ontology_html
 from kg.pages.render import STATIC, Links, render
@@ -148,8 +155,9 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
             if media is None:
                 raise kg_errors.FormatNotAcceptable(
                     "a resource is given as HTML or as " + ", ".join(GRAPH_TYPES))
-            view, near = await call(_resource_page_data, store(), iri)
+            view, near, cited = await call(_resource_page_data, store(), iri)
             return page("resource.html", title=view.label, view=view, neighbourhood=near,
+                        cite_count=cited,
                         rdf_href=_path_of(iri), cite_iri=shorten(iri),
                         filename=shorten(iri).replace(":", "-").replace("/", "-"))
         result = await call(resource_rdf, store(), iri)
@@ -399,7 +407,7 @@ def _resource_page_data(store, iri: str):
     view = describe(store, iri)
     near = neighbourhood(store, iri, depth=1, href=Links().href, max_nodes=60) \
         if view.kind != "term" else None
-    return view, near
+    return view, near, citation_count(store, iri) if view.kind != "term" else 0
 
 
 def _class_choices(store) -> list[tuple[str, str]]:

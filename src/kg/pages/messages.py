@@ -84,6 +84,11 @@ MESSAGES: dict[str, str] = {
     "parameters": "参数",
     "optional": "可选",
     "progress": "进度",
+    "published": "已发表",
+    "measure": "度量",
+    "counts": "计数",
+    "evidence": "证据",
+    "Temporal, wfr:temporal": "Temporal、wfr:temporal",
     "Each count opens the list of that class's instances.": "每个数字打开该类的实例列表。",
     # lists of a class and of sources
     "Instances of": "实例：",

@@ -99,6 +99,31 @@ class Links:
         return f"{self.root}graph" + (f"?{query}" if query else "")
 
 
+STATUS_IRIS = {str(WF.Verified): "verified", str(WF.Unverified): "unverified",
+               str(WF.Contradicted): "contradicted"}
+_KEYISH = __import__("re").compile(r"[A-Za-z][A-Za-z0-9_:.-]*[A-Za-z0-9]")
+
+
+def key_parts(text: str, keys: dict[str, str]) -> list[tuple[str, str | None]]:
+    """`text` split into (piece, source IRI or None): each citation key of `keys` that
+    the text names becomes a piece of its own, to be linked to its source."""
+    if not keys:
+        return [(text, None)]
+    parts: list[tuple[str, str | None]] = []
+    last = 0
+    for match in _KEYISH.finditer(text):
+        iri = keys.get(match.group(0))
+        if iri is None:
+            continue
+        if match.start() > last:
+            parts.append((text[last:match.start()], None))
+        parts.append((match.group(0), iri))
+        last = match.end()
+    if last < len(text):
+        parts.append((text[last:], None))
+    return parts
+
+
 def page_path(local: str) -> str:
     """A local name as a path safe for URLs and file systems (keeps '/')."""
     from urllib.parse import quote
@@ -114,6 +139,8 @@ def environment() -> Environment:
     env.filters["script_json"] = script_json
     env.filters["curie"] = shorten
     env.filters["safe_url"] = safe_url
+    env.filters["key_parts"] = key_parts
+    env.globals["STATUS_IRIS"] = STATUS_IRIS
     env.globals["STATUS_SYMBOLS"] = STATUS_SYMBOLS
     from .messages import t, zh
 
