@@ -137,6 +137,17 @@ def generate(project: Project) -> str:
         if getattr(label, "language", None) == "zh":
             ontology.remove((term, RDFS.label, label))
             ontology.add((term, SKOS.altLabel, label))
+    # pyLODE takes every skos:ConceptScheme for an ontology of its own: it ran their
+    # titles into the page's heading and named one of them as the ontology's IRI. The
+    # schemes stay documented as classes' values; only the ontology is an ontology here.
+    from rdflib.namespace import DCTERMS, OWL
+
+    for scheme in list(ontology.subjects(RDF.type, SKOS.ConceptScheme)):
+        if (scheme, RDF.type, OWL.Ontology) in ontology:
+            continue
+        ontology.remove((scheme, RDF.type, SKOS.ConceptScheme))
+        for pred in (DCTERMS.title, RDFS.label, DCTERMS.description):
+            ontology.remove((scheme, pred, None))
     html = _anchor_local_names(OntPub(ontology=ontology).make_html())
     shapes_html = render("shapes.html", shapes=shape_docs(shapes))
     html = html.replace("<body>", "<body>\n" + _NAV, 1)
