@@ -36,6 +36,7 @@ SELECT DISTINCT ?f ?e WHERE {
 _CITES = """
 SELECT DISTINCT ?f ?src ?rel WHERE {
   VALUES ?rel { cito:citesAsEvidence cito:disputes } ?f ?rel ?src }"""
+_MEMBERS = "SELECT DISTINCT ?s WHERE { ?s a ?cls FILTER (isIRI(?s)) }"
 _SOURCES = """
 SELECT ?src ?key ?title ?authors ?publisher ?issued ?kind WHERE {
   ?src a wf:Source .
@@ -139,11 +140,14 @@ def instances(store, cls: str, *, q: str = "", type: str | None = None,
     """The instances of class `cls` (an IRI), its subclasses' included. `q` keeps those
     whose label (either language) contains it; `type` (a subclass) and `status` narrow
     as search's facets do. ResourceNotFound for a class the graph does not have."""
+    import pyoxigraph as ox
+
     cat = catalogue(store)
-    if cls not in cat.superclasses and not any(cls in ts for ts in cat.types.values()):
+    members = sorted(set(store.query(_MEMBERS, bindings={"cls": ox.NamedNode(cls)}).values("s"))
+                     | {iri for iri in cat.types if cat.is_a(iri, cls)})
+    if not members and cls not in cat.superclasses and cls not in cat.labels:
         raise ResourceNotFound(f"no class {shorten(cls)} in the graph",
                                suggestions=[shorten(c) for c in _close_classes(cat, cls)])
-    members = [iri for iri in cat.types if cat.is_a(iri, cls)]
     facts = counts(store)
     rows = [Row(iri=i, label=cat.label(i, "en"), label_zh=cat.label(i, "zh"),
                 status=cat.status.get(i), counts=facts.get(i, _NONE)) for i in members]

@@ -27,7 +27,7 @@ from .lists import instances
 from .ontodoc import ontology_html
 from .render import STATIC, Links, render
 from .search import source_names
-from .viz import VIS_DIR, neighbourhood, whole
+from .viz import LAYERS, VIS_DIR, neighbourhood, whole
 
 
 @dataclass
@@ -138,7 +138,8 @@ def write_site(graph, folder: str | Path, *,
     say("graph, search and ontology pages")
     view = whole(store, href=home.href)
     _write(partial, "graph.html", render("graph.html", links=home, title=view.title,
-                                         nav="graph", view=view, wide=True, version=version))
+                                         nav="graph", view=view, wide=True, version=version,
+                                         layer_names=LAYERS))
     index = search_index(cat, home, source_names(store))
     (partial / "static" / "search-index.js").write_text(
         "window.WORKFLOW_KG_SEARCH = " + json.dumps(index, ensure_ascii=False)
