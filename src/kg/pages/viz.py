@@ -91,7 +91,7 @@ EDGE_STYLES = {  # evidence status -> (colour, dashes)
 VIS_DIR = Path(__import__("pyvis").__file__).parent / "lib" / "vis-9.1.2"
 MAX_NODES = 2500
 PHYSICS_NODES = 300
-MAIN_FONT = 56  # world units: about 14 px on screen at the overview's zoom
+MAIN_FONT = 48  # world units: about 14 px on screen at the overview's zoom
 # Whose labels the overview keeps when labels would overlap: these classes first.
 FIRST_LABELLED = ("workflow engine", "theory", "property")
 FONT = 14
