@@ -240,8 +240,27 @@ def test_static_site_opens_from_disk_and_its_links_work(browser, tmp_path):
     page.wait_for_url("**/resource/db-x.html")
     page.goto((out / "search.html").as_uri() + "?q=引擎")
     assert page.locator("#search-results li").count() >= 2
+    page.goto((out / "search.html").as_uri() + "?q=Fixture%20Paper")
+    page.locator("#search-results li a").first.click()
+    page.wait_for_url("**/source/fixture-paper.html")
+    assert page.locator("h1").inner_text().startswith("A Fixture Paper")
+    # the new pages: a class list sorted in the browser, the list of sources
+    page.goto((out / "index.html").as_uri())
+    page.click("a[href='./class/WorkflowEngine.html']")
+    page.wait_for_url("**/class/WorkflowEngine.html")
+    column = "table.list tbody td:nth-child(1) a"
+    assert page.locator(column).all_inner_texts() == ["Engine A", "Engine B"]
+    page.click("table.list th[data-sort='label'] button")  # sorted by label: now descending
+    assert page.locator(column).all_inner_texts() == ["Engine B", "Engine A"]
+    page.click("table.list th[data-sort='facts'] button")
+    assert page.locator("table.list th[data-sort='facts']").get_attribute("aria-sort")
+    page.goto((out / "source" / "index.html").as_uri())
+    assert page.locator("table.list tbody tr").count() >= 2
     page.goto((out / "graph.html").as_uri())
     assert graph_ready(page, "#graph") > 10
+    page.fill("#graph-find-input", "Engine A")
+    page.press("#graph-find-input", "Enter")
+    page.wait_for_selector("#graph[data-found='https://w3id.org/workflow-kg/resource/engine-a']")
     visit.shot("static-graph")
     page.goto((out / "resource" / "hostile.html").as_uri())
     assert "<script>alert(1)</script>" in page.locator("h1").inner_text()
