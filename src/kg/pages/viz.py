@@ -202,11 +202,12 @@ def _network(cat: Catalogue, g: nx.MultiDiGraph, nodes: Iterable[str], *, lang: 
         kw: dict = {}
         if positions and iri in positions:
             kw = {"x": positions[iri][0], "y": positions[iri][1], "physics": False}
-        if overview and group.main:
+        if overview and (group.main or iri == focus):
             kw["font"] = {"size": MAIN_FONT, "strokeWidth": 6, "strokeColor": "#ffffff"}
         if overview:  # the page declutters labels in this order
-            kw["prio"] = (2 if group.name in FIRST_LABELLED else 1 if group.main else 0) \
-                + min(g.degree(iri), 999) / 1000 if iri in g else 0
+            kw["prio"] = 9 if iri == focus else (
+                (2 if group.name in FIRST_LABELLED else 1 if group.main else 0)
+                + (min(g.degree(iri), 999) / 1000 if iri in g else 0))
         if facts is not None:
             kw["layer"] = layer_of(facts, group, iri)
             if iri in facts.cluster and kw["layer"]:
@@ -310,7 +311,8 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
     for n in ordered[max_nodes:]:
         name = group_of(cat, n).name
         left_out[name] = left_out.get(name, 0) + 1
-    net = _network(cat, g, ordered[:max_nodes], lang=lang, href=href, focus=iri, facts=facts)
+    net = _network(cat, g, ordered[:max_nodes], lang=lang, href=href, focus=iri, facts=facts,
+                   overview=True)
     return _view(cat, net, f"{cat.label(iri, lang)}: neighbourhood, depth {depth}",
                  physics=True, focus=iri, truncated=truncated, left_out=left_out)
 

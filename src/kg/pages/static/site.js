@@ -58,6 +58,7 @@
     if (typeof vis === "undefined") { el.textContent = "The graph library did not load."; return; }
     var data = JSON.parse(document.getElementById(el.dataset.graph).textContent);
     var withLayers = el.dataset.layers === "true";
+    var tidy = el.dataset.declutter === "true";
     var lang = currentLang();
     data.nodes.forEach(function (n) {
       n.label = lang === "zh" ? (n.label_zh || n.label_en) : (n.label_en || n.label);
@@ -89,7 +90,9 @@
     el.shownCount = shownCount;
 
     function ready() {
-      if (withLayers) { network.fit({ nodes: visibleIds(), animation: false }); declutter(); }
+      if (withLayers) { network.fit({ nodes: visibleIds(), animation: false }); }
+      if (!withLayers) { closeClusters(); }
+      declutter();
       count();
       el.setAttribute("data-ready", "true");
     }
@@ -98,7 +101,7 @@
     // first (then the other main classes, each by its number of links); a label that
     // would overlap one already placed waits for a closer zoom
     function declutter() {
-      if (!withLayers) { return; }
+      if (!tidy) { return; }
       var scale = network.getScale();
       var threshold = (data.options.nodes.scaling && data.options.nodes.scaling.label.drawThreshold) || 6;
       var maxPx = (data.options.nodes.scaling && data.options.nodes.scaling.label.maxVisible) || 22;
@@ -258,7 +261,7 @@
 
     graphs.push({
       relabel: function (to) {
-        if (withLayers) {
+        if (tidy) {
           declutter();
         } else nodes.update(nodes.get().map(function (n) {
           return { id: n.id, label: to === "zh" ? (n.label_zh || n.label_en) : n.label_en };
