@@ -243,7 +243,7 @@
       if (found && found !== node.id) { nodes.update({ id: found, font: found in restore ? restore[found] : {}, borderWidth: 1, size: 14 }); }
       restore[node.id] = node.font || {};
       nodes.update({ id: node.id, borderWidth: 6, size: 30,
-                     font: { size: 22, strokeWidth: 6, strokeColor: "#ffffff", color: "#000000" } });
+                     font: { size: 22, strokeWidth: 6, strokeColor: "#ffff66", color: "#000000", bold: true } });
       found = node.id;
       network.selectNodes([node.id]);
       network.focus(node.id, { scale: 1.2, animation: false });
