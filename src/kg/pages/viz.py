@@ -246,7 +246,7 @@ def _short(label: str) -> str:
 def _options(*, physics: bool) -> dict:
     return {
         "nodes": {"font": {"size": FONT, "face": "sans-serif"},
-                  "scaling": {"label": {"drawThreshold": 6, "maxVisible": 16}}},
+                  "scaling": {"label": {"drawThreshold": 6, "maxVisible": 18}}},
         "edges": {"arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
                   "font": {"size": 9, "align": "middle", "color": "#444444"}, "smooth": False},
         "interaction": {"hover": True, "keyboard": {"enabled": True}, "navigationButtons": True,

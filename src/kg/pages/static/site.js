@@ -61,6 +61,7 @@
     var tidy = el.dataset.declutter === "true";
     var lang = currentLang();
     data.nodes.forEach(function (n) {
+      n.base_font = (n.font && n.font.size) || 14;
       n.label = lang === "zh" ? (n.label_zh || n.label_en) : (n.label_en || n.label);
       if (withLayers && n.layer) { n.hidden = true; }
     });
@@ -112,7 +113,10 @@
       shown.forEach(function (n) {
         var text = lang === "zh" ? (n.label_zh || n.label_en) : n.label_en;
         if (text.length > 26 && n.id !== found) { text = text.slice(0, 25) + "…"; }
-        var px = Math.min(((n.font && n.font.size) || 14) * scale, maxPx);
+        // a label's size on screen: its class's size at this zoom, never above maxPx
+        var base = n.base_font || 14;
+        var px = Math.min(base * scale, maxPx);
+        var world = Math.round(px / scale * 10) / 10;
         var keep = false;
         if (px >= threshold - 1 && positions[n.id]) {
           var at = network.canvasToDOM(positions[n.id]);
@@ -123,7 +127,12 @@
           if (keep) { placed.push(box); }
         }
         var label = keep || n.id === found ? text : "";
-        if (n.label !== label) { updates.push({ id: n.id, label: label }); }
+        var change = {};
+        if (n.label !== label) { change.label = label; }
+        if (n.id !== found && (!n.font || Math.abs((n.font.size || 14) - world) > 0.3)) {
+          change.font = base > 14 ? { size: world, strokeWidth: 6, strokeColor: "#ffffff" } : { size: world };
+        }
+        if (Object.keys(change).length) { change.id = n.id; updates.push(change); }
       });
       if (updates.length) { nodes.update(updates); }
     }
@@ -240,8 +249,7 @@
       }
       var owner = network.findNode(node.id);
       if (owner.length > 1) { openCluster(owner[0]); }
-      if (found && found !== node.id) { nodes.update({ id: found, font: found in restore ? restore[found] : {}, borderWidth: 1, size: 14 }); }
-      restore[node.id] = node.font || {};
+      if (found && found !== node.id) { nodes.update({ id: found, font: { size: 14 }, borderWidth: 1, size: 14 }); }
       nodes.update({ id: node.id, borderWidth: 6, size: 30,
                      font: { size: 22, strokeWidth: 6, strokeColor: "#ffff66", color: "#000000", bold: true } });
       found = node.id;
@@ -252,7 +260,6 @@
       if (result) { result.textContent = node.label_en + (node.label_zh && node.label_zh !== node.label_en ? " · " + node.label_zh : ""); }
       return node.id;
     }
-    var restore = {};
     el.find = find;
     if (form) {
       names();
