@@ -21,7 +21,8 @@ from tests.conftest import FIXTURES, make_project
 WFR = "https://w3id.org/workflow-kg/resource/"
 WF = "https://w3id.org/workflow-kg/ontology#"
 HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
-NOT_FOUND = '<h1><span lang="en" class="alt">Not found</span><span lang="zh" class="alt">未找到</span></h1>'
+NOT_FOUND = ('<h1><span lang="en" class="alt">Not found</span>'
+             '<span lang="zh" class="alt">未找到</span></h1>')
 
 
 @pytest.fixture(scope="module")
@@ -438,3 +439,15 @@ def test_shapes_reject_a_link_of_another_scheme(mini_project, cli):
         "@prefix wfr: <https://w3id.org/workflow-kg/resource/> .\n"
         "wfr:engine-a rdfs:seeAlso <https://example.org/engine-a> .\n", encoding="utf-8")
     assert cli("validate").exit_code == 0
+
+
+def test_the_ontology_page_has_one_title_its_iri_and_our_classes_first(client):
+    page = client.get("/ontology", headers=HTML).text
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["Workflow KG ontology"]
+    assert "<code>https://w3id.org/workflow-kg/ontology</code>" in page
+    assert "#EvidenceStatusScheme</code>" not in page.split('id="classes"')[0]
+    start = page.index('<div class="section" id="classes">')
+    classes = page[start:page.index('<div class="section"', start + 10)]
+    ours = [WF in block for block in classes.split('class="property entity"')[1:]]
+    assert ours and ours == sorted(ours, reverse=True)  # ours first, then reused terms
+    assert False in ours  # reused classes (PROV, SKOS) are still documented

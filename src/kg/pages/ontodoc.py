@@ -82,8 +82,11 @@ def _inputs(project: Project) -> list[Path]:
     return sorted(project.ontology_dir.glob("*.ttl"))
 
 
+_PAGE_FORMAT = b"2"  # raised when the page is made differently from the same ontology/
+
+
 def content_hash(project: Project) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(_PAGE_FORMAT)
     for path in _inputs(project):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -101,6 +104,35 @@ def _anchor_local_names(html: str) -> str:
             return block
         return f'<span id="{local}"></span>' + block
     return pattern.sub(add, html)
+
+
+_BLOCK = re.compile(r'(?:<span id="[^"]+"></span>)?<div class="property entity" id="')
+
+
+def _ours_first(html: str) -> str:
+    """Each term section of pyLODE's page (classes, properties) in a fixed order: the
+    terms of this ontology first, then those it reuses (PROV, SKOS, ...), each by label
+    (pyLODE lists them in the order of a set)."""
+    for section in re.finditer(r'<div class="section" id="(classes|properties|objectproperties'
+                               r'|datatypeproperties|annotationproperties|functionalproperties)">',
+                               html):
+        start = section.end()
+        end = html.find('<div class="section"', start)
+        end = len(html) if end < 0 else end
+        body = html[start:end]
+        starts = [m.start() for m in _BLOCK.finditer(body)]
+        if len(starts) < 2:
+            continue
+        close = body.rfind("</div>")  # the section's own closing tag
+        blocks = [body[a:b] for a, b in zip(starts, starts[1:] + [close], strict=True)]
+
+        def key(block: str) -> tuple[bool, str]:
+            title = re.search(r"<h3>(.*?)</h3>", block, re.S)
+            text = re.sub(r"<[^>]+>", "", title.group(1)) if title else block
+            return ("<code>" + str(WF) not in block, text.strip().casefold())
+        html = (html[:start] + body[:starts[0]] + "".join(sorted(blocks, key=key))
+                + body[close:] + html[end:])
+    return html
 
 
 def _pylode():
@@ -148,7 +180,7 @@ def generate(project: Project) -> str:
         ontology.remove((scheme, RDF.type, SKOS.ConceptScheme))
         for pred in (DCTERMS.title, RDFS.label, DCTERMS.description):
             ontology.remove((scheme, pred, None))
-    html = _anchor_local_names(OntPub(ontology=ontology).make_html())
+    html = _ours_first(_anchor_local_names(OntPub(ontology=ontology).make_html()))
     shapes_html = render("shapes.html", shapes=shape_docs(shapes))
     html = html.replace("<body>", "<body>\n" + _NAV, 1)
     return html.replace("</body>", shapes_html + "\n</body>", 1)
