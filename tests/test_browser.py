@@ -194,6 +194,9 @@ def test_query_editor_runs_a_query_and_shows_rows(browser, server):
         'SELECT ?e WHERE { ?e a wf:WorkflowEngine }'); return true; }""")
     page.wait_for_timeout(500)
     assert page.locator(".yasqe .parseErrorIcon").count() == 0
+    page.evaluate("""() => { window.workflowKgYasgui.getTab().setQuery(
+        'SELECT ?e WHERE { ?e a nosuch:WorkflowEngine }'); return true; }""")
+    page.wait_for_selector(".yasqe .parseErrorIcon")  # an unknown prefix is still marked
     visit.shot("query-editor")
     assert not visit.external(), visit.external()
     visit.close()
