@@ -207,6 +207,11 @@ MESSAGES: dict[str, str] = {
     "show all": "全部显示",
     "The graph library did not load.": "图形库未能加载。",
     "Open the whole graph": "打开整个图谱",
+    "Workflow KG: the whole graph": "Workflow KG：整个图谱",
+    "Workflow KG: the whole graph (filtered)": "Workflow KG：整个图谱（已筛选）",
+    "This copy of the graph searches in your browser: labels, alternative labels and "
+    "definitions in English and Chinese, exact labels first.":
+        "此图谱副本在浏览器中搜索：中英文标签、别名与定义，精确匹配的标签在前。",
     # named queries
     "Named queries": "命名查询",
     "Run": "运行",
