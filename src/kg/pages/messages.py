@@ -212,6 +212,21 @@ MESSAGES: dict[str, str] = {
     "This copy of the graph searches in your browser: labels, alternative labels and "
     "definitions in English and Chinese, exact labels first.":
         "此图谱副本在浏览器中搜索：中英文标签、别名与定义，精确匹配的标签在前。",
+    # classes in the graph's legend (kg.pages.viz.GROUPS)
+    "case study": "案例研究",
+    "benchmark finding": "基准测试发现",
+    "verification finding": "验证发现",
+    "workflow engine": "工作流引擎",
+    "storage backend": "存储后端",
+    "technology": "技术",
+    "theory": "理论",
+    "mechanism": "机制",
+    "property": "系统性质",
+    "course": "课程",
+    "organisation": "组织",
+    "domain": "应用领域",
+    "plan": "计划条目",
+    "other": "其他",
     # named queries
     "Named queries": "命名查询",
     "Run": "运行",

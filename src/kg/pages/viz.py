@@ -24,6 +24,7 @@ from pyvis.network import Network
 from ..errors import QueryError, ResourceNotFound
 from ..evidence.catalogue import STATUSES, Catalogue, catalogue, per_version
 from ..namespaces import WF, shorten
+from .messages import zh
 from .search import suggestions
 
 # Domain links between resources (as in kg.evidence.paths), plus the links of evidenced facts
@@ -51,8 +52,7 @@ SELECT ?s ?p ?o ?status WHERE {
 # hidden until its layer is switched on in the page.
 @dataclass(frozen=True)
 class Group:
-    name: str
-    name_zh: str
+    name: str  # its Chinese is in kg.pages.messages
     cls: str  # local name in wf:
     colour: str
     shape: str
@@ -61,26 +61,26 @@ class Group:
 
 
 GROUPS: list[Group] = [
-    Group("case study", "案例研究", "CaseStudy", "#E69F00", "diamond"),
-    Group("benchmark finding", "基准测试发现", "BenchmarkFinding", "#D55E00", "star",
+    Group("case study", "CaseStudy", "#E69F00", "diamond"),
+    Group("benchmark finding", "BenchmarkFinding", "#D55E00", "star",
           layer="findings"),
-    Group("verification finding", "验证发现", "VerificationFinding", "#882255", "star",
+    Group("verification finding", "VerificationFinding", "#882255", "star",
           layer="findings"),
-    Group("statement", "陈述", "Statement", "#999999", "dot", layer="statements"),
-    Group("workflow engine", "工作流引擎", "WorkflowEngine", "#0072B2", "square", main=True),
-    Group("storage backend", "存储后端", "StorageBackend", "#56B4E9", "triangleDown", main=True),
-    Group("SDK", "SDK", "SDK", "#332288", "triangle"),
-    Group("technology", "技术", "Technology", "#88CCEE", "dot"),
-    Group("theory", "理论", "Theory", "#009E73", "hexagon", main=True),
-    Group("mechanism", "机制", "Mechanism", "#F0E442", "triangle", main=True),
-    Group("property", "系统性质", "SystemProperty", "#CC79A7", "diamond", main=True),
-    Group("course", "课程", "Course", "#117733", "square"),
-    Group("organisation", "组织", "Organisation", "#000000", "dot"),
-    Group("domain", "应用领域", "ApplicationDomain", "#DDCC77", "hexagon"),
-    Group("plan", "计划条目", "PlanItem", "#44AA99", "dot", layer="plan"),
-    Group("source", "来源", "Source", "#AA4499", "square"),
+    Group("statement", "Statement", "#999999", "dot", layer="statements"),
+    Group("workflow engine", "WorkflowEngine", "#0072B2", "square", main=True),
+    Group("storage backend", "StorageBackend", "#56B4E9", "triangleDown", main=True),
+    Group("SDK", "SDK", "#332288", "triangle"),
+    Group("technology", "Technology", "#88CCEE", "dot"),
+    Group("theory", "Theory", "#009E73", "hexagon", main=True),
+    Group("mechanism", "Mechanism", "#F0E442", "triangle", main=True),
+    Group("property", "SystemProperty", "#CC79A7", "diamond", main=True),
+    Group("course", "Course", "#117733", "square"),
+    Group("organisation", "Organisation", "#000000", "dot"),
+    Group("domain", "ApplicationDomain", "#DDCC77", "hexagon"),
+    Group("plan", "PlanItem", "#44AA99", "dot", layer="plan"),
+    Group("source", "Source", "#AA4499", "square"),
 ]
-_OTHER = Group("other", "其他", "", "#DDDDDD", "dot")
+_OTHER = Group("other", "", "#DDDDDD", "dot")
 LAYERS = {"plan": "plan items", "findings": "findings", "own": "own runs",
           "statements": "statements"}
 SHAPE_GLYPHS = {"square": "■", "triangle": "▲", "triangleDown": "▼", "dot": "●",
@@ -266,7 +266,7 @@ def _view(cat: Catalogue, net: Network, title: str, *, physics: bool, focus=None
           paths=None, truncated=False, left_out=None) -> GraphView:
     nodes, edges, *_ = net.get_network_data()
     used = {n["group"] for n in nodes}
-    legend = [{"group": g.name, "group_zh": g.name_zh, "colour": g.colour, "shape": g.shape,
+    legend = [{"group": g.name, "group_zh": zh(g.name), "colour": g.colour, "shape": g.shape,
                "glyph": SHAPE_GLYPHS.get(g.shape, "●"), "layer": g.layer}
               for g in GROUPS + [_OTHER] if g.name in used]
     layers: dict[str, int] = {}
