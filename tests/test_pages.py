@@ -451,3 +451,6 @@ def test_the_ontology_page_has_one_title_its_iri_and_our_classes_first(client):
     ours = [WF in block for block in classes.split('class="property entity"')[1:]]
     assert ours and ours == sorted(ours, reverse=True)  # ours first, then reused terms
     assert False in ours  # reused classes (PROV, SKOS) are still documented
+    toc = page[page.index('id="toc"'):]
+    toc = toc[:toc.index("</ul>")]  # the classes' list
+    assert toc.index(">workflow engine</a>") < toc.index(">Activity</a>")  # PROV's, reused

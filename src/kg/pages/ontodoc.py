@@ -82,7 +82,7 @@ def _inputs(project: Project) -> list[Path]:
     return sorted(project.ontology_dir.glob("*.ttl"))
 
 
-_PAGE_FORMAT = b"2"  # raised when the page is made differently from the same ontology/
+_PAGE_FORMAT = b"3"  # raised when the page is made differently from the same ontology/
 
 
 def content_hash(project: Project) -> str:
@@ -113,6 +113,7 @@ def _ours_first(html: str) -> str:
     """Each term section of pyLODE's page (classes, properties) in a fixed order: the
     terms of this ontology first, then those it reuses (PROV, SKOS, ...), each by label
     (pyLODE lists them in the order of a set)."""
+    ours: set[str] = set()
     for section in re.finditer(r'<div class="section" id="(classes|properties|objectproperties'
                                r'|datatypeproperties|annotationproperties|functionalproperties)">',
                                html):
@@ -130,9 +131,24 @@ def _ours_first(html: str) -> str:
             title = re.search(r"<h3>(.*?)</h3>", block, re.S)
             text = re.sub(r"<[^>]+>", "", title.group(1)) if title else block
             return ("<code>" + str(WF) not in block, text.strip().casefold())
+        for block in blocks:
+            found = re.search(r'<div class="property entity" id="([^"]+)"', block)
+            if found and "<code>" + str(WF) in block:
+                ours.add(found.group(1))
         html = (html[:start] + body[:starts[0]] + "".join(sorted(blocks, key=key))
                 + body[close:] + html[end:])
-    return html
+
+    def toc(match: re.Match) -> str:  # the table of contents in the same order
+        items = re.findall(r"<li>.*?</li>", match.group(2), re.S)
+        if not items:
+            return match.group(0)
+
+        def key(item: str) -> tuple[bool, str]:
+            target = re.search(r'href="#([^"]+)"', item)
+            return (not target or target.group(1) not in ours,
+                    re.sub(r"<[^>]+>", "", item).strip().casefold())
+        return match.group(1) + "\n".join(sorted(items, key=key)) + match.group(3)
+    return re.sub(r'(<ul class="second">\s*)(.*?)(\s*</ul>)', toc, html, flags=re.S)
 
 
 def _pylode():
