@@ -11,7 +11,7 @@ PORT   ?= 8000
 APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended \
                 postgresql
 
-.PHONY: run test lint bench setup system clean
+.PHONY: run test lint bench setup system clean font
 
 setup: $(STAMP)
 
@@ -46,6 +46,25 @@ SIZES ?= 10k,100k
 bench: $(STAMP)
 	$(BIN)/python benchmarks/peers/run.py --sizes $(SIZES) --out bench-results.json
 	$(BIN)/python benchmarks/peers/pages.py
+
+# The Chinese font the pages serve (src/kg/static/fonts/): Noto Sans SC from the npm
+# package @fontsource/noto-sans-sc (SIL OFL 1.1, OFL.txt beside it), cut to the 3,755
+# common characters of GB 2312 plus every Han character of data/, ontology/, queries/
+# and the interface's messages. Rerun when new text uses a rarer character.
+FONT_PACKAGE := @fontsource/noto-sans-sc@5.3.0
+font: $(STAMP)
+	rm -rf .font-build && mkdir -p .font-build
+	cd .font-build && npm pack --silent $(FONT_PACKAGE) >/dev/null && tar xzf *.tgz
+	$(BIN)/python -c 'import re, pathlib; \
+	  chars = {bytes([h, l]).decode("gb2312") for h in range(0xB0, 0xD8) for l in range(0xA1, 0xFF) if (h, l) < (0xD7, 0xFA)}; \
+	  files = [p for g in ("data/*.ttl", "ontology/*.ttl", "queries/*.rq", "src/kg/**/messages.py", "src/kg/**/templates/*.html") for p in pathlib.Path(".").glob(g)]; \
+	  [chars.update(re.findall(r"[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f]", p.read_text())) for p in files]; \
+	  pathlib.Path(".font-build/chars.txt").write_text("".join(sorted(chars)))'
+	$(BIN)/pyftsubset .font-build/package/files/noto-sans-sc-chinese-simplified-400-normal.woff \
+	  --text-file=.font-build/chars.txt --flavor=woff --layout-features='*' \
+	  --output-file=$$(dirname $$(find src/kg -name site.css))/fonts/noto-sans-sc-subset.woff
+	cp .font-build/package/LICENSE $$(dirname $$(find src/kg -name site.css))/fonts/OFL.txt
+	rm -rf .font-build
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache .ruff_cache

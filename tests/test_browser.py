@@ -5,6 +5,7 @@ address (or on disk); screenshots are saved under test-output/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -188,6 +189,14 @@ def test_query_editor_runs_a_query_and_shows_rows(browser, server):
     rows = page.locator(".yasr table tbody tr").count()
     assert rows >= 10
     assert "Temporal" in page.locator(".yasr table").inner_text()
+    # the service's prefixes are known to the editor: no "Prefix 'wf' is not defined"
+    page.evaluate("""() => { window.workflowKgYasgui.getTab().setQuery(
+        'SELECT ?e WHERE { ?e a wf:WorkflowEngine }'); return true; }""")
+    page.wait_for_timeout(500)
+    assert page.locator(".yasqe .parseErrorIcon").count() == 0
+    page.evaluate("""() => { window.workflowKgYasgui.getTab().setQuery(
+        'SELECT ?e WHERE { ?e a nosuch:WorkflowEngine }'); return true; }""")
+    page.wait_for_selector(".yasqe .parseErrorIcon")  # an unknown prefix is still marked
     visit.shot("query-editor")
     assert not visit.external(), visit.external()
     visit.close()
@@ -234,8 +243,27 @@ def test_static_site_opens_from_disk_and_its_links_work(browser, tmp_path):
     page.wait_for_url("**/resource/db-x.html")
     page.goto((out / "search.html").as_uri() + "?q=引擎")
     assert page.locator("#search-results li").count() >= 2
+    page.goto((out / "search.html").as_uri() + "?q=Fixture%20Paper")
+    page.locator("#search-results li a").first.click()
+    page.wait_for_url("**/source/fixture-paper.html")
+    assert page.locator("h1").inner_text().startswith("A Fixture Paper")
+    # the new pages: a class list sorted in the browser, the list of sources
+    page.goto((out / "index.html").as_uri())
+    page.click("a[href='./class/WorkflowEngine.html']")
+    page.wait_for_url("**/class/WorkflowEngine.html")
+    column = "table.list tbody td:nth-child(1) a"
+    assert page.locator(column).all_inner_texts() == ["Engine A", "Engine B"]
+    page.click("table.list th[data-sort='label'] button")  # sorted by label: now descending
+    assert page.locator(column).all_inner_texts() == ["Engine B", "Engine A"]
+    page.click("table.list th[data-sort='facts'] button")
+    assert page.locator("table.list th[data-sort='facts']").get_attribute("aria-sort")
+    page.goto((out / "source" / "index.html").as_uri())
+    assert page.locator("table.list tbody tr").count() >= 2
     page.goto((out / "graph.html").as_uri())
     assert graph_ready(page, "#graph") > 10
+    page.fill("#graph-find-input", "Engine A")
+    page.press("#graph-find-input", "Enter")
+    page.wait_for_selector("#graph[data-found='https://w3id.org/workflow-kg/resource/engine-a']")
     visit.shot("static-graph")
     page.goto((out / "resource" / "hostile.html").as_uri())
     assert "<script>alert(1)</script>" in page.locator("h1").inner_text()
@@ -249,6 +277,22 @@ def test_static_site_opens_from_disk_and_its_links_work(browser, tmp_path):
 def test_hostile_labels_run_no_script_in_the_browser(browser, tmp_path):
     root = make_project(tmp_path / "project", FIXTURES / "mini.ttl", FIXTURES / "hostile.ttl")
     assert CliRunner().invoke(main, ["--project", str(root), "build", "-q"]).exit_code == 0
+    # links the shapes refuse, written into the store behind their back (as a store built
+    # before the shape, or a remote store, may hold them): the pages still run no script
+    import pyoxigraph as ox
+
+    from kg.pipeline.store import StoreLayout
+
+    store = ox.Store(str(StoreLayout(root / ".kg").live()))
+    engine = ox.NamedNode("https://w3id.org/workflow-kg/resource/engine-a")
+    data = ox.NamedNode("https://w3id.org/workflow-kg/graph/data/mini.ttl")
+    for predicate, target in [("http://www.w3.org/2000/01/rdf-schema#seeAlso",
+                               "javascript:alert(document.domain)"),
+                              ("https://w3id.org/workflow-kg/ontology#usesTechnology",
+                               "javascript:alert(3)")]:
+        store.add(ox.Quad(engine, ox.NamedNode(predicate), ox.NamedNode(target), data))
+    store.flush()
+    del store
     process, base = start_kg_serve(root)
     try:
         visit = Visit(browser)
@@ -259,8 +303,210 @@ def test_hostile_labels_run_no_script_in_the_browser(browser, tmp_path):
                 graph_ready(visit.page, "#graph")
         label = visit.page.locator("dd a[href='/resource/hostile']").first.inner_text()
         assert "<script>alert(1)</script>" in label
+        page = visit.page
+        assert page.locator("a[href^='javascript' i]").count() == 0
+        text = page.locator("dd span.iri", has_text="javascript:alert(document.domain)")
+        text.first.click()  # shown as text: a click goes nowhere
+        assert page.url.endswith("/resource/engine-a")
+        # the policy itself: an inline script put into the page does not run
+        ran = page.evaluate("""() => new Promise(done => {
+            document.addEventListener("securitypolicyviolation", () => done("blocked"));
+            const s = document.createElement("script");
+            s.textContent = "window.__ran = true;";
+            document.body.appendChild(s);
+            setTimeout(() => done(window.__ran ? "ran" : "silent"), 500);
+        })""")
+        assert ran == "blocked"
+        # and in the graph view, the node of the javascript: link opens nothing
+        page.goto(base + "/graph?focus=wfr:engine-a")
+        graph_ready(page, "#graph")
+        target = "javascript:alert(3)"
+        box = page.evaluate(f"""() => {{
+            const el = document.querySelector("#graph");
+            const pos = el.network.getPositions(["{target}"])["{target}"];
+            const dom = el.network.canvasToDOM(pos);
+            const r = el.getBoundingClientRect();
+            return {{x: r.left + dom.x, y: r.top + dom.y}};
+        }}""")
+        page.mouse.click(box["x"], box["y"])
+        page.wait_for_timeout(500)
+        assert "/graph" in page.url
         assert not visit.dialogs, visit.dialogs
+        assert not visit.errors, visit.errors
         visit.close()
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- finding things
+
+HAN = "[\u4e00-\u9fff]"
+
+
+def han_share(page) -> float:
+    """Han characters / (Han characters + Latin words) of the page's visible text: a
+    Han character and an English word carry about as much; data with no Chinese label
+    (source titles, product names) stays Latin in both interfaces."""
+    return page.evaluate(r"""() => {
+        const text = document.body.innerText;
+        const han = (text.match(/[\u4e00-\u9fff]/g) || []).length;
+        const words = (text.match(/[A-Za-z]+/g) || []).length;
+        return han / Math.max(1, han + words);
+    }""")
+
+
+def test_search_by_an_author_opens_the_source(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/")
+    page.fill("header input[type=search]", "Garcia")
+    page.press("header input[type=search]", "Enter")
+    page.wait_for_url("**/search?q=Garcia")
+    page.locator("ol.results li a[href^='/source/']").first.click()
+    page.wait_for_url("**/source/garciamolina1987sagas")
+    assert page.locator("h1").inner_text().startswith("Sagas")  # the title, not the key
+    record = page.locator("dl.props").first.inner_text()
+    assert "Garcia-Molina" in record and "garciamolina1987sagas" in record
+    visit.shot("source-sagas")
+    assert not visit.external(), visit.external()
+    visit.close()
+
+
+def test_a_class_count_on_home_opens_a_sortable_list(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/")
+    page.click("ul.counts a[href='/class/WorkflowEngine']")
+    page.wait_for_url("**/class/WorkflowEngine")
+    assert page.locator("table.list tbody tr").count() == 25
+    page.click("table.list th[data-sort='facts'] a")
+    page.wait_for_url("**sort=facts**")
+    facts = [int(t) for t in page.locator("table.list tbody td:nth-child(4)").all_inner_texts()]
+    assert facts == sorted(facts, reverse=True) and facts[0] > facts[-1]
+    page.click("table.list th[data-sort='label'] a")
+    page.wait_for_url("**sort=label**")
+    labels = page.locator("table.list tbody td:nth-child(1) a").all_inner_texts()
+    assert labels == sorted(labels, key=str.casefold)
+    visit.shot("class-list")
+    visit.close()
+
+
+LABELS_SHOWN = """() => {
+    const el = document.querySelector("#graph"), net = el.network, ds = net.body.data.nodes;
+    const r = el.getBoundingClientRect(), out = {};
+    net.body.nodeIndices.forEach(id => {
+        const n = ds.get(id);
+        if (!n || n.hidden) return;
+        const dom = net.canvasToDOM(net.getPositions([id])[id]);
+        const inside = dom.x >= 0 && dom.y >= 0 && dom.x <= r.width && dom.y <= r.height;
+        const shown = !!n.label && net.body.nodes[id].labelModule.visible() && inside;
+        const g = out[n.group] = out[n.group] || [0, 0];
+        g[0] += shown ? 1 : 0; g[1] += 1;
+    });
+    return out;
+}"""
+
+
+def test_the_graph_overview_is_labelled_findable_and_layered(browser, server):
+    visit = Visit(browser, width=1280, height=900)
+    page = visit.page
+    page.goto(server + "/graph")
+    graph_ready(page, "#graph")
+    visit.shot("graph-overview")
+    # the main classes carry readable labels at the initial zoom
+    shown = page.evaluate(LABELS_SHOWN)
+    for group in ("workflow engine", "theory", "property"):
+        labelled, total = shown[group]
+        assert labelled >= 5 and labelled >= total / 3, (group, shown[group])
+    # the legend: no two classes share a colour
+    colours = page.locator(".legend-item").evaluate_all(
+        "items => items.map(i => getComputedStyle(i.querySelector('.glyph')).color)")
+    assert len(colours) >= 10 and len(colours) == len(set(colours))
+
+    # the find box centres Temporal, selects it and labels it
+    temporal = "https://w3id.org/workflow-kg/resource/temporal"
+    page.fill("#graph-find-input", "Temporal")
+    page.press("#graph-find-input", "Enter")
+    page.wait_for_selector(f"#graph[data-found='{temporal}']")
+    where = page.evaluate(f"""() => {{
+        const el = document.querySelector("#graph"), net = el.network;
+        const dom = net.canvasToDOM(net.getPositions(["{temporal}"])["{temporal}"]);
+        const r = el.getBoundingClientRect();
+        return {{dx: dom.x - r.width / 2, dy: dom.y - r.height / 2,
+                 selected: net.getSelectedNodes(),
+                 label: net.body.data.nodes.get("{temporal}").label,
+                 visible: net.body.nodes["{temporal}"].labelModule.visible()}};
+    }}""")
+    assert abs(where["dx"]) < 30 and abs(where["dy"]) < 30, where
+    assert where["selected"] == [temporal] and where["label"] == "Temporal" and where["visible"]
+    visit.shot("graph-find-temporal")
+
+    # layers are off by default; switching one on adds its nodes, findings grouped
+    before = page.evaluate("document.querySelector('#graph').shownCount()")
+    layers = page.evaluate("""() => {
+        const out = {};
+        document.querySelectorAll("#graph-layers label").forEach(l => {
+            const n = l.textContent.match(/\\((\\d+)\\)/)[1];
+            out[l.querySelector("input").dataset.layer] = parseInt(n);
+        });
+        return out;
+    }""")
+    page.check("#graph-layers input[data-layer='own']")
+    with_own = page.evaluate("document.querySelector('#graph').shownCount()")
+    assert before < with_own < before + layers["own"]  # 96 own runs, a few grouped nodes
+    page.check("#graph-layers input[data-layer='plan']")
+    with_plan = page.evaluate("document.querySelector('#graph').shownCount()")
+    assert with_plan == with_own + layers["plan"]
+    page.uncheck("#graph-layers input[data-layer='plan']")
+    page.uncheck("#graph-layers input[data-layer='own']")
+    assert page.evaluate("document.querySelector('#graph').shownCount()") == before
+    assert not visit.errors, visit.errors
+    visit.close()
+
+
+def test_the_chinese_interface_is_chinese(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    shares = {}
+    for path in ["/", "/resource/temporal", "/graph"]:
+        page.goto(server + path)
+        if path == "/graph":
+            graph_ready(page, "#graph")
+        english = han_share(page)
+        page.click(".langswitch button[data-lang='zh']")
+        assert page.evaluate("document.documentElement.lang") == "zh-Hans"
+        shares[path] = (english, han_share(page))
+        # no interface string that has its Chinese stays visible in English
+        assert page.evaluate("""() => [...document.querySelectorAll(".alt[lang='en']")]
+            .filter(e => e.offsetParent !== null).length""") == 0, path
+        page.click(".langswitch button[data-lang='en']")
+    for path, (english, chinese) in shares.items():
+        assert english < 0.05 and chinese > 0.3, (path, shares)
+    page.click(".langswitch button[data-lang='zh']")
+    page.goto(server + "/graph")
+    graph_ready(page, "#graph")
+    labels = page.evaluate("""() => document.querySelector('#graph').network.body.data.nodes
+        .get({filter: n => !!n.label}).map(n => [n.label, n.label_zh, n.label_en])""")
+    assert all(shown in (zh, zh[:25] + "…") for shown, zh, _ in labels), labels[:5]
+    assert sum(1 for shown, _, _ in labels if re.search(HAN, shown)) >= 10, labels
+    visit.shot("graph-zh")
+    page.click(".langswitch button[data-lang='en']")
+    visit.close()
+
+
+def test_a_source_key_in_a_named_query_answer_opens_the_source(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/queries/engine-backends?engine=wfr:temporal")
+    key = page.locator("table.answer a.key").first
+    name = key.inner_text()
+    key.click()
+    page.wait_for_url(f"**/source/{name}")
+    assert f"[{name}]" in page.locator("main").inner_text()
+    page.go_back()
+    statement = page.locator("table.answer td.facts a").first
+    statement.click()
+    page.wait_for_url("**/resource/statement/**")
+    assert page.locator("p.claim").count() == 1
+    visit.close()

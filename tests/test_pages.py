@@ -21,6 +21,8 @@ from tests.conftest import FIXTURES, make_project
 WFR = "https://w3id.org/workflow-kg/resource/"
 WF = "https://w3id.org/workflow-kg/ontology#"
 HTML = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+NOT_FOUND = ('<h1><span lang="en" class="alt">Not found</span>'
+             '<span lang="zh" class="alt">未找到</span></h1>')
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,8 @@ def test_home_names_the_dataset_its_counts_and_every_named_query(client, hostile
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     meta = "https://w3id.org/workflow-kg/graph/meta"  # the dataset's description
     triples = sum(1 for q in hostile_graph.store.quads() if q.graph_name.value != meta)
-    shown = re.search(r"<strong>([\d,]+)</strong> triples", page.text)
+    shown = re.search(r"<strong>([\d,]+)</strong> <span lang=\"en\" class=\"alt\">triples",
+                      page.text)
     assert shown and int(shown.group(1).replace(",", "")) == triples
     for named in hostile_graph.queries:
         assert f'href="/queries/{named.name}' in page.text
@@ -132,7 +135,7 @@ def test_unknown_resource_is_a_404_page_with_suggestions_not_a_trace(client):
     machine = client.get("/resource/engine-aa", headers={"Accept": "text/turtle"})
     assert machine.status_code == 404 and "wfr:engine-a" in machine.json()["message"]
     nowhere = client.get("/no/such/page", headers=HTML)
-    assert nowhere.status_code == 404 and "<h1>Not found</h1>" in nowhere.text
+    assert nowhere.status_code == 404 and NOT_FOUND in nowhere.text
 
 
 @pytest.mark.parametrize("query, first", [
@@ -250,6 +253,204 @@ def test_every_error_is_a_page_for_browsers_and_json_for_other_clients(client):
     assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
     assert "NoSuchClass" in page.text and "Traceback" not in page.text
     missing = client.get("/queries/engine-backend", headers=HTML)
-    assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
+    assert missing.status_code == 404 and NOT_FOUND in missing.text
     anything = client.get("/no/such/page", headers={"Accept": "*/*"})
     assert anything.status_code == 404 and anything.json()["error"] == "NotFound"
+
+
+# ---------------------------------------------------------------- finding things
+
+
+def test_sources_are_found_by_title_key_and_author_and_listed(client):
+    for q in ("A Fixture Paper", "doe2020fixture", "Roe"):
+        hits = client.get("/api/search", params={"q": q}).json()
+        assert [h["curie"] for h in hits["results"]][:1] == ["src:fixture-paper"], q
+        assert hits["results"][0]["label"] == "A Fixture Paper"
+    page = client.get("/source/", headers=HTML)
+    assert page.status_code == 200
+    assert 'href="/source/fixture-paper"' in page.text and "doe2020fixture" in page.text
+    home = client.get("/", headers=HTML).text
+    assert 'href="/source/"' in home  # the home page's count of sources opens the list
+    assert 'href="/class/WorkflowEngine"' in home
+
+
+def test_a_class_list_sorts_filters_and_pages(client):
+    rows = client.get("/api/class/WorkflowEngine").json()
+    assert rows["total"] == 2 and [r["label"] for r in rows["rows"]] == ["Engine A", "Engine B"]
+    assert rows["rows"][0]["label_zh"] == "引擎A"
+    engine_a = rows["rows"][0]
+    assert engine_a["profile"]["verified"] >= 2 and engine_a["sources"] >= 1
+    desc = client.get("/api/class/WorkflowEngine", params={"sort": "label", "order": "desc"})
+    assert [r["label"] for r in desc.json()["rows"]] == ["Engine B", "Engine A"]
+    by_facts = client.get("/api/class/WorkflowEngine", params={"sort": "facts",
+                                                               "order": "desc"}).json()
+    assert by_facts["rows"][0]["facts"] >= by_facts["rows"][1]["facts"]
+    assert client.get("/api/class/WorkflowEngine", params={"q": "引擎B"}).json()["total"] == 1
+    # the facets of search: a subclass, an evidence status
+    statements = client.get("/api/class/EvidencedFact").json()
+    assert "wf:Statement" in statements["facets"]["type"]
+    assert set(statements["facets"]["status"]) <= {"verified", "unverified", "contradicted"}
+    only = client.get("/api/class/EvidencedFact", params={"status": "contradicted"}).json()
+    assert only["total"] == statements["facets"]["status"]["contradicted"]
+    page = client.get("/class/WorkflowEngine", headers=HTML)
+    assert page.status_code == 200 and 'href="/resource/engine-a"' in page.text
+    assert "sort=label&amp;order=desc" in page.text  # the heading sorts the other way
+    bad = client.get("/api/class/WorkflowEngine", params={"page": "9"})
+    assert bad.status_code == 400 and "page" in bad.json()["message"]
+    assert client.get("/api/class/WorkflowEngine", params={"sort": "x"}).status_code == 400
+    missing = client.get("/api/class/NoSuchClass")
+    assert missing.status_code == 404 and "NoSuchClass" in missing.json()["message"]
+
+
+def test_graph_parameters_are_resolved_like_the_cli_and_bad_ones_are_400(client):
+    assert client.get("/api/graph", params={"status": "maybe"}).status_code == 400
+    by_label = client.get("/api/graph", params={"focus": "Engine A"}).json()
+    assert by_label["focus"] == WFR + "engine-a"
+    by_zh = client.get("/api/graph", params={"focus": "引擎B"}).json()
+    assert by_zh["focus"] == WFR + "engine-b"
+    path = client.get("/api/graph/path", params={"from": "Engine A", "to": "DB X"})
+    assert path.status_code == 200 and path.json()["paths"]
+    page = client.get("/graph/path", params={"from": "engine-a", "to": "数据库X"}, headers=HTML)
+    assert page.status_code == 200
+    # "did you mean" names each suggestion by its label beside its short name
+    missing = client.get("/resource/engine-c", headers=HTML)
+    assert missing.status_code == 404
+    assert re.search(r'<a href="/resource/engine-a">Engine A</a> <span class="iri">wfr:engine-a',
+                     missing.text)
+
+
+def test_a_focus_view_ranks_entities_before_findings_and_says_what_it_left_out(client):
+    small = client.get("/api/graph", params={"focus": "wfr:engine-a", "limit": "3"}).json()
+    assert len(small["nodes"]) == 3 and small["truncated"]
+    shown = {n["id"] for n in small["nodes"]}
+    assert all(n["group"] not in ("statement", "benchmark finding") for n in small["nodes"])
+    assert sum(small["left_out"].values()) >= 1 and WFR + "engine-a" in shown
+    page = client.get("/graph", params={"focus": "wfr:engine-a", "limit": "3"}, headers=HTML)
+    assert "limit=all" in page.text
+
+
+def test_the_whole_graph_has_layers_and_a_legend_of_distinct_colours(client):
+    view = client.get("/api/graph").json()
+    colours = [item["colour"] for item in view["legend"]]
+    assert len(colours) == len(set(colours))
+    layered = [n for n in view["nodes"] if n.get("layer")]
+    assert layered and all(n["layer"] in ("plan", "findings", "own", "statements")
+                           for n in layered)
+    assert view["layers"] == {k: sum(1 for n in layered if n["layer"] == k)
+                              for k in view["layers"]}
+
+
+def test_answer_tables_link_sources_statements_and_show_badges(client):
+    page = client.get("/queries/engine-backends", params={"engine": "wfr:engine-a"},
+                      headers=HTML).text
+    assert 'href="/source/fixture-doc"' in page  # the key in the sources cell
+    assert re.search(r'<td class="facts"><a href="/resource/statement/[^"]+"', page)
+    assert re.search(r'<td><span class="badge (verified|unverified|contradicted)"', page)
+    assert 'href="/ontology#Verified"' not in page
+
+
+# ---------------------------------------------------------------- two languages
+
+
+def test_every_interface_string_of_the_templates_has_its_chinese():
+    from pathlib import Path
+
+    from kg.pages.messages import MESSAGES
+
+    folder = Path(__import__("kg.pages.render", fromlist=["x"]).TEMPLATES)
+    missing = []
+    for template in folder.glob("*.html"):
+        for text in re.findall(r'\bt\("((?:[^"\\]|\\.)*)"\)', template.read_text()):
+            if text not in MESSAGES:
+                missing.append((template.name, text))
+    assert not missing, missing[:10]
+
+
+def test_pages_give_both_languages_with_lang_attributes_and_serve_the_font(client):
+    page = client.get("/resource/engine-a", headers=HTML).text
+    assert '<span lang="zh" class="alt">属性与关联</span>' in page
+    assert '<span lang="zh" class="alt">已验证</span>' in page  # the badges too
+    font = client.get("/static/fonts/noto-sans-sc-subset.woff")
+    assert font.status_code == 200 and font.content[:4] == b"wOFF"
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(io.BytesIO(font.content)).getBestCmap()
+    from kg.pages.messages import MESSAGES
+
+    han = {ch for text in MESSAGES.values() for ch in text if "\u4e00" <= ch <= "\u9fff"}
+    assert han and all(ord(ch) in cmap for ch in han)
+    assert "SIL OPEN FONT LICENSE" in client.get("/static/fonts/OFL.txt").text
+
+
+# ---------------------------------------------------------------- no script from data
+
+
+def test_every_page_sends_a_strict_content_security_policy(client):
+    for path in ["/", "/graph", "/resource/engine-a", "/docs", "/query", "/static/site.js",
+                 "/api/search?q=a"]:
+        response = client.get(path, headers=HTML)
+        csp = response.headers.get("content-security-policy", "")
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0], path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+        assert response.headers["referrer-policy"], path
+    for path in ["/", "/graph", "/resource/engine-a", "/docs", "/query", "/search?q=a"]:
+        html = client.get(path, headers=HTML).text
+        inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")"
+                            r"[^>]*>", html)
+        assert not inline, (path, inline)
+
+
+def test_only_followable_schemes_become_links():
+    from kg.pages.browse import SourceRecord, Term
+    from kg.pages.render import Links, environment, safe_url
+
+    links = Links()
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x",
+                "vbscript:x", "file:///etc/passwd"):
+        assert links.href(bad) == "" and safe_url(bad) == "", bad
+    for good in ("https://example.org/x", "http://example.org", "mailto:a@example.org",
+                 "doi:10.1/x", "urn:isbn:123"):
+        assert links.href(good) == good
+    env = environment()
+    macro = env.from_string('{% from "macros.html" import link, source_item with context %}'
+                            "{{ link(t) }}|{{ source_item(s) }}")
+    out = macro.render(links=links, t=Term(value="javascript:alert(1)",
+                                           iri="javascript:alert(1)", label="click me"),
+                       s=SourceRecord(iri="https://w3id.org/workflow-kg/source/x", key="x",
+                                      title="X", kind=None, authors=None, publisher=None,
+                                      venue=None, issued=None, url="javascript:alert(2)",
+                                      doi=None, accessed=None))
+    assert "href=\"javascript" not in out and "click me" in out and "javascript:alert(2)" in out
+
+
+def test_shapes_reject_a_link_of_another_scheme(mini_project, cli):
+    (mini_project / "data" / "links.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix wfr: <https://w3id.org/workflow-kg/resource/> .\n"
+        "wfr:engine-a rdfs:seeAlso <javascript:alert(1)> .\n", encoding="utf-8")
+    result = cli("validate")
+    assert result.exit_code == 1
+    assert "rdfs:seeAlso" in result.output and "javascript:" in result.output
+    (mini_project / "data" / "links.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix wfr: <https://w3id.org/workflow-kg/resource/> .\n"
+        "wfr:engine-a rdfs:seeAlso <https://example.org/engine-a> .\n", encoding="utf-8")
+    assert cli("validate").exit_code == 0
+
+
+def test_the_ontology_page_has_one_title_its_iri_and_our_classes_first(client):
+    page = client.get("/ontology", headers=HTML).text
+    assert re.findall(r"<h1>(.*?)</h1>", page) == ["Workflow KG ontology"]
+    assert "<code>https://w3id.org/workflow-kg/ontology</code>" in page
+    assert "#EvidenceStatusScheme</code>" not in page.split('id="classes"')[0]
+    start = page.index('<div class="section" id="classes">')
+    classes = page[start:page.index('<div class="section"', start + 10)]
+    ours = [WF in block for block in classes.split('class="property entity"')[1:]]
+    assert ours and ours == sorted(ours, reverse=True)  # ours first, then reused terms
+    assert False in ours  # reused classes (PROV, SKOS) are still documented
+    toc = page[page.index('id="toc"'):]
+    toc = toc[:toc.index("</ul>")]  # the classes' list
+    assert toc.index(">workflow engine</a>") < toc.index(">Activity</a>")  # PROV's, reused

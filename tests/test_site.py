@@ -46,9 +46,11 @@ def project(tmp_path_factory) -> Path:
 def site(project, tmp_path_factory) -> Path:
     root = project
     out = tmp_path_factory.mktemp("out") / "site"
-    result = CliRunner().invoke(main, ["--project", str(root), "site", "-o", str(out), "-q"],
+    result = CliRunner().invoke(main, ["--project", str(root), "site", "-o", str(out)],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    # the progress lines say what is being written, never an object's repr
+    assert "resource pages" in result.output and " object at 0x" not in result.output
     return out
 
 
@@ -60,6 +62,23 @@ def test_site_has_a_page_per_resource_statement_and_source(site):
     assert len(statements) >= 3
     assert (site / "queries" / "engine-backends.html").is_file()
     assert (site / "ontology.html").is_file()
+
+
+def test_site_lists_each_class_and_every_source_and_searches_sources(site):
+    engines = (site / "class" / "WorkflowEngine.html").read_text(encoding="utf-8")
+    assert 'href="../resource/engine-a.html"' in engines and 'data-client-sort="true"' in engines
+    sources = (site / "source" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../source/fixture-paper.html"' in sources and "doe2020fixture" in sources
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="./class/WorkflowEngine.html"' in home and 'href="./source/index.html"' in home
+    index = (site / "static" / "search-index.js").read_text(encoding="utf-8")
+    assert "A Fixture Paper" in index and "doe2020fixture" in index
+    progress = (site / "progress.html").read_text(encoding="utf-8")
+    assert "<tbody>" in progress and "object at 0x" not in progress
+    assert (site / "static" / "fonts" / "noto-sans-sc-subset.woff").stat().st_size > 100_000
+    assert (site / "static" / "fonts" / "OFL.txt").is_file()
+    paper = (site / "source" / "fixture-paper.html").read_text(encoding="utf-8")
+    assert "<h1>A Fixture Paper" in paper
 
 
 def test_every_relative_link_and_asset_of_the_site_resolves(site):

@@ -20,7 +20,6 @@ from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import FastAPI, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +29,7 @@ from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
 from kg.evidence.decide import decide
 from kg.evidence.decide import render as render_decision
+from kg.pages.render import render as render_page
 from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.paper.cite import render as render_citations
 from kg.pipeline.history import rollback, versions
@@ -564,11 +564,9 @@ def _mount_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="Workflow KG API",
-            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger/swagger-ui.css",
-            swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        # our page rather than FastAPI's: its start-up script is a file (static/docs.js),
+        # so the Content-Security-Policy needs no inline script
+        return HTMLResponse(render_page("docs.html"))
 
 
 # -------------------------------------------------------------------- decision framework

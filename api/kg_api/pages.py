@@ -1,8 +1,11 @@
 """Pages for people, each with a machine twin: home (`/`, `/api/overview`), resource and
 evidence pages (`/resource/...`, `/source/...`, HTML or RDF by `Accept` or suffix),
 search (`/search`, `/api/search`), graph views (`/graph`, `/graph/path`, `/api/graph`),
-named-query tables (`/queries/{name}`, `/api/queries/{name}`), the query editor
-(`/query`), and the ontology's documentation (`/ontology`, `/ontology.ttl`).
+named-query tables (`/queries/{name}`, `/api/queries/{name}`), the instances of each
+class (`/class/{name}`, `/api/class/{name}`) and every source (`/source/`), the query
+editor (`/query`), and the ontology's documentation (`/ontology`, `/ontology.ttl`).
+Every response carries a strict Content-Security-Policy (scripts from this service's
+files only, no framing) with X-Content-Type-Options and Referrer-Policy.
 
 Every page's data comes from one core call (kg.pages.browse, kg.pages.search, kg.pages.viz,
 kg.pages.ontodoc); this module only parses the request and renders."""
@@ -21,11 +24,20 @@ from kg import errors as kg_errors
 from kg.evidence.catalogue import catalogue
 from kg.evidence.progress import progress
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
-from kg.pages.browse import describe, example_params, overview, resource_rdf, result_table
+from kg.pages.browse import (
+    citation_count,
+    describe,
+    example_params,
+    overview,
+    resource_rdf,
+    result_table,
+)
+from kg.pages.lists import instances
 from kg.pages.ontodoc import ontology_html
 from kg.pages.render import STATIC, Links, render
-from kg.pages.search import search
-from kg.pages.viz import VIS_DIR, neighbourhood, path_view, whole
+from kg.pages.search import search, source_names
+from kg.pages.viz import LAYERS, VIS_DIR, neighbourhood, path_view, whole
+from kg.query.terms import resolve
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, choose
 
@@ -33,6 +45,34 @@ HTML = "text/html"
 PAGE_TYPES = {HTML: "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
 SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml"}
 EXAMPLE_PATH = (str(WFR["tla-plus"]), str(WFR["payment-atomicity"]))
+# Scripts and styles from this service only (the pages have no inline script; styles
+# may be inline, as vis-network's and YASGUI's are), no plugins, no framing by others.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY")]
+
+
+class SecurityHeaders:
+    """ASGI middleware: every HTTP response gets SECURITY_HEADERS (unless it set them)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in SECURITY_HEADERS if k not in present]
+            await send(message)
+        await self.app(scope, receive, with_headers)
 
 
 def wants_html(request: Request) -> bool:
@@ -57,7 +97,8 @@ def error_page(err: kg_errors.KgError, status: int,
     (kg_api.app), so routes just raise."""
     suggestions = []
     if isinstance(err, kg_errors.ResourceNotFound):
-        suggestions = [{"iri": expand(s), "label": s, "curie": s} for s in err.suggestions]
+        suggestions = [{"iri": expand(s), "label": _label_of(expand(s)), "curie": s}
+                       for s in err.suggestions]
     heading = {404: "Not found", 400: "Bad request", 503: "Unavailable"}.get(status, "Error")
     response = page("error.html", http_status=status, title=heading, heading=heading,
                     message=str(err), suggestions=suggestions)
@@ -67,6 +108,8 @@ def error_page(err: kg_errors.KgError, status: int,
 
 def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     """Mount the static assets and add every page route to the service."""
+    app.add_middleware(SecurityHeaders)
+    _LABELS["graph"] = graph
     app.mount("/static/vis", StaticFiles(directory=Path(VIS_DIR)), name="vis")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -112,14 +155,56 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
             if media is None:
                 raise kg_errors.FormatNotAcceptable(
                     "a resource is given as HTML or as " + ", ".join(GRAPH_TYPES))
-            view, near = await call(_resource_page_data, store(), iri)
+            view, near, cited = await call(_resource_page_data, store(), iri)
             return page("resource.html", title=view.label, view=view, neighbourhood=near,
+                        cite_count=cited,
                         rdf_href=_path_of(iri), cite_iri=shorten(iri),
                         filename=shorten(iri).replace(":", "-").replace("/", "-"))
         result = await call(resource_rdf, store(), iri)
         kind = fmt or PAGE_TYPES[media]
         return Response(result.serialize(kind), media_type=FORMAT_TYPES[kind],
                         headers={"Vary": "Accept"})
+
+    # ------------------------------------------------------------ lists
+    def listing(request: Request, cls: str):
+        params = request.query_params
+        type_ = params.get("type") or None
+        return instances(store(), cls, q=params.get("q", ""),
+                         type=_iri(type_) if type_ else None,
+                         status=params.get("status") or None,
+                         sort=params.get("sort") or ("key" if cls == str(WF.Source) else "label"),
+                         order=params.get("order") or "asc", page=_int(params.get("page"), 1))
+
+    def list_page(request: Request, cls: str, api: str) -> Response:
+        data = listing(request, cls)
+        current = dict(request.query_params)
+
+        def here(**changes) -> str:
+            from urllib.parse import urlencode
+
+            merged = {**current, **changes}
+            query = urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+            return "?" + query if query else "?"
+        title = "Sources" if cls == str(WF.Source) else data.label
+        return page("class_list.html", title=title, listing=data, here=here,
+                    is_sources=cls == str(WF.Source),
+                    api_href=api + ("?" + str(request.query_params) if current else ""))
+
+    @app.get("/source/", include_in_schema=False)
+    async def sources_page(request: Request) -> Response:
+        return await call(list_page, request, str(WF.Source), "/api/class/Source")
+
+    @app.get("/class/{name}", include_in_schema=False)
+    async def class_page(request: Request, name: str) -> Response:
+        return await call(list_page, request, str(WF) + name, f"/api/class/{name}")
+
+    @app.get("/api/class/{name}", tags=["browse"], summary="The instances of a class "
+             "(wf:NAME, its subclasses' included) with the evidence status of the facts "
+             "naming each and how many sources: ?q= filters labels, ?type= and ?status= "
+             "are facets, ?sort=label|label_zh|verified|facts|sources (a source list also "
+             "key|title|authors|issued|kind), ?order=asc|desc, ?page=N (50 a page)")
+    async def class_json(request: Request, name: str) -> dict:
+        return (await call(listing, request, str(WF) + name)).to_dict()
 
     for prefix, ns in (("resource", WFR), ("source", SRC)):
         def route(ns=ns):
@@ -166,6 +251,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
             raise kg_errors.QueryError("status is one of verified, unverified, contradicted")
         cat = catalogue(store())
         return cat, search(cat, params.get("q", ""), type=type_, status=status,
+                           sources=source_names(store()),
                            lang=params.get("lang", "en"),
                            limit=min(int(params.get("limit", "50") or 50), 500))
 
@@ -196,8 +282,10 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         focus = params.get("focus")
         href = Links().href
         if focus:
-            return neighbourhood(store(), _iri(focus), depth=_int(params.get("depth"), 1),
-                                 href=href)
+            limit = 1000 if params.get("limit") == "all" else _int(params.get("limit"), 150)
+            return neighbourhood(store(), _named(store(), focus, "focus"),
+                                 depth=_int(params.get("depth"), 1), href=href,
+                                 max_nodes=max(1, min(limit, 1000)))
         classes = [_iri(c) for c in params.getlist("class") if c]
         return whole(store(), classes=classes, statuses=params.getlist("status"), href=href)
 
@@ -206,10 +294,15 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         view = await call(graph_view, request)
         classes = await call(_class_choices, store())
         params = request.query_params
+        show_all = None
+        if view.left_out:
+            from urllib.parse import urlencode
+
+            show_all = "/graph?" + urlencode({**dict(params), "limit": "all"})
         return page("graph.html", title=view.title, nav="graph", view=view, wide=True,
                     classes=classes, chosen_classes=[_iri(c) for c in params.getlist("class")],
                     chosen_statuses=params.getlist("status"), focus=params.get("focus"),
-                    depth=params.get("depth"))
+                    depth=params.get("depth"), layer_names=LAYERS, show_all_href=show_all)
 
     @app.get("/api/graph", tags=["browse"], summary="The graph view's data (vis-network "
              "nodes and edges): ?focus=IRI&depth=N, or the whole graph with ?class= and "
@@ -221,7 +314,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         params = request.query_params
         if not params.get("from") or not params.get("to"):
             raise kg_errors.QueryError("give both ?from=IRI and ?to=IRI")
-        return path_view(store(), _iri(params["from"]), _iri(params["to"]),
+        return path_view(store(), _named(store(), params["from"], "from"),
+                         _named(store(), params["to"], "to"),
                          limit=_int(params.get("limit"), 3), href=Links().href)
 
     @app.get("/graph/path", include_in_schema=False)
@@ -230,7 +324,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         params = request.query_params
         return page("graph.html", title=view.title, nav="graph", view=view, wide=True,
                     classes=await call(_class_choices, store()), chosen_classes=[],
-                    chosen_statuses=[], path_from=params.get("from"), path_to=params.get("to"))
+                    chosen_statuses=[], path_from=params.get("from"), path_to=params.get("to"),
+                    layer_names=LAYERS)
 
     @app.get("/api/graph/path", tags=["browse"], summary="Shortest explained paths between "
              "two resources, with the graph view's data")
@@ -270,6 +365,26 @@ def _iri(text: str) -> str:
         raise kg_errors.QueryError(str(err)) from err
 
 
+def _named(store, text: str, parameter: str) -> str:
+    """The resource a graph parameter names, resolved as the CLI resolves names: an IRI,
+    a prefixed or bare local name, or a label in English or Chinese (kg.terms)."""
+    return resolve(store, text, parameter=parameter).value
+
+
+_LABELS: dict = {}
+
+
+def _label_of(iri: str) -> str:
+    """The label of a suggested resource, for the error page's "did you mean"."""
+    graph = _LABELS.get("graph")
+    if graph is None:
+        return iri
+    try:
+        return catalogue(graph.store).label(iri)
+    except kg_errors.KgError:
+        return iri
+
+
 def _int(text: str | None, default: int) -> int:
     try:
         return int(text) if text else default
@@ -292,13 +407,14 @@ def _resource_page_data(store, iri: str):
     view = describe(store, iri)
     near = neighbourhood(store, iri, depth=1, href=Links().href, max_nodes=60) \
         if view.kind != "term" else None
-    return view, near
+    return view, near, citation_count(store, iri) if view.kind != "term" else 0
 
 
 def _class_choices(store) -> list[tuple[str, str]]:
     cat = catalogue(store)
     used = {t for types in cat.types.values() for t in types if t.startswith(str(WF))}
-    return sorted(((t, cat.label(t)) for t in used), key=lambda x: x[1].casefold())
+    return sorted(((t, cat.label(t), cat.label(t, "zh")) for t in used),
+                  key=lambda x: x[1].casefold())
 
 
 def _table_json(table) -> dict:

@@ -37,9 +37,10 @@ _IN = """SELECT DISTINCT ?s ?p WHERE { ?s ?p ?e FILTER (?p NOT IN (rdf:subject, 
 # Evidence of every fact the resource takes part in: statements naming it as subject or
 # object, with their status and sources.
 _STATEMENTS = """
-SELECT ?st ?s ?p ?o WHERE {
+SELECT ?st ?s ?p ?o ?role WHERE {
   { ?st rdf:subject ?e } UNION { ?st rdf:object ?e }
   ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+  OPTIONAL { ?st wf:backendRole ?role }
 }"""
 _STATEMENT_CITES = """
 SELECT ?st ?rel ?src WHERE {
@@ -51,7 +52,8 @@ _CITES = """
 SELECT ?rel ?src WHERE { VALUES ?rel { cito:citesAsEvidence cito:disputes } ?e ?rel ?src }"""
 _SOURCE_FIELDS = """
   VALUES ?p { wf:citationKey dcterms:title wf:sourceKind wf:authors dcterms:publisher
-              wf:venue dcterms:issued schema:url bibo:doi wf:accessed }
+              wf:venue bibo:volume bibo:issue bibo:pages dcterms:issued schema:url bibo:doi
+              wf:accessed }
   ?src ?p ?o ."""
 # The fields of: one source; the sources of one fact; the sources of the statements that
 # name a resource. One query each, however many sources.
@@ -97,6 +99,9 @@ class SourceRecord:
     url: str | None
     doi: str | None
     accessed: str | None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ class Evidence:
     supporting: tuple[SourceRecord, ...]
     disputing: tuple[SourceRecord, ...]
     note: str | None = None
+    role: Term | None = None  # a qualifier that tells two facts apart (a backend's role)
 
 
 @dataclass
@@ -249,6 +255,8 @@ def describe(store, iri: str) -> ResourceView:
     if kind == "source":
         records = _sources(store, cat, _SOURCE, {"src": node})
         view.source = records.get(iri)
+        if view.source is not None and view.label == shorten(iri):
+            view.label = view.label_zh = view.source.title  # a source is named by its title
         for row in store.query(_CITED_BY, bindings={"src": node}).rows():
             target = view.disputed_by if row["rel"].value == str(CITO.disputes) \
                 else view.cited_by
@@ -259,7 +267,9 @@ def describe(store, iri: str) -> ResourceView:
 _SOURCE_PROPS = {str(WF.citationKey), "http://purl.org/dc/terms/title", str(WF.sourceKind),
                  str(WF.authors), "http://purl.org/dc/terms/publisher", str(WF.venue),
                  "http://purl.org/dc/terms/issued", "https://schema.org/url",
-                 "http://purl.org/ontology/bibo/doi", str(WF.accessed)}
+                 "http://purl.org/ontology/bibo/doi", str(WF.accessed),
+                 "http://purl.org/ontology/bibo/volume", "http://purl.org/ontology/bibo/issue",
+                 "http://purl.org/ontology/bibo/pages"}
 
 
 def _sorted_groups(cat: Catalogue, groups: dict[str, list[Value]]) -> list[PropertyGroup]:
@@ -286,6 +296,7 @@ def _evidence_by_triple(store, cat: Catalogue, node: ox.NamedNode
         pairs = cites.get(st, [])
         out[(r["s"].value, r["p"].value, r["o"].value)].append(Evidence(
             fact=iri_term(cat, st), status=cat.status.get(st),
+            role=term(cat, r["role"]) if "role" in r else None,
             supporting=tuple(records[s] for rel, s in pairs if rel == "supports" and s in records),
             disputing=tuple(records[s] for rel, s in pairs if rel == "disputes" and s in records)))
     return out
@@ -318,7 +329,8 @@ def _sources(store, cat: Catalogue, query: str, bindings: dict) -> dict[str, Sou
             iri=iri, key=f.get("citationKey", shorten(iri)), title=f.get("title", cat.label(iri)),
             kind=kinds.get(iri), authors=f.get("authors"), publisher=f.get("publisher"),
             venue=f.get("venue"), issued=f.get("issued"), url=f.get("url"), doi=f.get("doi"),
-            accessed=f.get("accessed"))
+            accessed=f.get("accessed"), volume=f.get("volume"), issue=f.get("issue"),
+            pages=f.get("pages"))
     return out
 
 
@@ -359,15 +371,27 @@ def is_local(iri: str) -> bool:
 
 @dataclass
 class Table:
-    """A query answer for a page: column names and rows of Terms (None when unbound)."""
+    """A query answer for a page: column names and rows of Terms (None when unbound);
+    `keys` maps the citation keys of the graph's sources to their IRIs (a cell's text
+    that names one links to it), `facts` gives each row the statements behind it."""
 
     columns: list[str]
     rows: list[list[Term | None]]
     boolean: bool | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    facts: list[list[Term]] = field(default_factory=list)
+
+    @property
+    def has_facts(self) -> bool:
+        return any(self.facts)
 
 
 def result_table(store, result) -> Table:
-    """A SELECT or ASK answer (kg.query.results.QueryResult) with every IRI named."""
+    """A SELECT or ASK answer (kg.query.results.QueryResult) with every IRI named, and
+    each row's statements: those whose subject and object are IRIs of the row (a row
+    that already names a statement or finding links it itself)."""
+    from .search import source_names
+
     cat = catalogue(store)
     if result.kind == "ask":
         return Table(columns=[], rows=[], boolean=result.boolean)
@@ -376,8 +400,30 @@ def result_table(store, result) -> Table:
                 for t in result.triples()]
         return Table(columns=["subject", "predicate", "object"], rows=rows)
     columns = result.variables
-    return Table(columns=columns, rows=[[term(cat, r[c]) if c in r else None for c in columns]
-                                        for r in result.rows()])
+    rows = [[term(cat, r[c]) if c in r else None for c in columns] for r in result.rows()]
+    keys = {key: iri for iri, (key, _, _) in source_names(store).items() if key}
+    claims = _claims_by_ends(store)
+    facts = []
+    for row in rows:
+        iris = [c.iri for c in row if c is not None and c.iri]
+        if any(cat.is_a(i, str(WF.EvidencedFact)) for i in iris):
+            facts.append([])
+            continue
+        found = dict.fromkeys(st for a in iris for b in iris if a != b
+                              for st in claims.get((a, b), ()))
+        facts.append([iri_term(cat, st) for st in found])
+    return Table(columns=columns, rows=rows, keys=keys, facts=facts)
+
+
+def _claims_by_ends(store) -> dict[tuple[str, str], list[str]]:
+    """(subject, object) -> the statements claiming a link between them."""
+    def index() -> dict[tuple[str, str], list[str]]:
+        out: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for st, claim in sorted(catalogue(store).claims.items()):
+            if claim.object_is_iri:
+                out[(claim.subject, claim.object)].append(st)
+        return dict(out)
+    return per_version(store, "claims-by-ends", index)
 
 
 def example_params(example: str) -> dict[str, str]:
@@ -465,6 +511,13 @@ def resource_rdf(store, iri: str):
 
 
 
+def citation_count(store, iri: str) -> int:
+    """How many entries "cite this" gives for a resource (kg.paper.cite.entries_for)."""
+    from ..paper.cite import entries_for
+
+    return len(entries_for(store, [iri]))
+
+
 def citations(store, iri: str) -> tuple[str, str]:
     """BibTeX and CSL-JSON of the sources behind a resource (kg.paper.cite.entries_for: those of
     every fact that names it, each marked supporting or disputing); "" when none."""
@@ -477,5 +530,5 @@ def citations(store, iri: str) -> tuple[str, str]:
 
 
 __all__ = ["Evidence", "Overview", "PropertyGroup", "ResourceView", "SourceRecord", "Table",
-           "Term", "Value", "citations", "describe", "example_params", "iri_term", "is_local",
-           "kind_of", "overview", "resource_rdf", "result_table", "term"]
+           "Term", "Value", "citation_count", "citations", "describe", "example_params",
+           "iri_term", "is_local", "kind_of", "overview", "resource_rdf", "result_table", "term"]

@@ -82,8 +82,11 @@ def _inputs(project: Project) -> list[Path]:
     return sorted(project.ontology_dir.glob("*.ttl"))
 
 
+_PAGE_FORMAT = b"3"  # raised when the page is made differently from the same ontology/
+
+
 def content_hash(project: Project) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(_PAGE_FORMAT)
     for path in _inputs(project):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -101,6 +104,51 @@ def _anchor_local_names(html: str) -> str:
             return block
         return f'<span id="{local}"></span>' + block
     return pattern.sub(add, html)
+
+
+_BLOCK = re.compile(r'(?:<span id="[^"]+"></span>)?<div class="property entity" id="')
+
+
+def _ours_first(html: str) -> str:
+    """Each term section of pyLODE's page (classes, properties) in a fixed order: the
+    terms of this ontology first, then those it reuses (PROV, SKOS, ...), each by label
+    (pyLODE lists them in the order of a set)."""
+    ours: set[str] = set()
+    for section in re.finditer(r'<div class="section" id="(classes|properties|objectproperties'
+                               r'|datatypeproperties|annotationproperties|functionalproperties)">',
+                               html):
+        start = section.end()
+        end = html.find('<div class="section"', start)
+        end = len(html) if end < 0 else end
+        body = html[start:end]
+        starts = [m.start() for m in _BLOCK.finditer(body)]
+        if len(starts) < 2:
+            continue
+        close = body.rfind("</div>")  # the section's own closing tag
+        blocks = [body[a:b] for a, b in zip(starts, starts[1:] + [close], strict=True)]
+
+        def key(block: str) -> tuple[bool, str]:
+            title = re.search(r"<h3>(.*?)</h3>", block, re.S)
+            text = re.sub(r"<[^>]+>", "", title.group(1)) if title else block
+            return ("<code>" + str(WF) not in block, text.strip().casefold())
+        for block in blocks:
+            found = re.search(r'<div class="property entity" id="([^"]+)"', block)
+            if found and "<code>" + str(WF) in block:
+                ours.add(found.group(1))
+        html = (html[:start] + body[:starts[0]] + "".join(sorted(blocks, key=key))
+                + body[close:] + html[end:])
+
+    def toc(match: re.Match) -> str:  # the table of contents in the same order
+        items = re.findall(r"<li>.*?</li>", match.group(2), re.S)
+        if not items:
+            return match.group(0)
+
+        def key(item: str) -> tuple[bool, str]:
+            target = re.search(r'href="#([^"]+)"', item)
+            return (not target or target.group(1) not in ours,
+                    re.sub(r"<[^>]+>", "", item).strip().casefold())
+        return match.group(1) + "\n".join(sorted(items, key=key)) + match.group(3)
+    return re.sub(r'(<ul class="second">\s*)(.*?)(\s*</ul>)', toc, html, flags=re.S)
 
 
 def _pylode():
@@ -137,7 +185,18 @@ def generate(project: Project) -> str:
         if getattr(label, "language", None) == "zh":
             ontology.remove((term, RDFS.label, label))
             ontology.add((term, SKOS.altLabel, label))
-    html = _anchor_local_names(OntPub(ontology=ontology).make_html())
+    # pyLODE takes every skos:ConceptScheme for an ontology of its own: it ran their
+    # titles into the page's heading and named one of them as the ontology's IRI. The
+    # schemes stay documented as classes' values; only the ontology is an ontology here.
+    from rdflib.namespace import DCTERMS, OWL
+
+    for scheme in list(ontology.subjects(RDF.type, SKOS.ConceptScheme)):
+        if (scheme, RDF.type, OWL.Ontology) in ontology:
+            continue
+        ontology.remove((scheme, RDF.type, SKOS.ConceptScheme))
+        for pred in (DCTERMS.title, RDFS.label, DCTERMS.description):
+            ontology.remove((scheme, pred, None))
+    html = _ours_first(_anchor_local_names(OntPub(ontology=ontology).make_html()))
     shapes_html = render("shapes.html", shapes=shape_docs(shapes))
     html = html.replace("<body>", "<body>\n" + _NAV, 1)
     return html.replace("</body>", shapes_html + "\n</body>", 1)

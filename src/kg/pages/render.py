@@ -18,6 +18,24 @@ from ..namespaces import BASE, SRC, WF, WFR, shorten
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 STATUS_SYMBOLS = {"verified": "✓", "unverified": "?", "contradicted": "✗"}
+# The only schemes a page renders as a link: anything else (javascript:, data:, file:,
+# vbscript:, ...) is shown as text, so no stored IRI can run script when clicked.
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "doi:", "urn:")
+
+
+def safe_url(url: str | None) -> str:
+    """`url` if a reader may follow it (http(s), mailto, doi, urn, or a path of this
+    site), else ""."""
+    if not url:
+        return ""
+    text = str(url).strip()
+    lowered = text.lower()
+    if lowered.startswith(SAFE_SCHEMES):
+        return text
+    scheme = lowered.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if ":" in scheme:  # some other scheme
+        return ""
+    return text  # a relative path or an absolute path of this site
 
 
 @dataclass(frozen=True)
@@ -40,7 +58,8 @@ class Links:
         return f"{self.root}static/{name}"
 
     def href(self, iri: str | None) -> str:
-        """The page of a resource of this dataset, or the IRI itself for others."""
+        """The page of a resource of this dataset, the IRI itself for others that a
+        reader may follow (kg.render.safe_url), else ""."""
         if not iri:
             return ""
         if iri.startswith(str(WF)):
@@ -48,7 +67,23 @@ class Links:
         for ns, folder in ((str(WFR), "resource/"), (str(SRC), "source/")):
             if iri.startswith(ns) and len(iri) > len(ns):
                 return f"{self.root}{folder}{page_path(iri[len(ns):])}{self.suffix}"
-        return iri
+        return iri if iri.lower().startswith(SAFE_SCHEMES) else ""
+
+    def instances(self, cls: str | None, **params: str) -> str:
+        """The list of a class's instances (the sources' list for wf:Source)."""
+        if not cls:
+            return ""
+        local = cls[len(str(WF)):] if cls.startswith(str(WF)) else shorten(cls)
+        if local == "Source":
+            target = f"{self.root}source/" + ("index.html" if self.static else "")
+        else:
+            target = f"{self.root}class/{page_path(local)}{self.suffix}"
+        if params and not self.static:
+            from urllib.parse import urlencode
+
+            query = urlencode({k: v for k, v in params.items() if v})
+            return target + (f"?{query}" if query else "")
+        return target
 
     def is_local(self, iri: str | None) -> bool:
         return bool(iri) and iri.startswith(BASE)
@@ -62,6 +97,31 @@ class Links:
 
         query = urlencode({k: v for k, v in params.items() if v})
         return f"{self.root}graph" + (f"?{query}" if query else "")
+
+
+STATUS_IRIS = {str(WF.Verified): "verified", str(WF.Unverified): "unverified",
+               str(WF.Contradicted): "contradicted"}
+_KEYISH = __import__("re").compile(r"[A-Za-z][A-Za-z0-9_:.-]*[A-Za-z0-9]")
+
+
+def key_parts(text: str, keys: dict[str, str]) -> list[tuple[str, str | None]]:
+    """`text` split into (piece, source IRI or None): each citation key of `keys` that
+    the text names becomes a piece of its own, to be linked to its source."""
+    if not keys:
+        return [(text, None)]
+    parts: list[tuple[str, str | None]] = []
+    last = 0
+    for match in _KEYISH.finditer(text):
+        iri = keys.get(match.group(0))
+        if iri is None:
+            continue
+        if match.start() > last:
+            parts.append((text[last:match.start()], None))
+        parts.append((match.group(0), iri))
+        last = match.end()
+    if last < len(text):
+        parts.append((text[last:], None))
+    return parts
 
 
 def page_path(local: str) -> str:
@@ -78,7 +138,14 @@ def environment() -> Environment:
 
     env.filters["script_json"] = script_json
     env.filters["curie"] = shorten
+    env.filters["safe_url"] = safe_url
+    env.filters["key_parts"] = key_parts
+    env.globals["STATUS_IRIS"] = STATUS_IRIS
     env.globals["STATUS_SYMBOLS"] = STATUS_SYMBOLS
+    from .messages import t, zh
+
+    env.globals["t"] = t
+    env.globals["zh"] = zh
     return env
 
 
@@ -101,4 +168,5 @@ def script_json(value) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-__all__ = ["STATIC", "TEMPLATES", "Links", "page_path", "render", "script_json"]
+__all__ = ["SAFE_SCHEMES", "STATIC", "TEMPLATES", "Links", "page_path", "render", "safe_url",
+           "script_json"]

@@ -81,11 +81,18 @@ class SearchIndex:
     more) or, for one- and two-character queries, by a scan in SQLite; ranking and
     facets then run over the matches only."""
 
-    def __init__(self, cat: Catalogue):
+    def __init__(self, cat: Catalogue, sources: dict[str, tuple[str, str, str]] | None = None):
         self.entries: list[_Entry] = []
-        names = set(cat.labels) | set(cat.claims)
+        self.has_sources = sources is not None
+        sources = sources or {}
+        self.titles = {iri: title for iri, (_, title, _) in sources.items() if title}
+        names = set(cat.labels) | set(cat.claims) | set(sources)
         for iri in sorted(names):
             fields = [("label", t, fold(t)) for t in cat.labels.get(iri, {}).values()]
+            if iri in sources:  # a source is named by its title, key and authors
+                key, title, authors = sources[iri]
+                fields += [("label", t, fold(t)) for t in (title,) if t]
+                fields += [("alternative label", t, fold(t)) for t in (key, authors) if t]
             if iri in cat.claims and not fields:  # a statement is named by its claim
                 for text in dict.fromkeys([cat.label(iri, "en"), cat.label(iri, "zh")]):
                     fields.append(("label", text, fold(text)))
@@ -95,7 +102,7 @@ class SearchIndex:
         self.main_type = [cat.main_type(e.iri) for e in self.entries]
         self.status = [cat.status.get(e.iri) for e in self.entries]
         self.is_claim = [e.iri in cat.claims for e in self.entries]
-        labels = [cat.label(e.iri, "en") for e in self.entries]
+        labels = [self.titles.get(e.iri) or cat.label(e.iri, "en") for e in self.entries]
         self.order = [(len(label), label.casefold(), e.iri) for label, e in
                       zip(labels, self.entries, strict=True)]
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
@@ -134,15 +141,37 @@ class SearchIndex:
         return found
 
 
-def _index(cat: Catalogue) -> SearchIndex:
+def _index(cat: Catalogue, sources: dict | None = None) -> SearchIndex:
     index = getattr(cat, "_search_index", None)
-    if index is None:
+    if index is None or (sources is not None and not index.has_sources):
         with _BUILD_LOCK:
             index = getattr(cat, "_search_index", None)
-            if index is None:
-                index = SearchIndex(cat)
+            if index is None or (sources is not None and not index.has_sources):
+                index = SearchIndex(cat, sources)
                 cat._search_index = index  # type: ignore[attr-defined]
     return index
+
+
+_SOURCE_NAMES = """
+SELECT ?src ?key ?title ?authors WHERE {
+  ?src a wf:Source .
+  OPTIONAL { ?src wf:citationKey ?key } OPTIONAL { ?src dcterms:title ?title }
+  OPTIONAL { ?src wf:authors ?authors }
+}"""
+
+
+def source_names(store) -> dict[str, tuple[str, str, str]]:
+    """Every source's citation key, title and authors (for the index), once per store
+    version."""
+    from ..evidence.catalogue import per_version
+
+    def read() -> dict[str, tuple[str, str, str]]:
+        out = {}
+        for row in store.query(_SOURCE_NAMES).rows():
+            out.setdefault(row["src"].value, tuple(
+                row[name].value if name in row else "" for name in ("key", "title", "authors")))
+        return out
+    return per_version(store, "source-names", read)
 
 
 _BUILD_LOCK = threading.Lock()
@@ -182,16 +211,18 @@ def highlight(text: str, words: list[str]) -> tuple[Part, ...]:
 
 
 def search(cat: Catalogue, query: str, *, type: str | None = None,
-           status: str | None = None, lang: str = "en", limit: int = 50) -> SearchResult:
+           status: str | None = None, lang: str = "en", limit: int = 50,
+           sources: dict[str, tuple[str, str, str]] | None = None) -> SearchResult:
     """Resources whose names or definitions match `query`, best first. `type` (a class
     IRI) and `status` (verified, unverified, contradicted) narrow the results; the
-    facets count the matches before narrowing by that facet."""
+    facets count the matches before narrowing by that facet. With `sources`
+    (source_names(store)) sources are found by title, citation key and authors."""
     text = query.strip()[:MAX_QUERY]
     q = fold(text)
     if not q:
         return SearchResult(query=text, results=[], total=0)
     words = [w for w in q.split() if w]
-    index = _index(cat)
+    index = _index(cat, sources)
     found = index.matches(q, words)
     type_facet: Counter[str] = Counter()
     status_facet: Counter[str] = Counter()
@@ -213,7 +244,8 @@ def search(cat: Catalogue, query: str, *, type: str | None = None,
     for tier, _, number in best:
         entry = index.entries[number]
         name, matched_text = _best_field(entry, q, tier, words)
-        hits.append(Hit(iri=entry.iri, label=cat.label(entry.iri, lang),
+        label = index.titles.get(entry.iri) or cat.label(entry.iri, lang)
+        hits.append(Hit(iri=entry.iri, label=label,
                         type=index.main_type[number], status=index.status[number],
                         matched=name, parts=highlight(matched_text, [q] if tier < 5 else words),
                         rank=tier))
@@ -237,4 +269,5 @@ def suggestions(cat: Catalogue, name: str, *, limit: int = 5) -> list[str]:
     return found[:limit]
 
 
-__all__ = ["Hit", "Part", "SearchResult", "fold", "highlight", "search", "suggestions"]
+__all__ = ["Hit", "Part", "SearchResult", "fold", "highlight", "search", "source_names",
+           "suggestions"]

@@ -4,7 +4,8 @@ folder opens from disk (file://) or from any static host, with no server and no 
 Written: index.html (home), a page per resource and per statement, finding and source
 (resource/..., source/...), each named query's answer with its example parameters
 (queries/NAME.html), the whole graph (graph.html), search with a client-side index
-(search.html, static/search-index.js), the plan's progress (progress.html) and the
+(search.html, static/search-index.js), the instances of each class (class/NAME.html) and
+every source (source/index.html), the plan's progress (progress.html) and the
 ontology's documentation (ontology.html).
 The query editor and the HTTP API need the service and are left out.
 """
@@ -19,11 +20,14 @@ from pathlib import Path
 
 from .._version import __version__
 from ..evidence.catalogue import catalogue
+from ..evidence.progress import progress as plan_progress
 from ..namespaces import SRC, WF, WFR
 from .browse import citations, describe, example_params, overview, result_table
+from .lists import instances
 from .ontodoc import ontology_html
 from .render import STATIC, Links, render
-from .viz import VIS_DIR, neighbourhood, whole
+from .search import source_names
+from .viz import LAYERS, VIS_DIR, neighbourhood, whole
 
 
 @dataclass
@@ -44,20 +48,27 @@ def _write(folder: Path, relative: str, html: str) -> None:
     target.write_text(html, encoding="utf-8")
 
 
-def search_index(cat, links: Links) -> list[list]:
+def search_index(cat, links: Links, sources: dict | None = None) -> list[list]:
     """[href, English label, Chinese label, alternative labels, definition, class label,
-    status] for every named resource, read by static/search.js."""
+    status] for every named resource (and every source of `sources`, by its title, key
+    and authors: kg.pages.search.source_names), read by static/search.js."""
     rows = []
-    for iri in sorted(set(cat.labels) | set(cat.claims)):
+    sources = sources or {}
+    for iri in sorted(set(cat.labels) | set(cat.claims) | set(sources)):
         href = links.href(iri)
-        if href == iri:  # not a page of this site
+        if href == iri or not href:  # not a page of this site
             continue
         definitions = cat.definitions.get(iri, {})
         main = cat.main_type(iri)
-        rows.append([href, cat.label(iri, "en"), cat.label(iri, "zh"),
-                     " | ".join(cat.alt_labels.get(iri, [])),
-                     " ".join(definitions.values()), cat.label(main) if main else "",
-                     cat.status.get(iri) or ""])
+        alt = list(cat.alt_labels.get(iri, []))
+        label = cat.label(iri, "en")
+        if iri in sources:
+            key, title, authors = sources[iri]
+            label = title or label
+            alt += [t for t in (key, authors) if t]
+        rows.append([href, label, cat.label(iri, "zh") if iri not in sources else label,
+                     " | ".join(alt), " ".join(definitions.values()),
+                     cat.label(main) if main else "", cat.status.get(iri) or ""])
     return rows
 
 
@@ -119,14 +130,17 @@ def write_site(graph, folder: str | Path, *,
         _write(partial, relative, render("resource.html", links=links, title=view.label,
                                          view=view, neighbourhood=near, version=version,
                                          bibtex=bibtex, csl=csl,
+                                         cite_count=sum(1 for line in bibtex.splitlines()
+                                                        if line.startswith("@")),
                                          filename=relative.rsplit("/", 1)[-1][:-5]))
         pages += 1
 
     say("graph, search and ontology pages")
     view = whole(store, href=home.href)
     _write(partial, "graph.html", render("graph.html", links=home, title=view.title,
-                                         nav="graph", view=view, wide=True, version=version))
-    index = search_index(cat, home)
+                                         nav="graph", view=view, wide=True, version=version,
+                                         layer_names=LAYERS))
+    index = search_index(cat, home, source_names(store))
     (partial / "static" / "search-index.js").write_text(
         "window.WORKFLOW_KG_SEARCH = " + json.dumps(index, ensure_ascii=False)
         .replace("<", "\\u003c") + ";\n", encoding="utf-8")
@@ -134,9 +148,22 @@ def write_site(graph, folder: str | Path, *,
                                           version=version))
     _write(partial, "ontology.html", ontology_html(graph.project, home))
     _write(partial, "progress.html", render("progress.html", links=home, nav="progress",
-                                            title="Research progress", report=progress(graph),
+                                            title="Research progress", report=plan_progress(graph),
                                             version=version))
     pages += 4
+
+    say("class lists and the list of sources")
+    classes = sorted({cls.iri for cls, _ in data.classes})
+    for cls in classes:
+        listing = instances(store, cls, per_page=100000)
+        is_sources = cls == str(WF.Source)
+        relative = home.instances(cls)[2:]
+        _write(partial, relative, render("class_list.html", links=_links_for(relative),
+                                         title="Sources" if is_sources else listing.label,
+                                         listing=listing, is_sources=is_sources,
+                                         here=lambda **_: "", api_href="",
+                                         version=version))
+        pages += 1
 
     if out.exists():
         shutil.rmtree(out)

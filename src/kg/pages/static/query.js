@@ -11,6 +11,24 @@
     return "PREFIX " + p + ": <" + prefixes[p] + ">";
   }).join("\n");
   Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+  // The service declares these prefixes for every query (as `kg query -e` does): tell
+  // the editor's syntax check, so `wf:WorkflowEngine` with no PREFIX line is not marked.
+  var CM = Yasgui.Yasqe;
+  var sparqlMode = CM.modes && CM.modes.sparql11;
+  if (sparqlMode && CM.defineMode) {
+    CM.defineMode("sparql11", function (config, parserConfig) {
+      var mode = sparqlMode(config, parserConfig);
+      var start = mode.startState;
+      mode.startState = function () {
+        var state = start.apply(this, arguments);
+        Object.keys(prefixes).forEach(function (p) {
+          if (state.prefixes[p] === undefined) { state.prefixes[p] = prefixes[p]; }
+        });
+        return state;
+      };
+      return mode;
+    });
+  }
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: true,

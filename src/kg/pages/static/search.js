@@ -27,14 +27,20 @@
     if (input) { input.value = q; }
     var list = document.getElementById("search-results");
     var summary = document.getElementById("search-summary");
-    if (!q) { summary.textContent = "Type a word above, e.g. saga, TLA+, 事件溯源, 时间自动机."; return; }
+    function both(en, zh) {  // a message in both languages; the page's switch shows one
+      summary.textContent = "";
+      summary.appendChild(text("span", en, "alt")).setAttribute("lang", "en");
+      summary.appendChild(text("span", zh, "alt")).setAttribute("lang", "zh");
+    }
+    if (!q) { both("Type a word above, e.g. saga, TLA+, 事件溯源, 时间自动机.", "在上方输入词语，例如 saga、TLA+、事件溯源、时间自动机。"); return; }
     var fq = fold(q), hits = [];
     (window.WORKFLOW_KG_SEARCH || []).forEach(function (row) {
       var r = rank(row, fq);
       if (r !== null) { hits.push([r, row]); }
     });
     hits.sort(function (a, b) { return a[0] - b[0] || a[1][1].length - b[1][1].length || (a[1][1] < b[1][1] ? -1 : 1); });
-    summary.textContent = hits.length + (hits.length === 1 ? " match" : " matches") + " for “" + q + "”" + (hits.length > 100 ? ", the best 100 shown" : "") + ".";
+    both(hits.length + (hits.length === 1 ? " match" : " matches") + " for “" + q + "”" + (hits.length > 100 ? ", the best 100 shown" : "") + ".",
+         "“" + q + "”共 " + hits.length + " 条结果" + (hits.length > 100 ? "，显示最佳 100 条" : "") + "。");
     hits.slice(0, 100).forEach(function (hit) {
       var row = hit[1], li = document.createElement("li"), a = document.createElement("a");
       a.href = row[0];
