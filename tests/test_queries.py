@@ -79,7 +79,6 @@ EXPECTED = [
      ["Engine B supports backend DB Y"]),
     ("plan-vs-evidence", {"phase": "wfr:phase-1"}, "task",
      [W + "task-1", W + "task-2", W + "task-2"]),
-    ("plan-vs-evidence", {"phase": "wfr:phase-2"}, "claim", []),
     ("case-matrix", {}, "case", [W + "case-o", W + "case-p"]),
     ("case-matrix", {"engine": "engine-a"}, "patterns", ["Event log"]),
     ("plan-claims", {}, "object", [W + "db-y", W + "prop-atomic", W + "db-y"]),

@@ -29,6 +29,7 @@ from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
 from kg.evidence.decide import decide
 from kg.evidence.decide import render as render_decision
+from kg.evidence.views import in_view, withheld_note
 from kg.pages.render import render as render_page
 from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.paper.cite import render as render_citations
@@ -317,32 +318,45 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
     @app.get("/api/cite", tags=["citations"],
              summary="Sources behind resources or a named query's answer, or the dataset")
-    async def cite(iri: Annotated[list[str] | None, Query(description="wfr:temporal")] = None,
+    async def cite(request: Request,
+                   iri: Annotated[list[str] | None, Query(description="wfr:temporal")] = None,
                    query: Annotated[str | None, Query(description="a named query")] = None,
-                   param: Annotated[list[str] | None, Query(description="NAME=VALUE")] = None,
-                   dataset: bool = False, format: str = "json",
-                   style: str = "apa") -> Response:
-        """JSON lists each entry with its CiTO relations (cito:citesAsEvidence,
-        cito:disputes), the facts it supports or disputes, and its CSL data; the other
-        formats are the files `kg cite` writes (bibtex, csl-json, ris, text)."""
+                   dataset: bool = False, format: str = "json", style: str = "apa",
+                   evidence: Annotated[str, Query(description="all or verified")] = "all"
+                   ) -> Response:
+        """The named query's parameters are given as on /api/queries/{name}
+        (`/api/cite?query=engine-backends&engine=wfr:temporal`). JSON lists each entry
+        with its CiTO relations (cito:citesAsEvidence, cito:disputes), the facts it
+        supports or disputes, and its CSL data; the other formats are the files
+        `kg cite` writes (bibtex, csl-json, ris, text)."""
         if not iri and not query and not dataset:
             raise kg_errors.QueryError("give iri=..., query=NAME or dataset=true")
         if format not in ("json", *CITE_MEDIA_TYPES):
             raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
                                        f"{', '.join(CITE_MEDIA_TYPES)}")
-        iri, param = iri or [], param or []
-        params = dict(p.split("=", 1) for p in param if "=" in p)
-        if len(params) != len(param):
-            raise kg_errors.ParameterError("param expects NAME=VALUE")
+        params = {k: v for k, v in request.query_params.items() if k not in CITE_OPTIONS}
+        for pair in request.query_params.getlist("param"):  # the older NAME=VALUE spelling
+            name, sep, value = pair.partition("=")
+            if not sep:
+                raise kg_errors.ParameterError("param expects NAME=VALUE")
+            params[name] = value
+        if params and query is None:
+            raise kg_errors.ParameterError(
+                f"{', '.join(sorted(params))}: parameters of a named query need query=NAME "
+                f"(the options of /api/cite are {', '.join(sorted(CITE_OPTIONS))})")
         try:
             entries = await run_in_threadpool(
-                fresh(graph).citations, iri, query=query, params=params, dataset=dataset)
+                fresh(graph).citations, iri or [], query=query, params=params,
+                dataset=dataset, evidence=evidence)
             if format == "json":
                 return JSONResponse({"entries": [e.to_dict() for e in entries]})
             text = render_citations(entries, format, style=style)
         except ValueError as err:
             raise kg_errors.QueryError(str(err)) from err
         return Response(text, media_type=f"{CITE_MEDIA_TYPES[format]}; charset=utf-8")
+
+
+CITE_OPTIONS = ("iri", "query", "dataset", "format", "style", "evidence", "param")
 
 
 # -------------------------------------------------------------------- helpers
@@ -402,6 +416,8 @@ async def _answer(request: Request, runner: QueryRunner, query: str,
         dataset = await run_in_threadpool(fresh(runner.graph).view, evidence)
     result = await _run(request, runner, query, default_graph=dataset,
                         named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
+    if evidence != "all":
+        result = await run_in_threadpool(in_view, fresh(runner.graph).store, result, evidence)
     return _render(request, result)
 
 
@@ -506,13 +522,12 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
     async def run_named(request: Request) -> Response:
         raw = {k: v for k, v in request.query_params.items() if k not in ("format", "evidence")}
         runner = request.app.state.runner
-        bindings = await run_in_threadpool(named.bindings, raw,
-                                           fresh(request.app.state.graph).resolve)
+        graph = fresh(request.app.state.graph)
         evidence = request.query_params.get("evidence", "all")
-        dataset = (await run_in_threadpool(fresh(runner.graph).view, evidence)
-                   if evidence != "all" else None)
+        bindings, dataset = await run_in_threadpool(_bound, graph, named, raw, evidence)
         result = await _run(request, runner, named.text, bindings=bindings,
                             default_graph=dataset)
+        result = await run_in_threadpool(in_view, graph.store, result, evidence)
         return _render_rows(request, named, result)
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,
@@ -536,6 +551,13 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
         responses={200: {"content": {t: {} for t in ROW_TYPES}}})
 
 
+def _bound(graph: KnowledgeGraph, named: NamedQuery, raw: dict[str, str], evidence: str
+           ) -> tuple[dict, list[str] | None]:
+    """A named query's parameters as terms (names resolved as `kg query` resolves them)
+    and the default graph of the evidence view."""
+    return named.bindings(raw, graph.resolve), graph.view(evidence)
+
+
 def _render_rows(request: Request, named: NamedQuery, result: QueryResult) -> Response:
     if result.kind == "graph":
         return _render(request, result)
@@ -550,9 +572,12 @@ def _render_rows(request: Request, named: NamedQuery, result: QueryResult) -> Re
                         headers={"Vary": "Accept"})
     if result.kind == "ask":
         return JSONResponse({"query": named.name, "boolean": result.boolean})
-    return JSONResponse({"query": named.name, "variables": result.variables,
-                         "rows": [{k: v.value for k, v in row.items()}
-                                  for row in result.rows()]})
+    body = {"query": named.name, "variables": result.variables,
+            "rows": [{k: v.value for k, v in row.items()} for row in result.rows()]}
+    if result.withheld:
+        body["withheld"] = result.withheld
+        body["note"] = withheld_note(result.withheld)
+    return JSONResponse(body)
 
 
 def _mount_docs(app: FastAPI) -> None:

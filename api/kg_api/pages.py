@@ -23,6 +23,7 @@ from kg import KnowledgeGraph, __version__
 from kg import errors as kg_errors
 from kg.evidence.catalogue import catalogue
 from kg.evidence.progress import progress
+from kg.evidence.views import in_view
 from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
 from kg.pages.browse import (
     citation_count,
@@ -343,8 +344,14 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     async def named_page(request: Request, name: str) -> Response:
         named = graph.queries.get(name)
         params = dict(request.query_params)
-        result = await call(request.app.state.runner.query, named.text,
-                            bindings=named.bindings(params))
+        evidence = params.pop("evidence", "all")
+        live = fresh(graph)
+        bindings = await call(named.bindings, params, live.resolve)
+        result = await call(request.app.state.runner.query, named.text, bindings=bindings,
+                            default_graph=await call(live.view, evidence))
+        result = await call(in_view, live.store, result, evidence)
+        if evidence != "all":
+            params["evidence"] = evidence
         table = await call(result_table, store(), result)
         api = f"/api/queries/{name}?" + "&".join(f"{k}={v}" for k, v in params.items())
         return page("named_query.html", title=named.title, named=named, params=params,

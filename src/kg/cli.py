@@ -6,6 +6,8 @@ Exit codes: 0 success; 1 the data is bad (syntax, SHACL, OWL inconsistency);
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,13 +25,14 @@ from .errors import (
     StoreWriteFailed,
     ValidationFailed,
 )
-from .evidence.decide import decide
+from .evidence.decide import decide, describe_values
 from .evidence.decide import render as render_decision
 from .evidence.decide import rules as decide_rules
 from .evidence.progress import PROGRESS_FORMATS
 from .evidence.progress import progress as plan_progress
+from .evidence.views import in_view, withheld_note
 from .graph import EXPORT_FORMATS, KnowledgeGraph
-from .namespaces import PREFIXES, expand
+from .namespaces import PREFIXES, expand, shorten
 from .paper.cite import FORMATS as CITE_FORMATS
 from .paper.cite import STYLES as CITE_STYLES
 from .paper.cite import entries_for_keys
@@ -196,10 +199,13 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--time-limit", type=float, envvar="KG_TIME_LIMIT", metavar="SECONDS",
               help="Stop the query after this many seconds, as `kg serve` does "
                    "[default: no limit].")
+@click.option("--wide", is_flag=True,
+              help="Table: print every cell in full instead of cutting long cells to the "
+                   "terminal's width.")
 @click.pass_context
 def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
           params: tuple[str, ...], fmt: str, evidence: str, labels: str | None,
-          time_limit: float | None) -> None:
+          time_limit: float | None, wide: bool) -> None:
     """Run a named query, a .rq file, or inline SPARQL (-e). An IRI parameter may be
     given as a label (English or Chinese, any case) or a local name.
 
@@ -209,6 +215,7 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
       kg query cases-by-technology --param tech=Temporal --format csv
       kg query -e 'SELECT ?s WHERE { ?s a wf:WorkflowEngine }'
       kg query engine-backends --evidence verified
+      kg query engine-backends --wide
     """
     graph = _graph(ctx)
     try:
@@ -216,14 +223,17 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
         if time_limit is None:
             result = graph.sparql(text, bindings=bindings, evidence=evidence)
         else:
-            result = _time_limited(graph, text, bindings, time_limit,
-                                   default_graph=graph.view(evidence))
+            result = in_view(graph.store, _time_limited(graph, text, bindings, time_limit,
+                                                        default_graph=graph.view(evidence)),
+                             evidence)
         if labels:
             result = graph.labelled(result, labels)
         if warn:
             for warning in graph.warnings(text):
                 click.echo(f"warning: {warning}", err=True)
-        output = result.serialize(fmt)
+        if result.withheld:
+            click.echo(f"note: {withheld_note(result.withheld)}", err=True)
+        output = result.serialize(fmt, max_width=None if wide else _terminal_width())
     except QueryError as err:
         _fail(str(err), 2)
     except ValueError as err:
@@ -233,6 +243,17 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
     except LimitExceeded as err:
         _fail(str(err), 1)
     click.echo(output.decode("utf-8"), nl=False)
+
+
+def _terminal_width() -> int | None:
+    """The columns a table may take: $COLUMNS, else the terminal's width; None when the
+    output goes to a file or a pipe (nothing to fit)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def _query_text(graph: KnowledgeGraph, name_or_file: str | None, expression: str | None,
@@ -878,7 +899,8 @@ def decide_command(ctx: click.Context, required: tuple[str, ...], preferred: tup
     try:
         if list_rules:
             for rule in decide_rules(graph.store):
-                click.echo(f"{rule.key:16} {rule.label}  ({rule.iri})")
+                click.echo(f"{rule.key:16} {rule.label}  ({shorten(rule.iri)})")
+                click.echo(f"{'':16} values: {describe_values(graph.store, rule)}")
             return
         decision = decide(graph, require=list(required), prefer=list(preferred))
     except QueryError as err:

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from .errors import ProjectError, QueryError
 from .evidence.paths import LinkGraph
 from .evidence.paths import Path as LinkPath
+from .evidence.views import in_view
 from .namespaces import META_GRAPH, expand, shorten
 from .paper.cite import (
     DatasetRecord,
@@ -28,7 +29,6 @@ from .paper.cite import (
     entries_for_answer,
     keep_verified,
     render,
-    resolve,
 )
 from .pipeline import build as build_module
 from .pipeline.build import BuildResult, Progress
@@ -40,6 +40,7 @@ from .pipeline.shapes import ValidationReport
 from .pipeline.store import EmbeddedStore, StoreLayout
 from .query.queries import NamedQuery, QueryRegistry
 from .query.results import GRAPH_FORMATS, QueryResult, prefixes_for
+from .query.terms import resolve_all
 
 EXPORT_FORMATS = ("ttl", "nt", "nq", "trig", "jsonld")
 
@@ -131,8 +132,10 @@ class KnowledgeGraph:
         """Run SPARQL text against the store (all graphs as the default graph, or the
         verified view with evidence="verified"). With `labels` (a language tag such as
         "en" or "zh"), each IRI column gets a label column in that language (see
-        QueryResult.with_labels)."""
+        QueryResult.with_labels). In the verified view, a row that rests on a fact no
+        source verifies is left out too (counted in `withheld`; see kg.evidence.views)."""
         result = self.store.query(text, bindings=bindings, default_graph=self.view(evidence))
+        result = in_view(self.store, result, evidence)
         return self.labelled(result, labels) if labels else result
     def labelled(self, result: QueryResult, language: str) -> QueryResult:
         """`result` with label columns in `language` (else English, else any label)."""
@@ -157,11 +160,13 @@ class KnowledgeGraph:
 
     def query(self, name: str, params: Mapping[str, str] | None = None, *,
               evidence: str = "all") -> QueryResult:
-        """Run a named query with parameters given as text (converted to RDF terms)."""
+        """Run a named query with parameters given as text (converted to RDF terms); in
+        the verified view, rows that rest on unverified facts are left out (kg.views)."""
         named = self.queries.get(name)
-        return self.store.query(named.text,
-                                bindings=named.bindings(dict(params or {}), self.resolve),
-                                default_graph=self.view(evidence))
+        result = self.store.query(named.text,
+                                  bindings=named.bindings(dict(params or {}), self.resolve),
+                                  default_graph=self.view(evidence))
+        return in_view(self.store, result, evidence)
 
     def resolve(self, text: str, parameter: str = "value") -> ox.NamedNode:
         """The resource a label, local name, prefixed name or IRI names (case-insensitive
@@ -212,7 +217,8 @@ class KnowledgeGraph:
         resource raises ResourceNotFound with suggestions. With evidence="verified" the
         query runs on the verified view and only sources of Verified facts count."""
         self.view(evidence)  # rejects an unknown view
-        entries = {e.key: e for e in entries_for(self.store, resolve(names))} if names else {}
+        iris = resolve_all(self.store, names) if names else []
+        entries = {e.key: e for e in entries_for(self.store, iris)} if names else {}
         if query is not None:
             answer = self.query(query, params, evidence=evidence)
             for entry in entries_for_answer(self.store, answer):

@@ -13,17 +13,14 @@ store, so a catalogue is cached per store version and never goes stale.
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import pyoxigraph as ox
 
 from ..namespaces import BASE, WF, shorten
 from ..query.queries import values_block
+from ..query.versions import per_version, version_key
 
 _LABELS = """SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER (isIRI(?s)) }"""
 _ALT = """SELECT ?s ?l WHERE { ?s skos:altLabel ?l FILTER (isIRI(?s)) }"""
@@ -36,7 +33,6 @@ _CLAIMS = """
 SELECT ?st ?s ?p ?o WHERE {
   ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o . FILTER (isIRI(?st))
 }"""
-T = TypeVar("T")
 LANGUAGES = ("en", "zh")
 # Names for the standard vocabulary's terms that pages show and the ontology does not label.
 _STANDARD = {
@@ -163,31 +159,6 @@ def _most_specific(types: set[str], supers: dict[str, set[str]]) -> list[str]:
     return sorted(kept, key=lambda t: (not t.startswith(BASE), t))
 
 
-_CACHE: OrderedDict[tuple[str, str], object] = OrderedDict()
-_KEEP = 16  # values kept: a few kinds for a few store versions (a process may serve several)
-_LOCK = threading.RLock()  # reentrant: one cached value may be made from another
-
-
-def version_key(store) -> str:
-    """Identifies one version of a store: its folder (embedded) or its build record."""
-    path = getattr(store, "path", None)
-    if path is not None:
-        return f"embedded:{path}"
-    return f"{type(store).__name__}:{json.dumps(store.info, sort_keys=True, default=str)}"
-
-
-def per_version(store, name: str, make: Callable[[], T]) -> T:
-    """What `make` computes from this version of the store, computed on first use and
-    then kept: a store only changes at a build or an update, and either publishes a new
-    version. `name` tells apart the kinds of value (catalogue, layout, ...)."""
-    key = (version_key(store), name)
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = make()
-            while len(_CACHE) > _KEEP:
-                _CACHE.popitem(last=False)
-        _CACHE.move_to_end(key)
-        return _CACHE[key]  # type: ignore[return-value]
 
 
 def catalogue(store) -> Catalogue:

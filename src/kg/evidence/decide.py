@@ -2,9 +2,12 @@
 (with the backends and SDKs the evidence names) against requirements, rule by rule.
 
 The rules are data (`wf:DecisionRule` nodes, see data/decision-rules.ttl): each decides one
-requirement key by a SPARQL SELECT of ?candidate ?fact ?status. A verified fact meets the
-requirement, a contradicted one fails it, an unverified fact or none leaves it undecided;
-a requirement no rule decides is reported as one the evidence cannot decide.
+requirement key by a SPARQL SELECT of ?candidate ?fact ?status (and optionally ?component,
+?chain, ?generic, ?against). The facts of one chain hold together: a chain of verified
+facts meets the requirement; a verified fact against it, or a contradicted fact, fails
+it; anything else leaves it undecided. A key no rule decides, or a value outside the
+rule's wf:valueQuery, is refused with suggestions (values resolve as `kg query`
+parameters do, see kg.query.terms).
 
 >>> from kg import KnowledgeGraph                                       # doctest: +SKIP
 >>> decision = decide(KnowledgeGraph(), require={"language": "Go"})     # doctest: +SKIP
@@ -13,6 +16,7 @@ a requirement no rule decides is reported as one the evidence cannot decide.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -21,7 +25,8 @@ import pyoxigraph as ox
 
 from ..errors import ParameterError, QueryError
 from ..namespaces import expand, shorten
-from .catalogue import STATUSES, labels
+from ..query.terms import fold, resolve
+from .catalogue import STATUSES, catalogue, labels
 
 MEETS, FAILS, UNDECIDED, NO_RULE = "meets", "fails", "undecided", "no rule"
 FITS, EXCLUDED, OPEN = "fits", "excluded", "undecided"
@@ -29,11 +34,12 @@ FITS, EXCLUDED, OPEN = "fits", "excluded", "undecided"
 _RULES = """PREFIX wf: <https://w3id.org/workflow-kg/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?rule ?key ?query ?label ?definition ?order WHERE {
+SELECT ?rule ?key ?query ?label ?definition ?order ?values WHERE {
   ?rule a wf:DecisionRule ; wf:requirementKey ?key ; wf:ruleQuery ?query .
   OPTIONAL { ?rule rdfs:label ?label FILTER (LANG(?label) = "en") }
   OPTIONAL { ?rule skos:definition ?definition }
   OPTIONAL { ?rule wf:ruleOrder ?order }
+  OPTIONAL { ?rule wf:valueQuery ?values }
 }"""
 _ENGINES = """PREFIX wf: <https://w3id.org/workflow-kg/ontology#>
 SELECT ?engine WHERE { ?engine a wf:WorkflowEngine }"""
@@ -53,6 +59,7 @@ class Rule:
     definition: str
     query: str
     order: int = 100
+    values: str | None = None  # a SELECT ?value of the values the key accepts
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,10 @@ class FactUsed:
     fact: str
     status: str  # verified, contradicted, unverified
     keys: tuple[str, ...]  # citation keys of its sources
-    component: str | None = None  # the backend, SDK or mechanism it is about
+    component: str | None = None  # the backend, SDK, mechanism or licence it is about
+    generic: bool = False  # true of the mechanism or licence in general, not the engine
+    against: bool = False  # being true, it speaks against the requirement
+    chain: str | None = None  # facts of one line of argument share it
 
 
 @dataclass(frozen=True)
@@ -143,9 +153,10 @@ class Decision:
                     "checks": [{
                         "requirement": str(ch.requirement), "required": ch.requirement.required,
                         "verdict": ch.verdict, "rule": ch.rule and shorten(ch.rule),
-                        "facts": [{"fact": shorten(f.fact), "status": f.status,
-                                   "sources": list(f.keys),
-                                   "component": f.component and shorten(f.component)}
+                        "facts": [{"fact": shorten(f.fact), "says": self.labels.get(f.fact),
+                                   "status": f.status, "sources": list(f.keys),
+                                   "component": f.component and shorten(f.component),
+                                   "generic": f.generic, "against": f.against}
                                   for f in ch.facts]} for ch in c.checks]}
                     for c in self.candidates]}
 
@@ -169,7 +180,7 @@ def rules(store) -> list[Rule]:
         value = {k: t.value for k, t in row.items()}
         found.append(Rule(value["rule"], value["key"], value.get("label", value["key"]),
                           value.get("definition", ""), value["query"],
-                          int(value.get("order", 100))))
+                          int(value.get("order", 100)), value.get("values")))
     return sorted(found, key=lambda r: (r.order, r.key))
 
 
@@ -183,9 +194,76 @@ def _value_term(value: str) -> ox.NamedNode | ox.Literal:
     return ox.Literal(value)
 
 
-def _run_rule(store, rule: Rule, value: str) -> dict[str, list[FactUsed]]:
+def accepted(store, rule: Rule) -> list[ox.NamedNode | ox.Literal]:
+    """The values the rule's key accepts (its wf:valueQuery), or [] if it lists none."""
+    if rule.values is None:
+        return []
     try:
-        result = store.query(rule.query, bindings={"value": _value_term(value)})
+        rows = store.query(rule.values).rows()
+    except QueryError as err:
+        raise QueryError(f"decision rule {shorten(rule.iri)} ({rule.key}), its value "
+                         f"query: {err}") from err
+    return [row["value"] for row in rows if isinstance(row.get("value"), ox.NamedNode |
+                                                       ox.Literal)]
+
+
+def value_of(store, rule: Rule, req: Requirement) -> ox.NamedNode | ox.Literal:
+    """The requirement's value as the RDF term the rule binds to ?value: a resource of
+    the rule's values (named as `kg query` parameters are), or one of its words."""
+    allowed = accepted(store, rule)
+    if not allowed:
+        return _value_term(req.value)
+    iris = {t.value for t in allowed if isinstance(t, ox.NamedNode)}
+    if iris:
+        try:
+            return resolve(store, req.value, parameter=req.key, among=iris,
+                           what=f"value of '{rule.key}'")
+        except ParameterError as err:
+            raise ParameterError(f"{err}{_elsewhere(store, rule, req.value)}") from None
+    words = {fold(t.value): t for t in allowed}
+    if fold(req.value) in words:
+        return words[fold(req.value)]
+    listed = ", ".join(sorted({t.value for t in allowed}, key=str.lower))
+    wanted = fold(req.value)
+    close = [w for w in words if w.startswith(wanted) or wanted.startswith(w)]
+    close += [c for c in difflib.get_close_matches(wanted, list(words), n=3, cutoff=0.5)
+              if c not in close]
+    hint = f"; did you mean {', '.join(words[c].value for c in close[:3])}?" if close else ""
+    raise ParameterError(f"{req.key}={req.value!r} is not a value of '{rule.key}' "
+                         f"({rule.label.lower()}): it takes {listed}{hint}")
+
+
+def _elsewhere(store, rule: Rule, raw: str) -> str:
+    """A hint naming the rules that do take the value (guarantee=wfr:saga: saga is a
+    mechanism), or nothing."""
+    try:
+        iri = resolve(store, raw).value
+    except ParameterError:
+        return ""
+    keys = [other.key for other in rules(store) if other.key != rule.key
+            and any(t.value == iri for t in accepted(store, other))]
+    return f" ({', '.join(f'{k}={shorten(iri)}' for k in keys)} takes it)" if keys else ""
+
+
+def describe_values(store, rule: Rule, *, shown: int = 6) -> str:
+    """The values a rule takes, in words: its words, or a few of its resources."""
+    allowed = accepted(store, rule)
+    if not allowed:
+        return "any"
+    names = sorted({shorten(t.value) if isinstance(t, ox.NamedNode) else t.value
+                    for t in allowed}, key=str.lower)
+    more = f", ... ({len(names)} in all)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _truth(term) -> bool:
+    return term is not None and term.value in ("true", "1")
+
+
+def _run_rule(store, rule: Rule, value: ox.NamedNode | ox.Literal
+              ) -> dict[str, list[FactUsed]]:
+    try:
+        result = store.query(rule.query, bindings={"value": value})
     except QueryError as err:
         raise QueryError(f"decision rule {shorten(rule.iri)} ({rule.key}): {err}") from err
     by_candidate: dict[str, list[FactUsed]] = {}
@@ -203,20 +281,57 @@ def _run_rule(store, rule: Rule, value: str) -> dict[str, list[FactUsed]]:
         used = FactUsed(fact, STATUSES.get(row["status"].value, "unverified")
                         if "status" in row else "unverified",
                         tuple(sorted(keys.get(fact, ()))),
-                        row["component"].value if "component" in row else None)
+                        row["component"].value if "component" in row else None,
+                        generic=_truth(row.get("generic")), against=_truth(row.get("against")),
+                        chain=row["chain"].value if "chain" in row else None)
         found = by_candidate.setdefault(row["candidate"].value, [])
         if used not in found:
             found.append(used)
+    for found in by_candidate.values():  # the engine's own facts first, generic steps last
+        found.sort(key=lambda f: (f.generic, f.chain or "", f.fact))
     return by_candidate
 
 
-def _verdict(facts: list[FactUsed]) -> str:
+def chains(facts: list[FactUsed]) -> dict[str, list[FactUsed]]:
+    """The facts grouped by line of argument (a fact with no chain stands alone)."""
+    out: dict[str, list[FactUsed]] = {}
+    for f in facts:
+        out.setdefault(f.chain or f.fact, []).append(f)
+    return out
+
+
+def _chain_verdict(facts: list[FactUsed]) -> str:
+    if any(f.against and f.status == "verified" for f in facts):
+        return FAILS
     statuses = {f.status for f in facts}
-    if "verified" in statuses:
+    if statuses == {"verified"}:
         return MEETS
     if "contradicted" in statuses:
         return FAILS
     return UNDECIDED
+
+
+def _verdict(facts: list[FactUsed]) -> str:
+    verdicts = {_chain_verdict(c) for c in chains(facts).values()}
+    if MEETS in verdicts:
+        return MEETS
+    if FAILS in verdicts:
+        return FAILS
+    return UNDECIDED
+
+
+def rule_for(store, by_key: Mapping[str, Rule], key: str) -> Rule:
+    """The rule of a requirement key; ParameterError listing the rules otherwise."""
+    if key in by_key:
+        return by_key[key]
+    close = difflib.get_close_matches(key, list(by_key), n=3, cutoff=0.5)
+    close += [f"{r.key}={key}" for r in by_key.values() if r.values and
+              any(fold(t.value) == fold(key) for t in accepted(store, r))]
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    listed = "; ".join(f"{r.key} ({r.label.lower()})" for r in
+                       sorted(by_key.values(), key=lambda r: (r.order, r.key)))
+    raise ParameterError(f"no decision rule decides {key!r}: {hint}the rules are {listed} "
+                         "(see `kg decide --rules`)")
 
 
 def decide(graph, *, require: Mapping[str, str] | list[str] = (),
@@ -229,12 +344,13 @@ def decide(graph, *, require: Mapping[str, str] | list[str] = (),
         raise ParameterError("give at least one requirement, e.g. --require language=Go")
     store = graph.store
     by_key = {rule.key: rule for rule in rules(store)}
+    values = {req: value_of(store, rule_for(store, by_key, req.key), req) for req in requirements}
     engines = store.query(_ENGINES).values("engine")
-    results = {req: _run_rule(store, by_key[req.key], req.value)
-               for req in requirements if req.key in by_key}
-    names = labels(store, set(engines) | {f.component for found in results.values()
-                                           for facts in found.values() for f in facts
-                                           if f.component})
+    results = {req: _run_rule(store, by_key[req.key], values[req]) for req in requirements}
+    used_facts = [f for found in results.values() for facts in found.values() for f in facts]
+    names = labels(store, set(engines) | {f.component for f in used_facts if f.component})
+    cat = catalogue(store)
+    names.update({f.fact: cat.label(f.fact) for f in used_facts})
     candidates = []
     for engine in engines:
         candidate = Candidate(engine, names.get(engine, shorten(engine)))
@@ -253,19 +369,29 @@ def decide(graph, *, require: Mapping[str, str] | list[str] = (),
 
 # ------------------------------------------------------------------------- rendering
 
+def _fact_text(f: FactUsed, names: Mapping[str, str]) -> str:
+    said = names.get(f.fact, shorten(f.fact))
+    short = shorten(f.fact)
+    ref = f" ({short})" if said != short else ""
+    cites = f" [{', '.join(f.keys)}]" if f.keys else " [no source]"
+    against = ", against it" if f.against else ""
+    return f"{'generic step: ' if f.generic else ''}{said}{ref}: {f.status}{against}{cites}"
+
+
 def _explain(check: Check, names: Mapping[str, str]) -> str:
+    """One line per requirement: the verdict, then each line of argument, the engine's
+    own facts first and the generic steps marked as such."""
     kind = "require" if check.requirement.required else "prefer"
     if check.verdict == NO_RULE:
         return (f"{kind} {check.requirement}: no rule decides '{check.requirement.key}'; "
                 "the evidence cannot decide it")
     if not check.facts:
         return f"{kind} {check.requirement}: undecided, no fact found"
-    parts = []
-    for f in check.facts:
-        about = f" ({names.get(f.component, shorten(f.component))})" if f.component else ""
-        cites = f" [{', '.join(f.keys)}]" if f.keys else " [no source]"
-        parts.append(f"{shorten(f.fact)}{about} {f.status}{cites}")
-    return f"{kind} {check.requirement}: {check.verdict} by " + "; ".join(parts)
+    argued = sorted(chains(list(check.facts)).values(),
+                    key=lambda c: ({MEETS: 0, FAILS: 1}.get(_chain_verdict(c), 2),
+                                   c[0].chain or c[0].fact))
+    lines = [" then ".join(_fact_text(f, names) for f in chain) for chain in argued]
+    return f"{kind} {check.requirement}: {check.verdict} by " + "; or ".join(lines)
 
 
 def to_text(decision: Decision, *, limit: int = 10) -> str:

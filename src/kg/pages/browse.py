@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ..errors import ResourceNotFound
 from ..evidence.catalogue import Catalogue, catalogue, per_version
 from ..namespaces import BASE, CITO, PROV, RDF, SRC, WF, shorten
-from .search import suggestions
+from ..query.terms import not_found
 
 # Properties that are the bookkeeping of a statement or a source, shown in their own
 # sections rather than as links.
@@ -210,8 +209,7 @@ def describe(store, iri: str) -> ResourceView:
     node = ox.NamedNode(iri)
     out_rows = store.query(_OUT, bindings={"e": node}).rows()
     if not out_rows and not cat.known(iri):
-        hints = [shorten(s) for s in suggestions(cat, iri)]
-        raise ResourceNotFound(f"nothing is known about {shorten(iri)}", suggestions=hints)
+        raise not_found(store, iri)
     kind = kind_of(cat, iri)
     view = ResourceView(
         iri=iri, label=cat.label(iri, "en"), label_zh=cat.label(iri, "zh"),
@@ -503,9 +501,7 @@ def resource_rdf(store, iri: str):
     machine-readable twin; ResourceNotFound if there are none."""
     result = store.query(_DESCRIBE, bindings={"e": ox.NamedNode(iri)})
     if not result.triples():
-        cat = catalogue(store)
-        hints = [shorten(s) for s in suggestions(cat, iri)]
-        raise ResourceNotFound(f"nothing is known about {shorten(iri)}", suggestions=hints)
+        raise not_found(store, iri)
     return result
 
 

@@ -254,20 +254,4 @@ def search(cat: Catalogue, query: str, *, type: str | None = None,
                         statuses=dict(status_facet.most_common()))
 
 
-def suggestions(cat: Catalogue, name: str, *, limit: int = 5) -> list[str]:
-    """IRIs whose label or short name resembles `name`: for "did you mean" messages."""
-    import difflib
-
-    local = name.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
-    hits = search(cat, local.replace("-", " "), limit=limit).results
-    found = [h.iri for h in hits]
-    if len(found) < limit:
-        by_local = {iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]: iri for iri in cat.types}
-        for close in difflib.get_close_matches(local, list(by_local), n=limit):
-            if by_local[close] not in found:
-                found.append(by_local[close])
-    return found[:limit]
-
-
-__all__ = ["Hit", "Part", "SearchResult", "fold", "highlight", "search", "source_names",
-           "suggestions"]
+__all__ = ["Hit", "Part", "SearchResult", "fold", "highlight", "search", "source_names"]

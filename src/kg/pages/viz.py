@@ -21,11 +21,11 @@ from pathlib import Path
 import networkx as nx
 from pyvis.network import Network
 
-from ..errors import QueryError, ResourceNotFound
+from ..errors import QueryError
 from ..evidence.catalogue import STATUSES, Catalogue, catalogue, per_version
 from ..namespaces import WF, shorten
+from ..query.terms import not_found
 from .messages import zh
-from .search import suggestions
 
 # Domain links between resources (as in kg.evidence.paths), plus the links of evidenced facts
 # (case studies, findings) to what they name.
@@ -279,10 +279,9 @@ def _view(cat: Catalogue, net: Network, title: str, *, physics: bool, focus=None
                      left_out=left_out or {}, layers=layers)
 
 
-def _check(cat: Catalogue, iri: str) -> None:
+def _check(store, cat: Catalogue, iri: str) -> None:
     if not cat.known(iri):
-        hints = [shorten(s) for s in suggestions(cat, iri)]
-        raise ResourceNotFound(f"nothing is known about {shorten(iri)}", suggestions=hints)
+        raise not_found(store, iri)
 
 
 def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
@@ -291,7 +290,7 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
     there are more than `max_nodes`, the nearest are kept, entities before statements,
     findings and plan items; `left_out` counts the rest by group."""
     cat = catalogue(store)
-    _check(cat, iri)
+    _check(store, cat, iri)
     depth = max(1, min(int(depth), 4))
     g = links(store)
     facts = _facts(store)
@@ -428,7 +427,7 @@ def path_view(store, a: str, b: str, *, limit: int = 3, lang: str = "en",
 
     cat = catalogue(store)
     for iri in (a, b):
-        _check(cat, iri)
+        _check(store, cat, iri)
     found = per_version(store, "paths", lambda: LinkGraph(store)).paths(a, b, limit=limit)
     labels = {iri: cat.label(iri, lang) for p in found for iri in p.nodes}
     labels.update({s.predicate: cat.label(s.predicate, lang) for p in found for s in p.steps})

@@ -11,7 +11,6 @@ vendored in `kg/styles`). Keys are the data's own `wf:citationKey`s.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import io
 import json
@@ -24,10 +23,11 @@ from typing import Literal
 
 import pyoxigraph as ox
 
-from ..errors import ResourceNotFound, StoreNotBuilt
+from ..errors import StoreNotBuilt
 from ..namespaces import WF, expand, shorten
 from ..query.queries import values_block
 from ..query.results import QueryResult
+from ..query.terms import check_known
 
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES = {"apa": "apa.csl", "ieee": "ieee.csl",
@@ -201,32 +201,6 @@ SELECT * WHERE {
   OPTIONAL { ?source wf:contentHash ?hash }
 }"""
 _KEYED = _PREFIXES + "SELECT ?source WHERE { VALUES ?key { %s } ?source wf:citationKey ?key }"
-_KNOWN = "ASK WHERE { ?entity ?p ?o }"
-_NAMES = _PREFIXES + """
-SELECT DISTINCT ?iri ?label WHERE {
-  { ?iri a wf:Entity } UNION { ?iri a wf:Source } UNION { ?iri a wf:EvidencedFact }
-  UNION { ?iri a ?c . ?c rdfs:subClassOf+ wf:Entity }
-  OPTIONAL { ?iri rdfs:label ?label }
-}"""
-
-
-def check_known(store, iris: Sequence[str]) -> None:
-    """Raise ResourceNotFound, with the nearest names as suggestions, for an IRI the
-    graph says nothing about."""
-    for iri in iris:
-        if store.query(_KNOWN, bindings={"entity": ox.NamedNode(iri)}).boolean:
-            continue
-        names: dict[str, str] = {}
-        for row in store.query(_NAMES).rows():
-            short = shorten(row["iri"].value)
-            names[short.split(":", 1)[-1].lower()] = short
-            if "label" in row:
-                names[row["label"].value.lower()] = short
-        wanted = shorten(iri).split(":", 1)[-1].lower()
-        close = difflib.get_close_matches(wanted, list(names), n=8, cutoff=0.6)
-        suggestions = list(dict.fromkeys(names[c] for c in close))[:5]
-        raise ResourceNotFound(f"unknown resource {shorten(iri)}: the graph says nothing "
-                               "about it", suggestions=suggestions)
 
 
 def entries_for(store, iris: Sequence[str]) -> list[Entry]:

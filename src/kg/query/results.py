@@ -9,7 +9,7 @@ import html
 import io
 import json
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal as Kind
 
 import pyoxigraph as ox
@@ -40,6 +40,7 @@ class QueryResult:
 
     kind: Kind["select", "ask", "graph"]
     payload: bytes
+    withheld: int = field(default=0, compare=False)  # rows an evidence view left out
 
     @classmethod
     def from_pyoxigraph(cls, result) -> QueryResult:
@@ -84,11 +85,12 @@ class QueryResult:
             return []
         return list(ox.parse(self.payload, format=ox.RdfFormat.N_TRIPLES))
 
-    def serialize(self, fmt: str) -> bytes:
+    def serialize(self, fmt: str, *, max_width: int | None = None) -> bytes:
         """Serialise to a result format (json, xml, csv, tsv), a graph format (ttl, nt,
-        jsonld, rdfxml) or a text format (table, md)."""
+        jsonld, rdfxml) or a text format (table, md); `max_width` clamps the table's
+        lines to that many columns (see to_text)."""
         if fmt in TEXT_FORMATS:
-            return self.to_text(markdown=fmt == "md").encode()
+            return self.to_text(markdown=fmt == "md", max_width=max_width).encode()
         if self.kind == "graph":
             if fmt not in GRAPH_FORMATS:
                 raise ValueError(f"a graph result cannot be written as {fmt!r}; "
@@ -141,7 +143,18 @@ class QueryResult:
                 if term and term.get("type") == "uri" and term["value"] in labels:
                     binding[f"{v}Label"] = {"type": "literal", "value": labels[term["value"]]}
         document["head"]["vars"] = head
-        return QueryResult("select", json.dumps(document).encode())
+        return QueryResult("select", json.dumps(document).encode(), withheld=self.withheld)
+
+    def keep_rows(self, keep: list[bool]) -> QueryResult:
+        """A select result with only the rows whose flag in `keep` is true (in order);
+        other results unchanged."""
+        if self.kind != "select":
+            return self
+        document = json.loads(self.payload)
+        bindings = document["results"]["bindings"]
+        document["results"]["bindings"] = [b for b, k in zip(bindings, keep, strict=True) if k]
+        return QueryResult("select", json.dumps(document).encode(),
+                           withheld=self.withheld + keep.count(False))
 
     def _cells(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows as text for people (IRIs shortened)."""
@@ -164,8 +177,10 @@ class QueryResult:
         return (f"<table><thead><tr>{cells}</tr></thead><tbody>{rows}</tbody></table>"
                 f"<p>({len(body)} row{'s' if len(body) != 1 else ''})</p>{more}")
 
-    def to_text(self, *, markdown: bool = False) -> str:
-        """A table for people: IRIs shortened with the graph's prefixes."""
+    def to_text(self, *, markdown: bool = False, max_width: int | None = None) -> str:
+        """A table for people: IRIs shortened with the graph's prefixes. With
+        `max_width` (a terminal's columns), the widest cells are cut with "…" until each
+        line fits; the other formats keep the full text."""
         if self.kind == "ask":
             return "true\n" if self.boolean else "false\n"
         header, body = self._cells()
@@ -173,7 +188,11 @@ class QueryResult:
             lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in body]
             return "\n".join(lines) + "\n"
+        body = [[" ".join(c.split()) for c in r] for r in body]  # one line per row
         widths = [max([width(h)] + [width(r[i]) for r in body]) for i, h in enumerate(header)]
+        if max_width is not None:
+            widths = _fit(widths, [width(h) for h in header], max_width)
+            body = [[clip(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
 
         def line(cells: list[str]) -> str:
             return "  ".join(c + " " * (w - width(c)) for c, w in zip(cells, widths, strict=True))
@@ -182,6 +201,32 @@ class QueryResult:
         lines += [line(r).rstrip() for r in body]
         lines.append(f"({len(body)} row{'s' if len(body) != 1 else ''})")
         return "\n".join(lines) + "\n"
+
+
+def _fit(widths: list[int], floors: list[int], total: int) -> list[int]:
+    """Column widths whose sum with two-space gaps is at most `total` where possible:
+    the widest column gives up a column at a time, none below its header or 8."""
+    widths = list(widths)
+    floors = [max(8, f) for f in floors]
+    while sum(widths) + 2 * (len(widths) - 1) > total:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        if widths[widest] <= floors[widest]:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def clip(text: str, columns: int) -> str:
+    """`text` cut to `columns` terminal columns, ending in "…" when cut."""
+    if width(text) <= columns:
+        return text
+    out, used = "", 0
+    for c in text:
+        w = width(c)
+        if used + w > columns - 1:
+            break
+        out, used = out + c, used + w
+    return out + "…"
 
 
 def width(text: str) -> int:
