@@ -527,7 +527,7 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
         bindings, dataset = await run_in_threadpool(_bound, graph, named, raw, evidence)
         result = await _run(request, runner, named.text, bindings=bindings,
                             default_graph=dataset)
-        result = await run_in_threadpool(in_view, graph.store, result, evidence)
+        result = named.tidy(await run_in_threadpool(in_view, graph.store, result, evidence))
         return _render_rows(request, named, result)
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,

@@ -349,7 +349,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         bindings = await call(named.bindings, params, live.resolve)
         result = await call(request.app.state.runner.query, named.text, bindings=bindings,
                             default_graph=await call(live.view, evidence))
-        result = await call(in_view, live.store, result, evidence)
+        result = named.tidy(await call(in_view, live.store, result, evidence))
         if evidence != "all":
             params["evidence"] = evidence
         table = await call(result_table, store(), result)

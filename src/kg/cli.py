@@ -42,6 +42,7 @@ from .paper.figures import draw as draw_figure
 from .paper.report import TABLE_FORMATS, TABLE_SUFFIXES, TABLES, build_table, render_table
 from .pipeline.evidence import EVIDENCE_VIEWS
 from .pipeline.shapes import ValidationReport
+from .query.queries import concatenated
 from .query.results import rows_as_csv
 
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "md", "xml", "ttl", "nt", "jsonld")
@@ -231,6 +232,7 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
         if warn:
             for warning in graph.warnings(text):
                 click.echo(f"warning: {warning}", err=True)
+        result = result.sorted_lists(concatenated(text))
         if result.withheld:
             click.echo(f"note: {withheld_note(result.withheld)}", err=True)
         output = result.serialize(fmt, max_width=None if wide else _terminal_width())

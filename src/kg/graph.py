@@ -166,7 +166,7 @@ class KnowledgeGraph:
         result = self.store.query(named.text,
                                   bindings=named.bindings(dict(params or {}), self.resolve),
                                   default_graph=self.view(evidence))
-        return in_view(self.store, result, evidence)
+        return named.tidy(in_view(self.store, result, evidence))
 
     def resolve(self, text: str, parameter: str = "value") -> ox.NamedNode:
         """The resource a label, local name, prefixed name or IRI names (case-insensitive

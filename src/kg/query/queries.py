@@ -35,6 +35,9 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>\S+))?(?P<optional>\s+optional)?\s*(?:--\s*(?P<doc>.*))?$")
 
 
+_CONCAT = re.compile(r'GROUP_CONCAT\((?:[^()]|\([^()]*(?:\([^()]*\)[^()]*)*\))*?;\s*'
+                     r'separator\s*=\s*"(?P<sep>[^"]*)"\s*\)\s*AS\s*\?(?P<var>\w+)',
+                     re.IGNORECASE)
 Resolver = Callable[[str, str], ox.NamedNode]  # (text, parameter name) -> the resource
 
 
@@ -90,6 +93,11 @@ class NamedQuery:
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
     examples: tuple[str, ...] = field(default_factory=tuple)
 
+    def tidy(self, result):
+        """The answer with each GROUP_CONCAT cell's items sorted, so that a table is the
+        same on every store and every run (QueryResult.sorted_lists)."""
+        return result.sorted_lists(concatenated(self.text))
+
     @property
     def form(self) -> str:
         """SELECT, ASK, CONSTRUCT or DESCRIBE."""
@@ -118,6 +126,11 @@ class NamedQuery:
                 continue
             out[param.name] = param.to_term(raw, resolve)
         return out
+
+
+def concatenated(sparql: str) -> dict[str, str]:
+    """The columns a query fills with GROUP_CONCAT, with their separators."""
+    return {m.group("var"): m.group("sep") for m in _CONCAT.finditer(sparql)}
 
 
 def parse_header(name: str, path: Path, text: str) -> NamedQuery:

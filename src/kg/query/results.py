@@ -156,6 +156,21 @@ class QueryResult:
         return QueryResult("select", json.dumps(document).encode(),
                            withheld=self.withheld + keep.count(False))
 
+    def sorted_lists(self, separators: dict[str, str]) -> QueryResult:
+        """A select result whose cells in the given columns (a list joined by the
+        column's separator, as GROUP_CONCAT writes it) list their items in sorted order:
+        GROUP_CONCAT's order is the engine's, so without this a cell differs between
+        stores and runs."""
+        if self.kind != "select" or not separators:
+            return self
+        document = json.loads(self.payload)
+        for binding in document["results"]["bindings"]:
+            for var, sep in separators.items():
+                cell = binding.get(var)
+                if cell and cell.get("type") == "literal" and sep in cell["value"]:
+                    cell["value"] = sep.join(sorted(cell["value"].split(sep)))
+        return QueryResult("select", json.dumps(document).encode(), withheld=self.withheld)
+
     def _cells(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows as text for people (IRIs shortened)."""
         if self.kind == "graph":
