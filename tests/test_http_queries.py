@@ -110,3 +110,67 @@ def test_named_query_in_the_verified_view(api):
     assert "engine-b" not in verified.text
     bad = api.get("/api/queries/technology-selection", params={**params, "evidence": "proven"})
     assert bad.status_code == 400 and "unknown evidence view" in bad.json()["message"]
+
+
+# ------------------------------------------------------------ answers that never mislead
+# The HTTP twins of the cases in tests/test_queries.py, on one app per module.
+
+def test_an_unknown_prefixed_name_is_an_error_on_every_route(api, mini_graph):
+    with pytest.raises(ParameterError) as err:
+        mini_graph.query("engine-backends", {"engine": "wfr:engine-aa"})
+    assert "did you mean wfr:engine-a (Engine A)" in str(err.value)
+    rest = api.get("/api/queries/engine-backends", params={"engine": "wfr:engine-aa"})
+    assert rest.status_code == 400 and rest.json()["message"] == str(err.value)
+    page = api.get("/queries/engine-backends", params={"engine": "wfr:engine-aa"},
+                   headers={"Accept": "text/html"})
+    assert page.status_code == 400 and "wfr:engine-a" in page.text
+    assert "Traceback" not in page.text
+    cite = api.get("/api/cite", params={"query": "engine-backends", "engine": "wfr:engine-aa"})
+    assert cite.status_code == 400 and cite.json()["message"] == str(err.value)
+
+
+def test_the_verified_view_leaves_out_statement_rows_on_every_route(api):
+    """mini.ttl: Engine A on DB Y is Contradicted, Engine B on DB Y Unverified; Engine A
+    on DB X is Verified (statement nodes: the row filter, not the graphs, drops them)."""
+    everything = api.get("/api/queries/engine-backends").json()
+    verified = api.get("/api/queries/engine-backends", params={"evidence": "verified"}).json()
+    assert {r["status"].rsplit("#", 1)[1] for r in everything["rows"]} == {
+        "Verified", "Contradicted", "Unverified"}
+    assert [(r["engine"].rsplit("/", 1)[1], r["backend"].rsplit("/", 1)[1])
+            for r in verified["rows"]] == [("engine-a", "db-x")]
+    assert verified["withheld"] == len(everything["rows"]) - 1
+    page = api.get("/queries/engine-backends", params={"evidence": "verified"},
+                   headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "Contradicted" not in page.text
+    assert "Contradicted" in api.get("/queries/engine-backends",
+                                     headers={"Accept": "text/html"}).text
+    sparql = api.get("/sparql", params={
+        "query": "SELECT ?st WHERE { ?st wf:evidenceStatus wf:Contradicted }",
+        "evidence": "verified"}, headers={"Accept": "application/sparql-results+json"})
+    assert sparql.status_code == 200 and sparql.json()["results"]["bindings"] == []
+
+
+def test_cite_takes_a_named_query_s_parameters_as_its_route_does(api, mini_graph):
+    only_b = api.get("/api/cite", params={"query": "engine-backends",
+                                          "engine": "wfr:engine-b"}).json()["entries"]
+    every = api.get("/api/cite", params={"query": "engine-backends"}).json()["entries"]
+    expected = mini_graph.citations(query="engine-backends", params={"engine": "wfr:engine-b"})
+    assert [e["key"] for e in only_b] == [e.key for e in expected]
+    assert len(only_b) < len(every)  # engine-a's sources (fixture-doc) are left out
+    stray = api.get("/api/cite", params={"iri": "wfr:engine-b", "engine": "wfr:engine-b"})
+    assert stray.status_code == 400 and "need query=NAME" in stray.json()["message"]
+    unknown = api.get("/api/cite", params={"query": "engine-backends", "colour": "red"})
+    assert unknown.status_code == 400 and "no parameter 'colour'" in unknown.json()["message"]
+
+
+def test_json_cells_keep_their_full_text_and_concatenations_are_sorted(api, mini_graph):
+    rows = api.get("/api/queries/plan-vs-evidence").json()["rows"]
+    notes = {r["note"] for r in rows if "note" in r}
+    assert notes and not any("…" in n for n in notes)
+    for row in rows:
+        for column in ("sources", "contradictedBy", "evidenceSupports"):
+            items = row.get(column, "").split(" ")
+            assert items == sorted(items), row
+    listed = {q["name"]: q for q in api.get("/api/queries").json()}
+    assert "plan-vs-evidence" in listed["plan-claims"]["description"]
+    assert "plan-claims" in listed["plan-vs-evidence"]["description"]

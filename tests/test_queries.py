@@ -12,7 +12,8 @@ import pytest
 
 from kg import ParameterError, QueryNotFound
 from kg.query.queries import QueryRegistry, with_values
-from tests.conftest import ROOT
+from kg.query.results import width
+from tests.conftest import ROOT, Cli
 
 W = "https://w3id.org/workflow-kg/resource/"
 ONT = "https://w3id.org/workflow-kg/ontology#"
@@ -148,3 +149,73 @@ def test_queries_listing(cli):
         "name": "tech", "type": "iri", "default": "wfr:temporal", "required": False,
         "description": "the technology (e.g. wfr:temporal, wfr:cadence)"}
     assert "Case studies by technology" in cli("queries").stdout
+
+
+# ------------------------------------------------------------ answers that never mislead
+# Each case here has its HTTP twin in tests/test_http_queries.py.
+
+@pytest.fixture(scope="module")
+def built(evidence_project) -> Cli:
+    return Cli(evidence_project)
+
+
+def test_an_unknown_prefixed_name_is_the_error_an_unknown_name_is(built):
+    prefixed = built("query", "engine-backends", "--param", "engine=wfr:engine-aa")
+    bare = built("query", "engine-backends", "--param", "engine=engine-aa")
+    assert prefixed.exit_code == bare.exit_code == 2
+    assert prefixed.stdout == bare.stdout == ""  # no "(0 rows)"
+    for result, raw in ((prefixed, "wfr:engine-aa"), (bare, "engine-aa")):
+        assert result.stderr == (f"error: engine={raw!r} names nothing in the graph; did you "
+                                 "mean wfr:engine-a (Engine A), wfr:engine-b (Engine B)?\n")
+
+
+def test_the_verified_view_leaves_out_rows_resting_on_unverified_statements(built):
+    """mini.ttl and cite.ttl: Engine A on DB Y and Engine B on DB X are Contradicted,
+    Engine B on DB Y is the plan's Unverified claim; only Engine A on DB X is Verified.
+    The statement nodes sit in the data files' graphs, so only the row filter keeps them
+    out of the verified view."""
+    everything = json.loads(built("query", "engine-backends", "-f", "json").stdout)
+    verified = built("query", "engine-backends", "-f", "json", "--evidence", "verified")
+    statuses = [b["status"]["value"].rsplit("#", 1)[1]
+                for b in json.loads(verified.stdout)["results"]["bindings"]]
+    assert sorted(b["status"]["value"].rsplit("#", 1)[1]
+                  for b in everything["results"]["bindings"]) == [
+        "Contradicted", "Contradicted", "Unverified", "Verified"]
+    assert statuses == ["Verified"]
+    assert "note: 3 rows left out: they rest on facts no cited source verifies" in \
+        verified.stderr
+
+
+def test_table_cells_are_cut_to_the_terminal_unless_wide(built, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    clamped = built("query", "unverified").stdout.splitlines()
+    assert clamped and all(width(line) <= 100 for line in clamped), clamped
+    assert any(line.endswith("…") or "… " in line for line in clamped)
+    wide = built("query", "unverified", "--wide").stdout.splitlines()
+    assert max(width(line) for line in wide) > 100
+    assert "…" not in "".join(wide)
+    full = built("query", "unverified", "-f", "csv").stdout
+    assert "…" not in full
+
+
+def test_concatenated_cells_are_sorted(built):
+    text = ('SELECT (GROUP_CONCAT(?x; separator=" ") AS ?xs) WHERE { VALUES ?x { "c" "a" '
+            '"b" } }')
+    assert built("query", "-e", text, "-f", "csv").stdout.splitlines()[1] == "a b c"
+    rows = list(csv.DictReader(io.StringIO(built("query", "plan-vs-evidence", "-f",
+                                                 "csv").stdout)))
+    for row in rows:
+        for column in ("sources", "contradictedBy", "evidenceSupports"):
+            assert row[column].split(" ") == sorted(row[column].split(" ")), row
+
+
+def test_plan_claims_and_plan_vs_evidence_say_how_they_differ(built):
+    listed = {q["name"]: q for q in json.loads(built("queries", "--format", "json").stdout)}
+    assert "plan-vs-evidence" in listed["plan-claims"]["description"]
+    assert "plan-claims" in listed["plan-vs-evidence"]["description"]
+    # plan-vs-evidence: the claims that name a task; plan-claims: every claim
+    claims = {r["claim"] for r in csv.DictReader(io.StringIO(
+        built("query", "plan-claims", "-f", "csv").stdout))}
+    by_task = {r["claim"] for r in csv.DictReader(io.StringIO(
+        built("query", "plan-vs-evidence", "-f", "csv").stdout))}
+    assert by_task and by_task <= claims

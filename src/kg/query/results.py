@@ -206,7 +206,8 @@ class QueryResult:
         body = [[" ".join(c.split()) for c in r] for r in body]  # one line per row
         widths = [max([width(h)] + [width(r[i]) for r in body]) for i, h in enumerate(header)]
         if max_width is not None:
-            widths = _fit(widths, [width(h) for h in header], max_width)
+            widths = _fit(widths, max_width)
+            header = [clip(h, w) for h, w in zip(header, widths, strict=True)]
             body = [[clip(c, w) for c, w in zip(r, widths, strict=True)] for r in body]
 
         def line(cells: list[str]) -> str:
@@ -218,14 +219,13 @@ class QueryResult:
         return "\n".join(lines) + "\n"
 
 
-def _fit(widths: list[int], floors: list[int], total: int) -> list[int]:
+def _fit(widths: list[int], total: int, floor: int = 6) -> list[int]:
     """Column widths whose sum with two-space gaps is at most `total` where possible:
-    the widest column gives up a column at a time, none below its header or 8."""
+    the widest column gives up a column at a time, none below `floor` (or its own)."""
     widths = list(widths)
-    floors = [max(8, f) for f in floors]
     while sum(widths) + 2 * (len(widths) - 1) > total:
-        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
-        if widths[widest] <= floors[widest]:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= floor:
             break
         widths[widest] -= 1
     return widths
