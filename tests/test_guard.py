@@ -37,7 +37,10 @@ QUERIES = [
      True, True),
     ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", True, True),
     ("SELECT * FROM NAMED <FILE:///etc/passwd> WHERE { GRAPH ?g { ?s ?p ?o } }", True, True),
-    ("SELECT * WHERE { ?s ?p 'unterminated }", True, True),
+    (f"SELECT * WHERE {{ ?s ?p 'unterminated }} SERVICE <{EVIL}> {{}}", True, True),
+    # no guarded keyword anywhere: the store's parser reports the syntax error
+    ("SELECT * WHERE { ?s ?p 'unterminated }", False, False),
+    ("SELECT * WHERE { ?s ?p \"\\u0053ERVICE\" }", False, False),
 ]
 
 

@@ -43,7 +43,7 @@ def executor():
 def submit(executor, pool: WorkerPool, sparql: str, client: str, *, timeout: float,
            queue_wait: float | None = None) -> Future:
     return executor.submit(pool.run, Job(sparql), timeout=timeout, client=client,
-                           queue_wait=queue_wait)
+                           queue_wait=queue_wait, costly=sparql == RUNAWAY)
 
 
 def test_pool_size_comes_from_the_machine(monkeypatch):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import re
 import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,11 +35,12 @@ from kg.paper.cite import render as render_citations
 from kg.pipeline.history import rollback, versions
 from kg.pipeline.store import StoreLayout
 from kg.pipeline.update import UpdateResult, apply_update, delete_graph, write_graph
-from kg.query.guard import Policy, check_body_size, tokens
+from kg.query.guard import Policy, check_body_size
 from kg.query.queries import NamedQuery
 from kg.query.results import QueryResult
 from kg.workers import QueryRunner
 
+from .clients import ClientKeys, HostCheck
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
 from .pages import add_pages, error_page, fresh, wants_html
 from .service import service_description
@@ -59,6 +59,7 @@ STATUS: list[tuple[type[kg_errors.KgError], int]] = [
     (kg_errors.Refused, 403),
     (kg_errors.Overloaded, 429),
     (kg_errors.QueryTimeout, 503),
+    (kg_errors.MemoryLimit, 503),
     (kg_errors.RequestTooLarge, 413),
     (kg_errors.ResultTooLarge, 400),
     (kg_errors.LimitExceeded, 413),
@@ -89,11 +90,19 @@ def status_of(err: kg_errors.KgError) -> int:
 
 
 def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
-               workers: int | None = None, **runner_options) -> FastAPI:
+               workers: int | None = None, allowed_hosts: list[str] | None = None,
+               trusted_proxies: list[str] | None = None,
+               client_tokens: dict[str, str] | None = None, **runner_options) -> FastAPI:
     """The service for one KnowledgeGraph. Worker processes start with the app's
     lifespan and stop with it; `workers` (default: from the machine) and
-    `runner_options` (per_client, max_queue, cache_bytes, ...) go to QueryRunner."""
+    `runner_options` (per_client, max_queue, cache_bytes, memory_limit, ...) go to
+    QueryRunner. `allowed_hosts` (None: any) are the names the Host header may give
+    (a defence against DNS rebinding); `trusted_proxies` (addresses or networks) are
+    the reverse proxies whose Forwarded / X-Forwarded-For header says who the client
+    is, for the client's share of the workers; `client_tokens` (token: name) give the
+    clients that send them a share of their own."""
     policy = policy or Policy()
+    keys = ClientKeys(trusted_proxies or [], policy, client_tokens)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +119,9 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                               "Workflow KG knowledge graph.")
     app.state.graph = graph
     app.state.policy = policy
+    app.state.client_keys = keys
+    if allowed_hosts is not None:
+        app.add_middleware(HostCheck, allowed=allowed_hosts)
 
     @app.exception_handler(kg_errors.KgError)
     async def kg_error(request: Request, err: kg_errors.KgError) -> Response:
@@ -117,7 +129,11 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         if status >= 500 and not isinstance(err, kg_errors.QueryTimeout | kg_errors.StoreNotBuilt
                                              | kg_errors.RemoteError):
             log.error("%s %s failed: %r", request.method, request.url.path, err)
-        body: dict = {"error": type(err).__name__, "message": str(err)}
+        message = str(err)
+        if isinstance(err, kg_errors.StoreNotBuilt):  # its text names the store's folder
+            message = "no store has been built yet: run `kg build` on the server"
+            err = kg_errors.StoreNotBuilt(message)
+        body: dict = {"error": type(err).__name__, "message": message}
         if isinstance(err, kg_errors.ValidationFailed):
             body["report"] = err.report.to_dict()
         headers = {"WWW-Authenticate": 'Bearer realm="kg"'} if status == 401 else None
@@ -305,9 +321,19 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                 "read_only": not policy.writable}
 
     @app.get("/api/stats", tags=["service"], summary="Counts per class and graph, build info")
-    async def stats() -> dict:
+    async def stats(request: Request) -> dict:
         result = await run_in_threadpool(fresh(graph).stats)
-        return {"classes": result.classes, "graphs": result.graphs, "build": result.info}
+        return {"classes": result.classes, "graphs": result.graphs, "build": result.info,
+                "service": dict(runner(request).stats)}
+
+    @app.get("/api/metrics", tags=["service"],
+             summary="Query counters since the start: cache hits and misses, queries run")
+    async def metrics(request: Request) -> dict:
+        """`cache_hits` and `cache_misses` count answers given from and past the answer
+        cache (each response says which in its `X-KG-Cache` header); `executed` the
+        queries run, `costly` those run in the costly share, `stopped` those stopped at
+        the time or memory limit."""
+        return dict(runner(request).stats)
 
     _add_cite_route(app, graph)
     _add_decide_route(app, graph)
@@ -373,14 +399,6 @@ def _media_type(request: Request) -> str:
     return media.strip().lower()
 
 
-def _relative_iris(query: str) -> bool:
-    try:
-        return any(t.kind == "iri" and not re.match(r"<[A-Za-z][A-Za-z0-9+.-]*:", t.text)
-                   for t in tokens(query))
-    except kg_errors.Refused:
-        return False  # the guard refuses it with its own message
-
-
 def _endpoint(request: Request) -> str:
     """The endpoint's URL: the base IRI of a query or update's relative IRIs."""
     return str(request.url.replace(query="", fragment=""))
@@ -408,28 +426,34 @@ async def _read_body(request: Request, policy: Policy) -> bytes:
 async def _answer(request: Request, runner: QueryRunner, query: str,
                   default_graph: list[str], named_graphs: list[str]) -> Response:
     _acceptable(request)
-    if _relative_iris(query):  # the endpoint's URL is the base IRI; the query's BASE wins
-        query = f"BASE {ox.NamedNode(_endpoint(request))} {query}"
     dataset = [_graph_iri(g).value for g in default_graph] or None
     evidence = request.query_params.get("evidence", "all")
     if dataset is None and evidence != "all":  # ?evidence=verified: the verified view
         dataset = await run_in_threadpool(fresh(runner.graph).view, evidence)
-    result = await _run(request, runner, query, default_graph=dataset,
-                        named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
+    # the endpoint's URL is the base IRI of relative IRIs; the query's own BASE wins
+    result, hit = await _run(request, runner, query, default_graph=dataset,
+                             named_graphs=[_graph_iri(g).value for g in named_graphs] or None,
+                             base_iri=_endpoint(request))
     if evidence != "all":
         result = await run_in_threadpool(in_view, fresh(runner.graph).store, result, evidence)
-    return _render(request, result)
+    return _cache_header(_render(request, result), hit)
 
 
-async def _run(request: Request, runner: QueryRunner, query: str, **options) -> QueryResult:
+async def _run(request: Request, runner: QueryRunner, query: str,
+               **options) -> tuple[QueryResult, bool]:
     """A cached answer straight from the event loop, else the query run in a thread
-    under the client's (remote address's) share of the workers."""
+    under the client's share of the workers; and whether the cache answered."""
     answer = runner.cached(query, **options)
     if answer is not None:
-        return answer
-    client = request.client.host if request.client else ""
-    return await run_in_threadpool(functools.partial(runner.query, query, client=client,
+        return answer, True
+    client = request.app.state.client_keys.of(request)
+    return await run_in_threadpool(functools.partial(runner.answer, query, client=client,
                                                      **options))
+
+
+def _cache_header(response: Response, hit: bool) -> Response:
+    response.headers["X-KG-Cache"] = "hit" if hit else "miss"
+    return response
 
 
 def _requested(request: Request) -> str | None:
@@ -525,10 +549,10 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
         graph = fresh(request.app.state.graph)
         evidence = request.query_params.get("evidence", "all")
         bindings, dataset = await run_in_threadpool(_bound, graph, named, raw, evidence)
-        result = await _run(request, runner, named.text, bindings=bindings,
-                            default_graph=dataset)
+        result, hit = await _run(request, runner, named.text, bindings=bindings,
+                                 default_graph=dataset)
         result = named.tidy(await run_in_threadpool(in_view, graph.store, result, evidence))
-        return _render_rows(request, named, result)
+        return _cache_header(_render_rows(request, named, result), hit)
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,
                    "description": p.description or p.name,

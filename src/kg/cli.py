@@ -522,10 +522,23 @@ def prefixes() -> None:
 @click.option("--allow-drop", is_flag=True, envvar="KG_ALLOW_DROP",
               help="Let updates remove whole graphs without confirm=drop (a scratch store; "
                    "a curated file's graph is still never emptied).")
+@click.option("--worker-memory", default=None, type=click.IntRange(0), envvar="KG_WORKER_MEMORY",
+              metavar="MIB", help="Memory one query worker may use; a query past it is "
+                                  "stopped (503). 0: no cap.  [default: half the machine's "
+                                  "memory shared by the workers, 256 to 2048]")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, envvar="KG_ALLOWED_HOSTS",
+              metavar="NAME", help="A host name requests may give in their Host header "
+                                   "(repeatable; '*.example.org' for subdomains, '*' for "
+                                   "any). Default: localhost, 127.0.0.1, ::1 and --host.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, envvar="KG_TRUSTED_PROXIES",
+              metavar="ADDRESS", help="A reverse proxy (address or network) whose Forwarded "
+                                      "or X-Forwarded-For header names the client, for "
+                                      "the client's share of the workers (repeatable).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows: int,
           max_body: int, allow_service: tuple[str, ...], workers: int | None,
-          max_queue: int | None, allow_drop: bool) -> None:
+          max_queue: int | None, allow_drop: bool, worker_memory: int | None,
+          allowed_hosts: tuple[str, ...], trusted_proxies: tuple[str, ...]) -> None:
     """Serve the SPARQL endpoint, the named queries as a REST API, and the docs.
 
     Read-only unless KG_UPDATE_TOKEN is set; then SPARQL Update and Graph Store writes
@@ -554,9 +567,15 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
     click.echo(f"serving {graph.remote.endpoint if graph.remote else graph.project.store_dir}"
                f" on http://{host}:{port}/sparql "
                f"({'updates with token' if policy.writable else 'read-only'})", err=True)
-    uvicorn.run(create_app(graph, policy=policy, workers=workers, max_queue=max_queue),
-                host=host, port=port,
-                log_level="warning")
+    hosts = list(allowed_hosts) or ["localhost", "127.0.0.1", "::1", host]
+    options = {} if worker_memory is None else {"memory_limit": worker_memory << 20}
+    try:
+        app = create_app(graph, policy=policy, workers=workers, max_queue=max_queue,
+                         allowed_hosts=hosts, trusted_proxies=list(trusted_proxies),
+                         **options)
+    except ValueError as err:
+        _fail(str(err), 2)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _port_free(host: str, port: int) -> None:

@@ -100,6 +100,10 @@ class QueryTimeout(LimitExceeded):
     """A query ran longer than the time limit and was stopped."""
 
 
+class MemoryLimit(LimitExceeded):
+    """A query used more memory than a query worker may have and was stopped."""
+
+
 class Overloaded(LimitExceeded):
     """The query queue, or the client's share of it, is full: try again after
     `retry_after` seconds."""

@@ -19,12 +19,14 @@ import contextlib
 import functools
 import math
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -34,6 +36,7 @@ import pyoxigraph as ox
 
 from . import errors
 from .errors import (
+    MemoryLimit,
     Overloaded,
     QueryTimeout,
     QueueTimeout,
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
 DEFAULT_MEMORY_QUADS = int(os.environ.get("KG_MEMORY_QUADS", "1000000"))
 DEFAULT_CACHE_BYTES = 64_000_000  # answers kept per store version
 LOAD_LIMIT = 300.0  # seconds a worker may take to start or to open a new store
+ADDRESS_HEADROOM = 1 << 30  # address space a worker has beyond twice its memory limit
 
 
 def default_workers() -> int:
@@ -81,6 +85,7 @@ class Job:
     named_graphs: tuple[str, ...] | None = None
     max_rows: int = 10_000
     max_bytes: int = 50_000_000
+    base_iri: str | None = None
 
 
 class _Counted:
@@ -118,7 +123,7 @@ def execute(store: ox.Store, job: Job) -> QueryResult:
     a dataset, and check the answer against the size limits while it is produced.
     Solutions are counted as TSV lines (one per solution, header first), then given
     as SPARQL JSON."""
-    kwargs: dict = {"prefixes": PREFIXES}
+    kwargs: dict = {"prefixes": PREFIXES, "base_iri": job.base_iri}
     if job.default_graph is None:
         kwargs["use_default_graph_as_union"] = True
     else:
@@ -150,11 +155,19 @@ def execute(store: ox.Store, job: Job) -> QueryResult:
         raise errors.QueryError(f"the query failed: {err}") from err
 
 
-def _serve(store_dir: str, memory_quads: int) -> None:  # pragma: no cover - in a worker
+def _serve(store_dir: str, memory_quads: int,
+           memory_limit: int = 0) -> None:  # pragma: no cover - in a worker
     """A worker's loop: jobs come on stdin, answers go out on the original stdout (fd 1
     then points at stderr so that nothing else can write into the answers). "ready"
     follows the start, and "loading" ... "ready" surrounds the opening of a new store,
-    so that neither counts against a query's time limit."""
+    so that neither counts against a query's time limit. With a `memory_limit` the
+    worker's address space is capped too (a backstop behind the pool's watch on its
+    resident memory): an allocation past it fails instead of taking the machine."""
+    if memory_limit:
+        import resource
+
+        cap = 2 * memory_limit + ADDRESS_HEADROOM
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     jobs = Connection(os.dup(0), writable=False)
     answers = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)
@@ -172,7 +185,7 @@ def _serve(store_dir: str, memory_quads: int) -> None:  # pragma: no cover - in 
         try:
             live = layout.live()
             if live is None:
-                raise errors.StoreNotBuilt(f"no store in {store_dir}: run `kg build` first")
+                raise errors.StoreNotBuilt("no store has been built yet: run `kg build` first")
             if store is None or live != path:
                 answers.send(("loading",))
                 store, path = None, None  # let the old copy go before loading the new
@@ -182,11 +195,19 @@ def _serve(store_dir: str, memory_quads: int) -> None:  # pragma: no cover - in 
             answers.send(("ok", result.kind, result.payload))
         except errors.KgError as err:
             answers.send(("error", type(err).__name__, str(err)))
+        except MemoryError:
+            answers.send(("error", "MemoryLimit", "the query ran out of the memory a query "
+                          "may use and was stopped; narrow it or add a LIMIT"))
         except Exception as err:  # a bug: report it as one (500), keep the trace in the log
             import traceback
 
             traceback.print_exc()
             answers.send(("error", "WorkerFailed", f"internal error in the worker: {err!r}"))
+
+
+WATCH = 0.05  # seconds between two looks at a busy worker's memory
+_OVER_MEMORY = ("memory",)
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # A worker imports only the modules it needs, not the package (its __init__ loads the
@@ -196,17 +217,17 @@ package = types.ModuleType("kg")
 package.__path__ = [sys.argv[1]]
 sys.modules["kg"] = package
 from kg.workers import _serve
-_serve(sys.argv[2], int(sys.argv[3]))
+_serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 """
 
 
 class _Worker:
     """One worker process (running `_serve`), talking over its pipes."""
 
-    def __init__(self, store_dir: Path, memory_quads: int):
+    def __init__(self, store_dir: Path, memory_quads: int, memory_limit: int | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-c", _BOOT, str(Path(__file__).parent), str(store_dir),
-             str(memory_quads)],
+             str(memory_quads), str(memory_limit or 0)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.send = Connection(os.dup(self.process.stdin.fileno()), readable=False)
@@ -222,17 +243,33 @@ class _Worker:
                 raise WorkerFailed("a query worker did not start")
             self.ready = True
 
-    def answer(self, timeout: float) -> tuple | None:
+    def answer(self, timeout: float, memory_limit: int | None = None) -> tuple | None:
         """The next answer, within `timeout` seconds of execution (the opening of a new
-        store does not count), or None at the limit."""
+        store does not count), or None at the limit; _OVER_MEMORY as soon as the
+        worker's resident memory passes `memory_limit` bytes (checked every WATCH s)."""
+        deadline = time.monotonic() + timeout
         while True:
-            if not self.recv.poll(timeout):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return None
+            if not self.recv.poll(min(remaining, WATCH) if memory_limit else remaining):
+                if memory_limit and self.resident() > memory_limit:
+                    return _OVER_MEMORY
+                continue
             message = self.recv.recv()
             if message != ("loading",):
                 return message
             self.ready = False
             self.wait_ready()
+            deadline = time.monotonic() + timeout
+
+    def resident(self) -> int:
+        """The worker's resident memory in bytes (0 once it has gone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            return 0
 
     @property
     def alive(self) -> bool:
@@ -263,31 +300,45 @@ class _Worker:
 @dataclass(eq=False)
 class _Ticket:
     client: str
+    costly: bool = False
 
 
 class WorkerPool:
     """Worker processes over one store directory, handed out by a fair, bounded queue.
 
     - `size` workers (default: from the machine, see default_workers);
-    - one client holds at most `per_client` of them at once (default: a quarter, so
-      that several clients looping runaway queries still leave workers free);
+    - queries are cheap or costly (the guard's estimate, corrected by what earlier runs
+      of the same shape cost, see QueryRunner): costly ones hold at most
+      `size - reserved` workers together, so `reserved` workers (default: a quarter)
+      are always left to cheap ones, and a cheap query waiting goes before any costly
+      one: runaways cannot starve cheap queries even when every client comes from one
+      address (a reverse proxy);
+    - one client holds at most `per_client` workers with costly queries (default: a
+      quarter, so that several clients looping runaway queries still leave workers
+      free), and at most `per_client + reserved` in all;
     - at most `max_queue` queries wait (default: 8 per worker), at most half of them
-      from one client; beyond that `run` raises Overloaded at once;
-    - the oldest waiting query whose client is under its share goes next."""
+      costly, at most half of them (or of the costly half) from one client; beyond that
+      `run` raises Overloaded at once;
+    - each worker may use `memory_limit` bytes (resident; None: no cap): past that it is
+      killed and the query fails with MemoryLimit."""
 
     def __init__(self, store_dir: Path, *, size: int | None = None,
                  per_client: int | None = None, max_queue: int | None = None,
-                 memory_quads: int = DEFAULT_MEMORY_QUADS):
+                 reserved: int | None = None, memory_quads: int = DEFAULT_MEMORY_QUADS,
+                 memory_limit: int | None = None):
         self.store_dir = store_dir
         self.size = size or default_workers()
         self.per_client = per_client or max(1, self.size // 4)
+        self.reserved = min(self.size - 1, self.size // 4 if reserved is None else reserved)
         self.max_queue = 8 * self.size if max_queue is None else max_queue
         self.memory_quads = memory_quads
+        self.memory_limit = memory_limit
         self.executed = 0  # jobs handed to a worker
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._waiting: list[_Ticket] = []
         self._running: dict[str, int] = {}
+        self._costly: dict[str, int] = {}  # costly queries running, per client
         self._all: set[_Worker] = set()
         self._seconds = 0.1  # moving average of a query's execution time
         self._closed = False
@@ -298,7 +349,7 @@ class WorkerPool:
 
     # ------------------------------------------------------------- workers
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.store_dir, self.memory_quads)
+        worker = _Worker(self.store_dir, self.memory_quads, self.memory_limit)
         with self._cond:
             self._all.add(worker)
         return worker
@@ -315,25 +366,50 @@ class WorkerPool:
         backlog = len(self._waiting) + 1
         return max(1, min(60, math.ceil(self._seconds * backlog / self.size)))
 
-    def _next(self) -> _Ticket | None:
-        return next((t for t in self._waiting
-                     if self._running.get(t.client, 0) < self.per_client), None)
+    def _may_start(self, ticket: _Ticket) -> bool:
+        if self._running.get(ticket.client, 0) >= self.per_client + self.reserved:
+            return False
+        return not ticket.costly or (self._costly.get(ticket.client, 0) < self.per_client
+                                     and sum(self._costly.values()) < self.size - self.reserved)
 
-    def _acquire(self, client: str, wait: float) -> _Worker:
+    def _next(self) -> _Ticket | None:
+        """The ticket that gets the next free worker: the oldest cheap one whose client
+        is under its share, else the oldest such costly one."""
+        return (next((t for t in self._waiting if not t.costly and self._may_start(t)), None)
+                or next((t for t in self._waiting if t.costly and self._may_start(t)), None))
+
+    def _first(self, ticket: _Ticket) -> bool:
+        """Whether a new ticket would go before every waiting one."""
+        ahead = self._next()
+        return ahead is None or (ahead.costly and not ticket.costly)
+
+    def _admit(self, ticket: _Ticket) -> None:
+        """Refuse a ticket the queue has no room for (Overloaded, at once)."""
+        if len(self._waiting) >= self.max_queue:
+            raise Overloaded(f"the service is busy: {len(self._waiting)} queries are "
+                             "waiting; try again later", retry_after=self._retry_after())
+        room = self.max_queue // 2 if ticket.costly else self.max_queue
+        same = [t for t in self._waiting if t.costly == ticket.costly]
+        if ticket.costly and len(same) >= max(1, room):
+            raise Overloaded(f"the service is busy with costly queries: {len(same)} are "
+                             "waiting; try again later", retry_after=self._retry_after())
+        mine = sum(1 for t in same if t.client == ticket.client)
+        if mine >= max(1, room // 2):
+            raise Overloaded(f"{mine} of your queries are already waiting; try again "
+                             "when they are answered", retry_after=self._retry_after())
+
+    def _take(self, ticket: _Ticket) -> _Worker:
+        self._running[ticket.client] = self._running.get(ticket.client, 0) + 1
+        if ticket.costly:
+            self._costly[ticket.client] = self._costly.get(ticket.client, 0) + 1
+        return self._idle.pop()
+
+    def _acquire(self, ticket: _Ticket, wait: float) -> _Worker:
         deadline = time.monotonic() + wait
         with self._cond:
-            if (self._idle and self._next() is None
-                    and self._running.get(client, 0) < self.per_client):
-                self._running[client] = self._running.get(client, 0) + 1
-                return self._idle.pop()  # nobody waits ahead: no queue at all
-            if len(self._waiting) >= self.max_queue:
-                raise Overloaded(f"the service is busy: {len(self._waiting)} queries are "
-                                 "waiting; try again later", retry_after=self._retry_after())
-            mine = sum(1 for t in self._waiting if t.client == client)
-            if mine >= max(1, self.max_queue // 2):
-                raise Overloaded(f"{mine} of your queries are already waiting; try again "
-                                 "when they are answered", retry_after=self._retry_after())
-            ticket = _Ticket(client)
+            if self._idle and self._may_start(ticket) and self._first(ticket):
+                return self._take(ticket)  # nobody waits ahead: no queue at all
+            self._admit(ticket)
             self._waiting.append(ticket)
             try:
                 while not (self._idle and self._next() is ticket):
@@ -345,19 +421,19 @@ class WorkerPool:
                                            "the query did not run",
                                            retry_after=self._retry_after())
                     self._cond.wait(remaining)
-                self._running[client] = self._running.get(client, 0) + 1
-                return self._idle.pop()
+                return self._take(ticket)
             finally:
                 self._waiting.remove(ticket)
                 self._cond.notify_all()
 
-    def _release(self, worker: _Worker, client: str, seconds: float | None) -> None:
+    def _release(self, worker: _Worker, ticket: _Ticket, seconds: float | None) -> None:
         with self._cond:
-            left = self._running.get(client, 1) - 1
-            if left:
-                self._running[client] = left
-            else:
-                self._running.pop(client, None)
+            for counts in (self._running, self._costly) if ticket.costly else (self._running,):
+                left = counts.get(ticket.client, 1) - 1
+                if left:
+                    counts[ticket.client] = left
+                else:
+                    counts.pop(ticket.client, None)
             if seconds is not None:
                 self._seconds = 0.8 * self._seconds + 0.2 * seconds
             if self._closed:
@@ -370,11 +446,15 @@ class WorkerPool:
 
     # ------------------------------------------------------------- running
     def run(self, job: Job, *, timeout: float, client: str = "",
-            queue_wait: float | None = None) -> QueryResult:
+            queue_wait: float | None = None, costly: bool = False,
+            observe: Callable[[float], None] | None = None) -> QueryResult:
         """Run `job` in a free worker, `timeout` seconds from the moment a worker takes
         it (killed past that). Waiting for a worker is limited separately by
-        `queue_wait` (default: `timeout`) and raises QueueTimeout."""
-        worker = self._acquire(client, timeout if queue_wait is None else queue_wait)
+        `queue_wait` (default: `timeout`) and raises QueueTimeout. `costly` queries
+        get the costly share (see the class); `observe` is told how many seconds a
+        query that was answered ran."""
+        ticket = _Ticket(client, costly)
+        worker = self._acquire(ticket, timeout if queue_wait is None else queue_wait)
         seconds: float | None = None
         try:
             if not worker.alive:  # died while idle: never hand it a request
@@ -388,17 +468,27 @@ class WorkerPool:
                 worker.send.send(job)
             self.executed += 1
             started = time.monotonic()
-            message = worker.answer(timeout)
+            message = worker.answer(timeout, self.memory_limit)
             if message is None:
                 worker = self._renew(worker)
                 raise QueryTimeout(f"the query ran over the time limit of {timeout:g} s "
                                    "and was stopped")
+            if message == _OVER_MEMORY:
+                worker = self._renew(worker)
+                raise MemoryLimit(f"the query used more than {_mib(self.memory_limit)} MiB "
+                                  "of memory and was stopped; narrow it or add a LIMIT")
             seconds = time.monotonic() - started
         except (EOFError, OSError) as err:
+            died = worker.process.poll()
             worker = self._renew(worker)
+            if self.memory_limit and died == -signal.SIGABRT:  # an allocation failed
+                raise MemoryLimit(f"the query ran out of the {_mib(self.memory_limit)} MiB "
+                                  "of memory a query may use and was stopped") from err
             raise WorkerFailed("the query worker stopped unexpectedly") from err
         finally:
-            self._release(worker, client, seconds)
+            self._release(worker, ticket, seconds)
+        if observe is not None and seconds is not None:
+            observe(seconds)
         if message[0] == "ok":
             return QueryResult(message[1], message[2])
         error_class = getattr(errors, message[1], errors.QueryError)
@@ -417,6 +507,10 @@ class WorkerPool:
         for worker in busy:
             with contextlib.suppress(OSError):
                 worker.process.kill()
+
+
+def _mib(size: int | None) -> int:
+    return (size or 0) // 2**20
 
 
 class AnswerCache:
@@ -465,28 +559,71 @@ def _checked(text: str, policy: Policy) -> Checked:
     return check_query(text, policy)
 
 
+# How a query's cost is remembered: its text from the first brace on, with IRIs, strings,
+# numbers and variable names blanked and comments dropped (a runaway sent again with a
+# new comment, other constants or other variable names has the same shape).
+_BLANKS = [(re.compile(r"<[^<>\s]*>"), "<>"), (re.compile(r'"(?:[^"\\\n]|\\.)*"'), '""'),
+           (re.compile(r"'(?:[^'\\\n]|\\.)*'"), "''"), (re.compile(r"#[^\n]*"), ""),
+           (re.compile(r"[?$]\w+"), "?"), (re.compile(r"\d+(?:\.\d+)?"), "0"),
+           (re.compile(r"\s+"), " ")]
+SHAPES_KEPT = 10_000
+
+
+def shape(text: str) -> str:
+    """The shape of a query, as remembered for admission (see _BLANKS)."""
+    body = text[text.find("{"):] if "{" in text else text
+    for pattern, blank in _BLANKS:
+        body = pattern.sub(blank, body)
+    return body.strip()
+
+
+def default_memory_limit(workers: int) -> int:
+    """Bytes of resident memory one worker may use: half the machine's memory shared
+    between the workers, at least 256 MiB, at most 2 GiB."""
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # pragma: no cover - not POSIX
+        physical = 8 << 30
+    return max(256 << 20, min(2 << 30, physical // (2 * max(1, workers))))
+
+
 class QueryRunner:
     """Guarded, time- and size-limited queries over a KnowledgeGraph's store: worker
     processes and an answer cache for the embedded store, the remote server's own
-    client otherwise."""
+    client otherwise.
+
+    Admission is cost-aware: a query is costly when the guard estimates so, or when a
+    query of the same shape ran over `costly_seconds` (default: a tenth of the time
+    limit) or was stopped at a limit; costly queries get the pool's costly share only
+    (see WorkerPool). `stats` counts cache hits and misses and the queries run."""
 
     def __init__(self, graph: KnowledgeGraph, policy: Policy | None = None, *,
                  workers: int | None = None, per_client: int | None = None,
                  max_queue: int | None = None, queue_wait: float | None = None,
-                 cache_bytes: int = DEFAULT_CACHE_BYTES,
-                 memory_quads: int = DEFAULT_MEMORY_QUADS):
+                 reserved: int | None = None, cache_bytes: int = DEFAULT_CACHE_BYTES,
+                 memory_quads: int = DEFAULT_MEMORY_QUADS,
+                 memory_limit: int | None = None, costly_seconds: float | None = None):
         self.graph = graph
         self.policy = policy or Policy()
         # seconds a query may wait for a worker, apart from its time limit (default: three
         # time limits; a full queue answers at once, so this only bounds a slow drain)
         self.queue_wait = 3 * self.policy.time_limit if queue_wait is None else queue_wait
+        self.costly_seconds = (self.policy.time_limit / 10 if costly_seconds is None
+                               else costly_seconds)
         self.pool: WorkerPool | None = None
         self.cache: AnswerCache | None = None
+        self.stats = {"cache_hits": 0, "cache_misses": 0, "executed": 0, "costly": 0,
+                      "stopped": 0}
+        self._shapes: OrderedDict[str, None] = OrderedDict()  # shapes found costly
+        self._lock = threading.Lock()
         if graph.remote is None:
             self.layout = StoreLayout(graph.project.store_dir)
-            self.pool = WorkerPool(graph.project.store_dir, size=workers,
+            size = workers or default_workers()
+            limit = default_memory_limit(size) if memory_limit is None else memory_limit
+            self.pool = WorkerPool(graph.project.store_dir, size=size,
                                    per_client=per_client, max_queue=max_queue,
-                                   memory_quads=memory_quads)
+                                   reserved=reserved, memory_quads=memory_quads,
+                                   memory_limit=limit or None)
             if cache_bytes > 0:
                 self.cache = AnswerCache(cache_bytes)
 
@@ -500,37 +637,53 @@ class QueryRunner:
 
     @staticmethod
     def _key(text: str, default_graph: list[str] | None,
-             named_graphs: list[str] | None) -> tuple:
+             named_graphs: list[str] | None, base_iri: str | None = None) -> tuple:
         return (text, None if default_graph is None else tuple(default_graph),
-                None if named_graphs is None else tuple(named_graphs))
+                None if named_graphs is None else tuple(named_graphs), base_iri)
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self.stats[name] += 1
 
     def cached(self, sparql: str, *, bindings: Mapping[str, object] | None = None,
                default_graph: list[str] | None = None,
-               named_graphs: list[str] | None = None) -> QueryResult | None:
+               named_graphs: list[str] | None = None,
+               base_iri: str | None = None) -> QueryResult | None:
         """The cached answer for the live store, or None: cheap enough to call on an
-        event loop before handing the query to a thread."""
+        event loop before handing the query to a thread. A hit is counted."""
         if self.cache is None:
             return None
         live = self._version()
         if live is None:
             return None
         text = with_values(sparql, dict(bindings or {}))
-        return self.cache.get(live, self._key(text, default_graph, named_graphs))
+        answer = self.cache.get(live, self._key(text, default_graph, named_graphs, base_iri))
+        if answer is not None:
+            self._count("cache_hits")
+        return answer
 
-    def query(self, sparql: str, *, bindings: Mapping[str, object] | None = None,
-              default_graph: list[str] | None = None,
-              named_graphs: list[str] | None = None, client: str = "") -> QueryResult:
+    def query(self, sparql: str, **options) -> QueryResult:
+        """As `answer`, the result only."""
+        return self.answer(sparql, **options)[0]
+
+    def answer(self, sparql: str, *, bindings: Mapping[str, object] | None = None,
+               default_graph: list[str] | None = None,
+               named_graphs: list[str] | None = None, client: str = "",
+               base_iri: str | None = None) -> tuple[QueryResult, bool]:
         """Check the query against the policy, then answer it from the cache or run it
-        within the limits. `default_graph` / `named_graphs` are the protocol's dataset
-        (None: the query's FROM clauses if any, else all graphs as the default graph).
-        `client` (e.g. the remote address) is whose share of the workers it uses."""
+        within the limits; the answer, and whether it came from the cache.
+        `default_graph` / `named_graphs` are the protocol's dataset (None: the query's
+        FROM clauses if any, else all graphs as the default graph). `client` (e.g. the
+        remote address) is whose share of the workers it uses. `base_iri` resolves the
+        query's relative IRIs (its own BASE wins)."""
         text = with_values(sparql, dict(bindings or {}))
-        key = self._key(text, default_graph, named_graphs)
+        key = self._key(text, default_graph, named_graphs, base_iri)
         live = self._version() if self.cache is not None else None
         if live is not None and self.cache is not None:
             answer = self.cache.get(live, key)
             if answer is not None:
-                return answer
+                self._count("cache_hits")
+                return answer, True
         checked = _checked(text, self.policy)
         for iri in [*(default_graph or []), *(named_graphs or [])]:
             if iri.lower().startswith("file:"):
@@ -538,16 +691,44 @@ class QueryRunner:
         if default_graph is None and named_graphs is None and checked.has_dataset:
             default_graph = list(checked.from_graphs)
             named_graphs = list(checked.from_named)
+        if self.cache is not None:
+            self._count("cache_misses")
         if self.pool is None:
-            return self._remote(text, default_graph, named_graphs)
+            if base_iri:
+                text = f"BASE {ox.NamedNode(base_iri)} {text}"
+            return self._remote(text, default_graph, named_graphs), False
         job = Job(text, tuple(default_graph) if default_graph is not None else None,
                   tuple(named_graphs) if named_graphs is not None else None,
-                  self.policy.max_rows, self.policy.max_result_bytes)
-        answer = self.pool.run(job, timeout=self.policy.time_limit, client=client,
-                               queue_wait=self.queue_wait)
+                  self.policy.max_rows, self.policy.max_result_bytes, base_iri)
+        form = shape(text)
+        costly = checked.costly or form in self._shapes
+        self._count("executed")
+        if costly:
+            self._count("costly")
+        try:
+            answer = self.pool.run(job, timeout=self.policy.time_limit, client=client,
+                                   queue_wait=self.queue_wait, costly=costly,
+                                   observe=lambda seconds: self._observe(form, seconds))
+        except (QueryTimeout, MemoryLimit) as err:
+            if not isinstance(err, QueueTimeout):
+                self._count("stopped")
+                self._remember(form)
+            raise
         if live is not None and self.cache is not None and not checked.services:
             self.cache.put(live, key, answer)  # a SERVICE answer may change: not cached
-        return answer
+        return answer, False
+
+    def _observe(self, form: str, seconds: float) -> None:
+        if seconds > self.costly_seconds:
+            self._remember(form)
+
+    def _remember(self, form: str) -> None:
+        """Take queries of this shape as costly from now on."""
+        with self._lock:
+            self._shapes[form] = None
+            self._shapes.move_to_end(form)
+            while len(self._shapes) > SHAPES_KEPT:
+                self._shapes.popitem(last=False)
 
     def _remote(self, text: str, default_graph, named_graphs) -> QueryResult:
         remote = self.graph.remote

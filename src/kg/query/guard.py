@@ -9,7 +9,7 @@ a guarded keyword (SERVICE, LOAD) is either exactly that keyword, or the query i
 refused as ambiguous: when in doubt, refuse.
 
 >>> check_query("SELECT * { ?s ?p ?o } # SERVICE <http://example.org/> in a comment")
-Checked(services=(), from_graphs=(), from_named=())
+Checked(services=(), from_graphs=(), from_named=(), costly=False)
 >>> check_query("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
 Traceback (most recent call last):
 ...
@@ -40,7 +40,12 @@ def normalise_iri(iri: str) -> str:
     (RFC 3986, section 6.2.2)."""
     parts = urllib.parse.urlsplit(iri)
     scheme, host = parts.scheme.lower(), (parts.hostname or "")
-    port = parts.port if parts.port != DEFAULT_PORTS.get(scheme) else None
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    try:
+        port = parts.port if parts.port != DEFAULT_PORTS.get(scheme) else None
+    except ValueError:
+        raise QueryError(f"<{iri}> has no valid port (0 to 65535)") from None
     netloc = host + (f":{port}" if port is not None else "")
     path = re.sub("%2e", ".", parts.path, flags=re.IGNORECASE)
     if path:
@@ -90,11 +95,13 @@ class Policy:
 @dataclass(frozen=True)
 class Checked:
     """What a query asks for beyond the local data: SERVICE endpoints (all allowed) and
-    the dataset named by FROM / FROM NAMED (or USING / USING NAMED in an update)."""
+    the dataset named by FROM / FROM NAMED (or USING / USING NAMED in an update), and
+    whether it looks costly (see estimate_costly)."""
 
     services: tuple[str, ...] = ()
     from_graphs: tuple[str, ...] = ()
     from_named: tuple[str, ...] = ()
+    costly: bool = False
 
     @property
     def has_dataset(self) -> bool:
@@ -236,7 +243,34 @@ def _nesting(toks: list[Token]) -> None:
             depth -= 1
 
 
+# Text that may skip the tokenizer: ASCII with no escape, short, with too few brackets to
+# nest past the limit, and naming none of the guarded keywords anywhere (not even inside
+# a string or an IRI): no token of it can be, or hide, SERVICE, LOAD, FROM or USING.
+_FAST_MAX_CHARS = 4000
+_GUARDED = ("service", "load", "from", "using")
+# a triple pattern whose three terms are variables: a scan of the whole store
+_SCAN = re.compile(r"(?<![\w?$])[?$]\w+\s+[?$]\w+\s+[?$]\w+\s*(?:[.}]|$)")
+
+
+def estimate_costly(text: str) -> bool:
+    """The guard's cost estimate: a query that joins two or more whole-store scans
+    (triple patterns of three variables) is costly; anything else is taken as cheap
+    until its run says otherwise (see kg.workers)."""
+    body = text[text.find("{"):] if "{" in text else ""
+    return body.count("?") + body.count("$") >= 6 and len(_SCAN.findall(body)) >= 2
+
+
+def _fast(text: str) -> bool:
+    if len(text) > _FAST_MAX_CHARS or not text.isascii() or "\\" in text:
+        return False
+    lower = text.lower()
+    return (not any(word in lower for word in _GUARDED)
+            and text.count("{") + text.count("(") + text.count("[") <= MAX_NESTING)
+
+
 def _check(text: str, policy: Policy, *, update: bool) -> Checked:
+    if _fast(text):
+        return Checked(costly=estimate_costly(text))
     toks = list(tokens(text))
     _nesting(toks)
     prefixes = _prefixes(toks)
@@ -272,7 +306,8 @@ def _check(text: str, policy: Policy, *, update: bool) -> Checked:
             if iri.lower().startswith("file:"):
                 raise Refused(f"{upper} <{iri}>: local-file graphs are never read")
             (from_named if named else from_graphs).append(iri)
-    checked = Checked(tuple(services), tuple(from_graphs), tuple(from_named))
+    checked = Checked(tuple(services), tuple(from_graphs), tuple(from_named),
+                      costly=estimate_costly(text))
     if any(t.kind == "word" and t.text.upper() in _CLAUSES for t in toks):
         _agree(checked, parsed(text, update=update))
     return checked
