@@ -8,7 +8,6 @@ kg_api.pages."""
 
 from __future__ import annotations
 
-import functools
 import hmac
 import logging
 import urllib.parse
@@ -188,8 +187,9 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
             pairs = urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
                                            keep_blank_values=True)
             _single(pairs)
-            form = urllib.parse.parse_qs(body.decode("utf-8", "replace"),
-                                         keep_blank_values=True)
+            form: dict[str, list[str]] = {}
+            for name, value in pairs:
+                form.setdefault(name, []).append(value)
             if "update" in form:
                 return await _update(request, policy, form["update"][0], form)
             if "query" not in form:
@@ -447,8 +447,7 @@ async def _run(request: Request, runner: QueryRunner, query: str,
     if answer is not None:
         return answer, True
     client = request.app.state.client_keys.of(request)
-    return await run_in_threadpool(functools.partial(runner.answer, query, client=client,
-                                                     **options))
+    return await runner.answer_async(query, client=client, **options)
 
 
 def _cache_header(response: Response, hit: bool) -> Response:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import math
 import os
 import re
@@ -26,7 +27,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -46,16 +47,20 @@ from .errors import (
 )
 from .namespaces import PREFIXES
 from .pipeline.store import StoreLayout, open_store
-from .query.guard import Checked, Policy, check_query
+from .query.guard import Checked, Policy, check_query, plain
 from .query.queries import with_values
 from .query.results import QueryResult
 from .query.syntax import explain
 
 if TYPE_CHECKING:
+    from asyncio import Future
+
     from .graph import KnowledgeGraph
 
-# a store this small is copied into each worker's memory (KG_MEMORY_QUADS overrides)
-DEFAULT_MEMORY_QUADS = int(os.environ.get("KG_MEMORY_QUADS", "1000000"))
+# a store this small is copied into each worker's memory (KG_MEMORY_QUADS overrides);
+# by default none is: every worker reads the one on-disk store, opened read-only, and
+# the operating system's page cache holds its data once for all of them
+DEFAULT_MEMORY_QUADS = int(os.environ.get("KG_MEMORY_QUADS", "0"))
 DEFAULT_CACHE_BYTES = 64_000_000  # answers kept per store version
 LOAD_LIMIT = 300.0  # seconds a worker may take to start or to open a new store
 ADDRESS_HEADROOM = 1 << 30  # address space a worker has beyond twice its memory limit
@@ -211,11 +216,22 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 # A worker imports only the modules it needs, not the package (its __init__ loads the
-# build, SHACL and graph-analysis stacks): it starts in about half the time.
-_BOOT = """import sys, types
+# build, SHACL and graph-analysis stacks): it starts in about half the time. Of
+# kg.namespaces it needs only the prefixes, given as JSON: the real module builds
+# rdflib's namespaces, which cost each worker about 20 MB; its functions load it on use.
+_BOOT = """import importlib, json, sys, types
 package = types.ModuleType("kg")
 package.__path__ = [sys.argv[1]]
 sys.modules["kg"] = package
+names = types.ModuleType("kg.namespaces")
+names.PREFIXES = json.loads(sys.argv[5])
+def _lazy(name):
+    def call(*args, **kwargs):
+        sys.modules.pop("kg.namespaces", None)
+        return getattr(importlib.import_module("kg.namespaces"), name)(*args, **kwargs)
+    return call
+names.__getattr__ = _lazy
+sys.modules["kg.namespaces"] = names
 from kg.workers import _serve
 _serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 """
@@ -227,7 +243,7 @@ class _Worker:
     def __init__(self, store_dir: Path, memory_quads: int, memory_limit: int | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-c", _BOOT, str(Path(__file__).parent), str(store_dir),
-             str(memory_quads), str(memory_limit or 0)],
+             str(memory_quads), str(memory_limit or 0), json.dumps(PREFIXES)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
         assert self.process.stdin is not None and self.process.stdout is not None
         self.send = Connection(os.dup(self.process.stdin.fileno()), readable=False)
@@ -262,6 +278,38 @@ class _Worker:
             self.ready = False
             self.wait_ready()
             deadline = time.monotonic() + timeout
+
+    async def answer_async(self, timeout: float,
+                           memory_limit: int | None = None) -> tuple | None:
+        """As `answer`, waiting on the event loop for the worker's pipe to be readable
+        (no thread)."""
+        import asyncio  # here: a worker process never needs it (about 5 MB)
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        fd = self.recv.fileno()
+        while True:
+            if not self.recv.poll():
+                readable = loop.create_future()
+                loop.add_reader(fd, _wake, readable)
+                try:
+                    while not readable.done():
+                        remaining = deadline - loop.time()
+                        if remaining <= 0:
+                            return None
+                        await asyncio.wait([readable], timeout=min(remaining, WATCH)
+                                           if memory_limit else remaining)
+                        if (not readable.done() and memory_limit
+                                and self.resident() > memory_limit):
+                            return _OVER_MEMORY
+                finally:
+                    loop.remove_reader(fd)
+            message = self.recv.recv()
+            if message != ("loading",):
+                return message
+            self.ready = False
+            await loop.run_in_executor(None, self.wait_ready)
+            deadline = loop.time() + timeout
 
     def resident(self) -> int:
         """The worker's resident memory in bytes (0 once it has gone)."""
@@ -456,6 +504,7 @@ class WorkerPool:
         ticket = _Ticket(client, costly)
         worker = self._acquire(ticket, timeout if queue_wait is None else queue_wait)
         seconds: float | None = None
+        error: errors.KgError | None = None
         try:
             if not worker.alive:  # died while idle: never hand it a request
                 worker = self._renew(worker)
@@ -469,30 +518,82 @@ class WorkerPool:
             self.executed += 1
             started = time.monotonic()
             message = worker.answer(timeout, self.memory_limit)
-            if message is None:
-                worker = self._renew(worker)
-                raise QueryTimeout(f"the query ran over the time limit of {timeout:g} s "
-                                   "and was stopped")
-            if message == _OVER_MEMORY:
-                worker = self._renew(worker)
-                raise MemoryLimit(f"the query used more than {_mib(self.memory_limit)} MiB "
-                                  "of memory and was stopped; narrow it or add a LIMIT")
-            seconds = time.monotonic() - started
+            worker, seconds, error = self._settle(worker, message, timeout, started)
         except (EOFError, OSError) as err:
-            died = worker.process.poll()
-            worker = self._renew(worker)
-            if self.memory_limit and died == -signal.SIGABRT:  # an allocation failed
-                raise MemoryLimit(f"the query ran out of the {_mib(self.memory_limit)} MiB "
-                                  "of memory a query may use and was stopped") from err
-            raise WorkerFailed("the query worker stopped unexpectedly") from err
+            worker, error = self._crashed(worker, err)
         finally:
             self._release(worker, ticket, seconds)
-        if observe is not None and seconds is not None:
-            observe(seconds)
-        if message[0] == "ok":
-            return QueryResult(message[1], message[2])
-        error_class = getattr(errors, message[1], errors.QueryError)
-        raise error_class(message[2])
+        return _result(message, error, observe, seconds)
+
+    def try_take(self, *, client: str = "", costly: bool = False) -> tuple | None:
+        """A worker that is free and ready now for this client (with its ticket, for
+        run_async), or None: then `run` waits in the queue."""
+        ticket = _Ticket(client, costly)
+        with self._cond:
+            if (self._idle and self._idle[-1].ready and self._idle[-1].alive
+                    and self._may_start(ticket) and self._first(ticket)):
+                return self._take(ticket), ticket
+        return None
+
+    async def run_async(self, taken: tuple, job: Job, *, timeout: float,
+                        observe: Callable[[float], None] | None = None) -> QueryResult:
+        """Run `job` on a worker from try_take, waiting for its answer on the event
+        loop (no thread); the limits are those of `run`."""
+        import asyncio
+
+        worker, ticket = taken
+        loop = asyncio.get_running_loop()
+        seconds: float | None = None
+        error: errors.KgError | None = None
+        try:
+            try:
+                worker.send.send(job)
+            except OSError:  # died since try_take saw it alive
+                worker = await loop.run_in_executor(None, self._renew, worker)
+                await loop.run_in_executor(None, worker.wait_ready)
+                worker.send.send(job)
+            self.executed += 1
+            started = time.monotonic()
+            message = await worker.answer_async(timeout, self.memory_limit)
+            if message is None or message == _OVER_MEMORY:  # renewing a worker blocks
+                worker, seconds, error = await loop.run_in_executor(
+                    None, self._settle, worker, message, timeout, started)
+            else:
+                worker, seconds, error = self._settle(worker, message, timeout, started)
+        except (EOFError, OSError) as err:
+            worker, error = await loop.run_in_executor(None, self._crashed, worker, err)
+        finally:
+            self._release(worker, ticket, seconds)
+        return _result(message, error, observe, seconds)
+
+    def _settle(self, worker: _Worker, message: tuple | None, timeout: float,
+                started: float) -> tuple[_Worker, float | None, errors.KgError | None]:
+        """The worker to put back, the seconds the query ran, and the limit it hit
+        (its worker killed and replaced)."""
+        if message is None:
+            return self._renew(worker), None, QueryTimeout(
+                f"the query ran over the time limit of {timeout:g} s and was stopped")
+        if message == _OVER_MEMORY:
+            return self._renew(worker), None, MemoryLimit(
+                f"the query used more than {_mib(self.memory_limit)} MiB of memory and "
+                "was stopped; narrow it or add a LIMIT")
+        return worker, time.monotonic() - started, None
+
+    def _crashed(self, worker: _Worker, err: BaseException) -> tuple[_Worker, errors.KgError]:
+        """A worker died during a query: a fresh one to put back, and the error."""
+        try:
+            died = worker.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            died = None
+        fresh = self._renew(worker)
+        if self.memory_limit and died == -signal.SIGABRT:  # an allocation failed
+            error: errors.KgError = MemoryLimit(
+                f"the query ran out of the {_mib(self.memory_limit)} MiB of memory a query "
+                "may use and was stopped")
+        else:
+            error = WorkerFailed("the query worker stopped unexpectedly")
+        error.__cause__ = err
+        return fresh, error
 
     def close(self) -> None:
         """Stop the idle workers, kill the busy ones (their queries fail)."""
@@ -509,8 +610,27 @@ class WorkerPool:
                 worker.process.kill()
 
 
+def _wake(future: Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def _mib(size: int | None) -> int:
     return (size or 0) // 2**20
+
+
+def _result(message: tuple | None, error: errors.KgError | None,
+            observe: Callable[[float], None] | None, seconds: float | None) -> QueryResult:
+    """A worker's answer as a result, or the error it carries (or the run hit)."""
+    if error is not None:
+        raise error
+    assert message is not None
+    if observe is not None and seconds is not None:
+        observe(seconds)
+    if message[0] == "ok":
+        return QueryResult(message[1], message[2])
+    error_class = getattr(errors, message[1], errors.QueryError)
+    raise error_class(message[2])
 
 
 class AnswerCache:
@@ -585,6 +705,19 @@ def default_memory_limit(workers: int) -> int:
     except (ValueError, OSError):  # pragma: no cover - not POSIX
         physical = 8 << 30
     return max(256 << 20, min(2 << 30, physical // (2 * max(1, workers))))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A query on its way to a worker (see QueryRunner._plan)."""
+
+    job: Job
+    key: tuple
+    live: str | None
+    checked: Checked
+    shape: str
+    costly: bool
+    observe: Callable[[float], None]
 
 
 class QueryRunner:
@@ -676,6 +809,50 @@ class QueryRunner:
         FROM clauses if any, else all graphs as the default graph). `client` (e.g. the
         remote address) is whose share of the workers it uses. `base_iri` resolves the
         query's relative IRIs (its own BASE wins)."""
+        plan = self._plan(sparql, bindings, default_graph, named_graphs, base_iri)
+        if isinstance(plan, QueryResult):
+            return plan, True
+        if self.pool is None:
+            return self._remote(plan.job), False
+        with self._stopped(plan):
+            answer = self.pool.run(plan.job, timeout=self.policy.time_limit, client=client,
+                                   queue_wait=self.queue_wait, costly=plan.costly,
+                                   observe=plan.observe)
+        return self._keep(plan, answer), False
+
+    async def answer_async(self, sparql: str, *, bindings: Mapping[str, object] | None = None,
+                           default_graph: list[str] | None = None,
+                           named_graphs: list[str] | None = None, client: str = "",
+                           base_iri: str | None = None) -> tuple[QueryResult, bool]:
+        """As `answer`, on an event loop: a query the guard clears at a glance that finds
+        a worker free goes to it and is awaited there, with no thread; any other runs
+        `answer` in a thread."""
+        import asyncio
+
+        text = with_values(sparql, dict(bindings or {}))
+        options = {"default_graph": default_graph, "named_graphs": named_graphs,
+                   "base_iri": base_iri}
+        loop = asyncio.get_running_loop()
+        if self.pool is None or not plain(text):
+            return await loop.run_in_executor(None, functools.partial(
+                self.answer, text, client=client, **options))
+        plan = self._plan(text, None, default_graph, named_graphs, base_iri)
+        if isinstance(plan, QueryResult):
+            return plan, True
+        taken = self.pool.try_take(client=client, costly=plan.costly)
+        if taken is None:
+            return await loop.run_in_executor(None, functools.partial(
+                self.answer, text, client=client, **options))
+        with self._stopped(plan):
+            answer = await self.pool.run_async(taken, plan.job, timeout=self.policy.time_limit,
+                                               observe=plan.observe)
+        return self._keep(plan, answer), False
+
+    def _plan(self, sparql: str, bindings: Mapping[str, object] | None,
+              default_graph: list[str] | None, named_graphs: list[str] | None,
+              base_iri: str | None) -> QueryResult | _Plan:
+        """The cached answer, or what it takes to run the query: checked by the guard,
+        the job, and whether it is costly."""
         text = with_values(sparql, dict(bindings or {}))
         key = self._key(text, default_graph, named_graphs, base_iri)
         live = self._version() if self.cache is not None else None
@@ -683,7 +860,7 @@ class QueryRunner:
             answer = self.cache.get(live, key)
             if answer is not None:
                 self._count("cache_hits")
-                return answer, True
+                return answer
         checked = _checked(text, self.policy)
         for iri in [*(default_graph or []), *(named_graphs or [])]:
             if iri.lower().startswith("file:"):
@@ -693,10 +870,9 @@ class QueryRunner:
             named_graphs = list(checked.from_named)
         if self.cache is not None:
             self._count("cache_misses")
-        if self.pool is None:
-            if base_iri:
-                text = f"BASE {ox.NamedNode(base_iri)} {text}"
-            return self._remote(text, default_graph, named_graphs), False
+        if self.pool is None and base_iri:
+            text = f"BASE {ox.NamedNode(base_iri)} {text}"
+            base_iri = None
         job = Job(text, tuple(default_graph) if default_graph is not None else None,
                   tuple(named_graphs) if named_graphs is not None else None,
                   self.policy.max_rows, self.policy.max_result_bytes, base_iri)
@@ -705,18 +881,24 @@ class QueryRunner:
         self._count("executed")
         if costly:
             self._count("costly")
+        return _Plan(job, key, live, checked, form, costly,
+                     functools.partial(self._observe, form))
+
+    @contextlib.contextmanager
+    def _stopped(self, plan: _Plan) -> Iterator[None]:
+        """Remember the shape of a query stopped at the time or memory limit."""
         try:
-            answer = self.pool.run(job, timeout=self.policy.time_limit, client=client,
-                                   queue_wait=self.queue_wait, costly=costly,
-                                   observe=lambda seconds: self._observe(form, seconds))
+            yield
         except (QueryTimeout, MemoryLimit) as err:
             if not isinstance(err, QueueTimeout):
                 self._count("stopped")
-                self._remember(form)
+                self._remember(plan.shape)
             raise
-        if live is not None and self.cache is not None and not checked.services:
-            self.cache.put(live, key, answer)  # a SERVICE answer may change: not cached
-        return answer, False
+
+    def _keep(self, plan: _Plan, answer: QueryResult) -> QueryResult:
+        if plan.live is not None and self.cache is not None and not plan.checked.services:
+            self.cache.put(plan.live, plan.key, answer)  # a SERVICE answer may change
+        return answer
 
     def _observe(self, form: str, seconds: float) -> None:
         if seconds > self.costly_seconds:
@@ -730,11 +912,13 @@ class QueryRunner:
             while len(self._shapes) > SHAPES_KEPT:
                 self._shapes.popitem(last=False)
 
-    def _remote(self, text: str, default_graph, named_graphs) -> QueryResult:
+    def _remote(self, job: Job) -> QueryResult:
         remote = self.graph.remote
         assert remote is not None
-        result = remote.query(text, default_graph=default_graph, named_graphs=named_graphs,
-                              timeout=self.policy.time_limit)
+        result = remote.query(
+            job.sparql, timeout=self.policy.time_limit,
+            default_graph=None if job.default_graph is None else list(job.default_graph),
+            named_graphs=None if job.named_graphs is None else list(job.named_graphs))
         if len(result.payload) > self.policy.max_result_bytes:
             raise ResultTooLarge(f"the answer is larger than {self.policy.max_result_bytes} "
                                  "bytes; add a LIMIT")

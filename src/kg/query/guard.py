@@ -260,7 +260,9 @@ def estimate_costly(text: str) -> bool:
     return body.count("?") + body.count("$") >= 6 and len(_SCAN.findall(body)) >= 2
 
 
-def _fast(text: str) -> bool:
+def plain(text: str) -> bool:
+    """Whether the guard can clear `text` without tokenising it (see _GUARDED): then
+    check_query costs microseconds."""
     if len(text) > _FAST_MAX_CHARS or not text.isascii() or "\\" in text:
         return False
     lower = text.lower()
@@ -269,7 +271,7 @@ def _fast(text: str) -> bool:
 
 
 def _check(text: str, policy: Policy, *, update: bool) -> Checked:
-    if _fast(text):
+    if plain(text):
         return Checked(costly=estimate_costly(text))
     toks = list(tokens(text))
     _nesting(toks)
