@@ -172,3 +172,29 @@ def test_request_too_deep_for_the_parser_keeps_the_tokenizer_reading():
     deep = "SELECT * FROM <urn:a> { " + "{ " * 60 + "?s ?p ?o" + " }" * 60 + " }"
     assert parsed(deep, update=False) is None
     assert check_query(deep).from_graphs == ("urn:a",)
+
+
+def test_service_port_out_of_range_is_a_query_error_not_a_crash():
+    with pytest.raises(QueryError, match="no valid port"):
+        check_query("SELECT * { SERVICE <http://host:99999/sparql> { ?s ?p ?o } }")
+
+
+def test_an_ipv6_allow_service_entry_matches_its_endpoint():
+    policy = Policy(service_allow=("http://[::1]:7878/sparql",))
+    checked = check_query("SELECT * { SERVICE <http://[::1]:7878/sparql> { ?s ?p ?o } }", policy)
+    assert checked.services == ("http://[::1]:7878/sparql",)
+    with pytest.raises(Refused, match="not allowed"):
+        check_query("SELECT * { SERVICE <http://[::2]:7878/sparql> { ?s ?p ?o } }", policy)
+
+
+@pytest.mark.parametrize(("query", "costly"), [
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", True),
+    ("SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a", True),
+    ("SELECT * { ?a ?b ?c } LIMIT 10", False),
+    ("SELECT ?a ?b ?c { wfr:x ?b ?c . ?a rdfs:label ?c }", False),
+    # the same shapes on the tokenizer's path (a keyword elsewhere in the text)
+    ("SELECT * FROM <urn:g> { ?a ?b ?c . ?d ?e ?f }", True),
+    ("SELECT ?service { ?service rdfs:label ?l }", False),
+])
+def test_cost_estimate_flags_joins_of_whole_store_scans(query, costly):
+    assert check_query(query).costly is costly

@@ -155,3 +155,82 @@ def test_a_full_queue_is_429_with_retry_after_over_http(mini_graph):
         assert int(response.headers["retry-after"]) >= 1
         assert "busy" in response.json()["message"]
         assert client.get("/sparql", params={"query": CHEAP}).status_code == 200
+
+
+@pytest.mark.parametrize("runaway_clients", [["proxy"] * 4, [f"c{i}" for i in range(6)]],
+                         ids=["one-address", "six-addresses"])
+def test_cheap_queries_keep_a_share_of_the_workers_while_runaways_run(
+        mini_graph, executor, runaway_clients):
+    """Behind a reverse proxy every client has the proxy's address: the runaways and the
+    cheap query share one client key. The guard's estimate puts the runaways in the
+    costly share, which leaves a reserved worker to cheap queries."""
+    runner = QueryRunner(mini_graph, Policy(time_limit=30), workers=4)
+    assert runner.pool is not None and runner.pool.reserved == 1
+    try:
+        runaways = [executor.submit(runner.query, RUNAWAY + f" # {i}", client=client)
+                    for i, client in enumerate(runaway_clients)]
+        running = min(len(set(runaway_clients)), 3)  # one per client, three in all
+        wait_for(lambda: runner.pool.executed == running
+                 and len(runner.pool._waiting) == len(runaways) - running,
+                 "the runaways hold the costly share")
+        assert runner.query(CHEAP + " # uncached", client="proxy").boolean is True
+        assert not any(f.done() for f in runaways), "the cheap query had to wait for them"
+    finally:
+        runner.close()
+        for future in runaways:
+            with pytest.raises(Exception):  # noqa: B017 - stopped by close: any failure
+                future.result()
+
+
+def test_a_shape_stopped_at_the_time_limit_is_costly_the_next_time(mini_graph):
+    # one whole-store scan only: the guard's estimate takes it as cheap
+    runaway = ("SELECT (COUNT(*) AS ?n) {{ ?a rdfs:label ?b . ?c rdfs:label ?d . "
+               "?e rdfs:label ?f . ?{v} ?h ?i }} # {n}")
+    runner = QueryRunner(mini_graph, Policy(time_limit=1), workers=1)
+    try:
+        with pytest.raises(QueryTimeout):
+            runner.query(runaway.format(v="g", n=1))
+        assert runner.stats["costly"] == 0 and runner.stats["stopped"] == 1
+        # another comment and another variable name: the same shape
+        with pytest.raises(QueryTimeout):
+            runner.query(runaway.format(v="x", n=2))
+        assert runner.stats["costly"] == 1
+    finally:
+        runner.close()
+
+
+def test_a_query_past_the_memory_cap_is_503_and_the_service_goes_on(mini_graph):
+    sort_all = "SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i"
+    app = create_app(mini_graph, policy=Policy(time_limit=60), workers=1,
+                     memory_limit=256 << 20)
+    with TestClient(app) as client:
+        response = client.post("/sparql", data={"query": sort_all})
+        assert response.status_code == 503
+        assert response.json()["error"] == "MemoryLimit"
+        assert "256 MiB" in response.json()["message"]
+        assert client.get("/sparql", params={"query": CHEAP}).status_code == 200
+        assert app.state.runner.stats["stopped"] == 1
+
+
+def test_each_answer_says_whether_the_cache_gave_it_and_metrics_count_them(mini_graph):
+    app = create_app(mini_graph, workers=1)
+    ask = CHEAP + " # cache header"
+    with TestClient(app) as client:
+        first = client.get("/sparql", params={"query": ask})
+        second = client.get("/sparql", params={"query": ask})
+        named = client.get("/api/queries/engine-backends")
+        assert [first.headers["x-kg-cache"], second.headers["x-kg-cache"]] == ["miss", "hit"]
+        assert named.headers["x-kg-cache"] in ("hit", "miss")
+        metrics = client.get("/api/metrics").json()
+        assert metrics["cache_hits"] >= 1 and metrics["cache_misses"] >= 2
+        assert metrics["executed"] == metrics["cache_misses"]
+        assert client.get("/api/stats").json()["service"]["cache_hits"] >= 1
+
+
+def test_a_store_not_built_yet_is_503_without_the_store_path(mini_project):
+    app = create_app(KnowledgeGraph(mini_project), workers=1)
+    with TestClient(app) as client:
+        response = client.get("/sparql", params={"query": "ASK {}"})
+    assert response.status_code == 503
+    assert "kg build" in response.json()["message"]
+    assert str(mini_project) not in response.text and "/tmp" not in response.text
