@@ -1,17 +1,20 @@
 """Time-limited query execution. pyoxigraph has no timeout, so each query runs in one of a
-pool of worker processes, each holding the live store open (copied into memory when it
-fits); a worker still busy at the time limit is killed (SIGKILL) and replaced, which
-really stops the work. Workers reopen the store when a build or an update swaps a new
-one in.
+pool of worker processes, each holding the live store open (the one on-disk store, read
+only); a worker still busy at the time limit, or past its memory cap, is killed (SIGKILL)
+and replaced, which really stops the work. Workers reopen the store when a build or an
+update swaps a new one in.
 
 Admission is separate from execution: a query first waits in a bounded queue (its own
-time budget), then runs under the time limit. The queue is fair between clients: one
-client holds at most `per_client` workers and half the queue, so one client's runaway
-queries cannot starve the rest; a full queue answers `Overloaded` (HTTP 429) at once.
-Answers are cached per store version, so a repeated query never reaches a worker.
+time budget), then runs under the time limit. The queue is fair between clients and
+aware of cost: costly queries (the guard's estimate, or a shape that ran long before)
+get at most three quarters of the workers and one client's share of them, cheap ones go
+first, so neither one client's runaway queries nor runaways from behind one proxy starve
+the rest; a full queue answers `Overloaded` (HTTP 429) at once. Answers are cached per
+store version, so a repeated query never reaches a worker.
 
-`QueryRunner` is what the HTTP service calls: guard (kg.query.guard), then run the query in a
-worker (embedded store) or on the remote server (kg.pipeline.remote), within the limits."""
+`QueryRunner` is what the HTTP service calls: guard (kg.query.guard), then run the query in
+a worker (embedded store) or on the remote server (kg.pipeline.remote), within the
+limits; `answer_async` awaits the worker on an event loop, with no thread."""
 
 from __future__ import annotations
 
