@@ -254,7 +254,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         return cat, search(cat, params.get("q", ""), type=type_, status=status,
                            sources=source_names(store()),
                            lang=params.get("lang", "en"),
-                           limit=min(int(params.get("limit", "50") or 50), 500))
+                           limit=min(_int(params.get("limit"), 50), 500))
 
     @app.get("/search", include_in_schema=False)
     async def search_page(request: Request) -> Response:

@@ -90,6 +90,8 @@ class LinkGraph:
         for node in (a, b):
             if node not in self.graph:
                 raise QueryError(f"{shorten(node)} has no links in the graph (or does not exist)")
+        if a == b:
+            raise QueryError(f"a path needs two different resources; both ends are {shorten(a)}")
         simple = nx.Graph(self.graph)  # paths over nodes; edges re-expanded below
         found: list[Path] = []
         try:

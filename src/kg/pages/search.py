@@ -19,6 +19,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..errors import QueryError
 from ..evidence.catalogue import Catalogue
 from ..namespaces import shorten
 
@@ -218,6 +219,9 @@ def search(cat: Catalogue, query: str, *, type: str | None = None,
     facets count the matches before narrowing by that facet. With `sources`
     (source_names(store)) sources are found by title, citation key and authors."""
     text = query.strip()[:MAX_QUERY]
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+        raise QueryError("the search text has a control character (such as NUL); "
+                         "search for printable text")
     q = fold(text)
     if not q:
         return SearchResult(query=text, results=[], total=0)
