@@ -234,3 +234,16 @@ def test_a_store_not_built_yet_is_503_without_the_store_path(mini_project):
     assert response.status_code == 503
     assert "kg build" in response.json()["message"]
     assert str(mini_project) not in response.text and "/tmp" not in response.text
+
+
+def test_literals_that_look_like_a_solution_boundary_are_counted_exactly():
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(ox.NamedNode(f"http://example.org/{i}"),
+                              ox.NamedNode("http://example.org/p"),
+                              ox.Literal("a},{}b" if i % 2 else "x},{"))
+                      for i in range(300))
+    answer = execute(store, Job("SELECT * { ?s ?p ?o }", max_rows=300))
+    assert len(answer.rows()) == 300
+    assert {row["o"].value for row in answer.rows()} == {"a},{}b", "x},{"}
+    with pytest.raises(ResultTooLarge, match="more than 299 rows"):
+        execute(store, Job("SELECT * { ?s ?p ?o }", max_rows=299))

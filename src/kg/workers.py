@@ -126,11 +126,35 @@ class _Counted:
         return b"".join(self.parts)
 
 
+class _Solutions(_Counted):
+    """A buffer for SPARQL JSON solutions that counts them while the serialiser writes:
+    `},{` (two solutions' boundary) starts no JSON string, so outside a literal that
+    happens to hold it, each one is a new solution."""
+
+    def __init__(self, max_rows: int, max_bytes: int):
+        super().__init__(max_rows, max_bytes)
+        self.tail = b""
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.size += len(data)
+        joined = self.tail + data
+        self.lines += joined.count(b"},{") - self.tail.count(b"},{")
+        self.tail = joined[-2:]
+        if self.lines >= self.max_lines:  # boundaries: one fewer than the solutions
+            raise ResultTooLarge(f"the answer has more than {self.max_lines} rows")
+        if self.size > self.max_bytes:
+            raise ResultTooLarge(f"the answer is larger than {self.max_bytes} bytes")
+        self.parts.append(data)
+        return len(data)
+
+
 def execute(store: ox.Store, job: Job) -> QueryResult:
     """Run one job on an open store, all graphs as the default graph unless the job names
     a dataset, and check the answer against the size limits while it is produced.
-    Solutions are counted as TSV lines (one per solution, header first), then given
-    as SPARQL JSON."""
+    Solutions are written as SPARQL JSON straight away and counted by the boundaries
+    between them as they are written; when that count passes the limit (it can only be
+    too high, never too low), they are counted exactly, as TSV lines."""
     kwargs: dict = {"prefixes": PREFIXES, "base_iri": job.base_iri}
     if job.default_graph is None:
         kwargs["use_default_graph_as_union"] = True
@@ -148,8 +172,17 @@ def execute(store: ox.Store, job: Job) -> QueryResult:
             out = _Counted(job.max_rows, job.max_bytes)
             ox.serialize(result, out, format=ox.RdfFormat.N_TRIPLES)
             return QueryResult("graph", out.getvalue())
+        try:
+            out = _Solutions(job.max_rows, job.max_bytes)
+            result.serialize(out, format=ox.QueryResultsFormat.JSON)
+            return QueryResult("select", out.getvalue())
+        except (ResultTooLarge, OSError) as err:
+            cause = err if isinstance(err, ResultTooLarge) else err.__cause__ or err.__context__
+            if not (isinstance(cause, ResultTooLarge) and "rows" in str(cause)):
+                raise
+        # the JSON count may be high (a literal that looks like a boundary): count exactly
         out = _Counted(job.max_rows + 1, job.max_bytes)  # + 1: the header line
-        result.serialize(out, format=ox.QueryResultsFormat.TSV)
+        store.query(job.sparql, **kwargs).serialize(out, format=ox.QueryResultsFormat.TSV)
         solutions = ox.parse_query_results(out.getvalue(), format=ox.QueryResultsFormat.TSV)
         return QueryResult("select", solutions.serialize(format=ox.QueryResultsFormat.JSON)
                            or b"")
@@ -182,6 +215,7 @@ def _serve(store_dir: str, memory_quads: int,
     layout = StoreLayout(Path(store_dir))
     path: Path | None = layout.live()
     store: ox.Store | None = open_store(layout, path, memory_quads) if path else None
+    version = _link(layout)
     answers.send(("ready",))
     while True:
         try:
@@ -191,12 +225,14 @@ def _serve(store_dir: str, memory_quads: int,
         if job is None:
             return
         try:
-            live = layout.live()
-            if live is None:
-                raise errors.StoreNotBuilt("no store has been built yet: run `kg build` first")
-            if store is None or live != path:
+            if store is None or _link(layout) != version:  # one system call per query
+                live = layout.live()
+                if live is None:
+                    raise errors.StoreNotBuilt("no store has been built yet: run `kg build` "
+                                               "first")
                 answers.send(("loading",))
                 store, path = None, None  # let the old copy go before loading the new
+                version = _link(layout)
                 store, path = open_store(layout, live, memory_quads), live
                 answers.send(("ready",))
             result = execute(store, job)
@@ -216,6 +252,14 @@ def _serve(store_dir: str, memory_quads: int,
 WATCH = 0.05  # seconds between two looks at a busy worker's memory
 _OVER_MEMORY = ("memory",)
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _link(layout: StoreLayout) -> str | None:
+    """Where the live-store link points (a new build or update changes it), or None."""
+    try:
+        return os.readlink(layout.current)
+    except OSError:
+        return None
 
 
 # A worker imports only the modules it needs, not the package (its __init__ loads the
