@@ -3,8 +3,8 @@ core function, and renders; errors are mapped to status codes in one handler.
 
 Routes: /sparql (SPARQL 1.1 Protocol: query, update, service description), /store
 (Graph Store Protocol), /api/queries[/{name}] (named queries as REST), /api/stats,
-/healthz, /docs and /openapi.json; the pages for people and their JSON twins are in
-kg_api.pages."""
+/api/metrics, /healthz, /docs and /openapi.json; the pages for people and their JSON
+twins are in kg_api.pages, client keys and the Host check in kg_api.clients."""
 
 from __future__ import annotations
 

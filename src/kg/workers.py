@@ -31,6 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -806,6 +807,11 @@ class QueryRunner:
                                    memory_limit=limit or None)
             if cache_bytes > 0:
                 self.cache = AnswerCache(cache_bytes)
+        # threads for queries that wait in the pool's queue (answer_async): enough for a
+        # full queue and every worker, so that waiting never waits for a thread first
+        waiting = self.pool.max_queue + self.pool.size if self.pool is not None else 0
+        self._threads = ThreadPoolExecutor(max_workers=max(8, waiting),
+                                           thread_name_prefix="kg-query")
 
     def _version(self) -> str | None:
         """The live store's name: one system call, where resolving the path takes
@@ -881,14 +887,14 @@ class QueryRunner:
                    "base_iri": base_iri}
         loop = asyncio.get_running_loop()
         if self.pool is None or not plain(text):
-            return await loop.run_in_executor(None, functools.partial(
+            return await loop.run_in_executor(self._threads, functools.partial(
                 self.answer, text, client=client, **options))
         plan = self._plan(text, None, default_graph, named_graphs, base_iri)
         if isinstance(plan, QueryResult):
             return plan, True
         taken = self.pool.try_take(client=client, costly=plan.costly)
         if taken is None:
-            return await loop.run_in_executor(None, functools.partial(
+            return await loop.run_in_executor(self._threads, functools.partial(
                 self.answer, text, client=client, **options))
         with self._stopped(plan):
             answer = await self.pool.run_async(taken, plan.job, timeout=self.policy.time_limit,
@@ -978,4 +984,5 @@ class QueryRunner:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
+        self._threads.shutdown(wait=False)
 
