@@ -417,7 +417,7 @@ def check(ctx: click.Context, paths: tuple[str, ...], quiet: bool) -> None:
               help="A parameter of --query (repeatable).")
 @click.option("--dataset", is_flag=True,
               help="Cite the built dataset itself (version, build date, input hash).")
-@click.option("--format", "fmt", type=click.Choice(CITE_FORMATS), default="bibtex",
+@click.option("--format", "fmt", type=click.Choice(CITE_FORMATS), default="biblatex",
               show_default=True)
 @click.option("--style", type=click.Choice(CITE_STYLES), default="apa", show_default=True,
               help="CSL style of --format text.")

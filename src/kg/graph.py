@@ -223,10 +223,7 @@ class KnowledgeGraph:
             answer = self.query(query, params, evidence=evidence)
             for entry in entries_for_answer(self.store, answer):
                 if entry.key in entries:
-                    old = entries[entry.key]
-                    entry = Entry(entry.reference,
-                                  tuple(sorted(set(old.supports) | set(entry.supports))),
-                                  tuple(sorted(set(old.disputes) | set(entry.disputes))))
+                    entry = entries[entry.key].merged(entry)
                 entries[entry.key] = entry
         found = sorted(entries.values(), key=lambda e: e.key)
         if evidence == "verified":
@@ -239,7 +236,7 @@ class KnowledgeGraph:
 
     def cite(self, names: Sequence[str] = (), *, query: str | None = None,
              params: Mapping[str, str] | None = None, dataset: bool = False,
-             fmt: str = "bibtex", style: str = "apa", evidence: str = "all") -> str:
+             fmt: str = "biblatex", style: str = "apa", evidence: str = "all") -> str:
         """The sources behind resources or a query answer (and, with `dataset`, the
         dataset itself) as BibTeX, CSL-JSON, RIS or a formatted list (see kg.paper.cite)."""
         entries = self.citations(names, query=query, params=params, dataset=dataset,

@@ -522,7 +522,7 @@ def citations(store, iri: str) -> tuple[str, str]:
     entries = entries_for(store, [iri])
     if not entries:
         return "", ""
-    return render(entries, "bibtex"), render(entries, "csl-json")
+    return render(entries, "biblatex"), render(entries, "csl-json")
 
 
 __all__ = ["Evidence", "Overview", "PropertyGroup", "ResourceView", "SourceRecord", "Table",
