@@ -86,8 +86,8 @@ def fields(ref, relations: list[str], dialect: str = "biblatex"
             out.append(("url", ref.url))
         if ref.accessed:
             out.append(("urldate", ref.accessed.split("T")[0]))
-        if ref.note:
-            out.append(("note", escape(ref.note)))
+        if note := _note(ref):
+            out.append(("note", note))
         out.append(("keywords", ", ".join(relations)))
         return entry_type, out
     return _classic(entry_type, out, ref, parts)
@@ -120,13 +120,27 @@ def _classic(entry_type: str, out: list[tuple[str, str]], ref, parts: list[int]
     notes = []
     if ref.version:
         notes.append("Version " + escape(ref.version))
-    if ref.note:
-        notes.append(escape(ref.note))
+    if note := _note(ref):
+        notes.append(note)
     if ref.url and ref.accessed:
         notes.append("Accessed " + ref.accessed.split("T")[0])
     if notes:
         out.append(("note", ". ".join(notes)))
     return entry_type, out
+
+
+def _note(ref) -> str | None:
+    """The note; a repository artefact's path and hash as \\path{} (url.sty, which
+    biblatex loads and the bibtex dialect needs), so that LaTeX can break them."""
+    if ref.path:
+        return rf"\path{{{ref.path}}} (\path{{{ref.content_hash or 'no content hash'}}})"
+    if not ref.note:
+        return None
+    parts = _LONG_TOKEN.split(ref.note)  # odd indices: URLs and digests, kept verbatim
+    return "".join(rf"\path{{{p}}}" if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
+_LONG_TOKEN = re.compile(r"(https?://[^\s{}]+[^\s{}.,;:)]|sha256:[0-9a-f]{16,})")
 
 
 def to_bibtex(entries: Iterable, *, dialect: str = "biblatex") -> str:

@@ -143,6 +143,8 @@ MESSAGES: dict[str, str] = {
     "what the sources say instead": "来源的实际说法",
     "what the sources say": "来源的说法",
     "Sources that contradict the claim": "反驳该陈述的来源",
+    "Source that contradicts the claim": "反驳该陈述的来源",
+    "Other sources cited": "引用的其他来源",
     "Other statements with the same subject and predicate": "主语和谓词相同的其他陈述",
     "Bibliographic record": "文献信息",
     "publisher": "出版者",

@@ -89,6 +89,15 @@ class Reference:
     version: str | None = None
     note: str | None = None
     iri: str | None = None
+    path: str | None = None  # a repository artefact's path (wf:repositoryPath)
+    content_hash: str | None = None  # and its hash (wf:contentHash)
+
+    @property
+    def remark(self) -> str | None:
+        """The note, or where a repository artefact is and its hash."""
+        if self.path:
+            return f"{self.path} ({self.content_hash or 'no content hash'})"
+        return self.note
 
     @property
     def types(self) -> tuple[str, str, str]:
@@ -361,9 +370,6 @@ def references(store, sources: Iterable[str]) -> list[Reference]:
         records.setdefault(value["source"], value)  # one row per source
     refs = []
     for iri, value in records.items():
-        note = None
-        if value.get("path"):
-            note = f"{value['path']} ({value.get('hash', 'no content hash')})"
         refs.append(Reference(
             key=value["key"], title=value["title"], kind=value["kind"].removeprefix(str(WF)),
             broader=value["broader"].removeprefix(str(WF)) if "broader" in value else None,
@@ -371,7 +377,8 @@ def references(store, sources: Iterable[str]) -> list[Reference]:
             venue=value.get("venue"), series=value.get("series"),
             volume=value.get("volume"), issue=value.get("issue"), pages=value.get("pages"),
             issued=value.get("issued"), url=value.get("url"), doi=value.get("doi"),
-            accessed=value.get("accessed"), note=note, iri=iri))
+            accessed=value.get("accessed"), iri=iri, path=value.get("path"),
+            content_hash=value.get("hash")))
     return sorted(refs, key=lambda r: r.key)
 
 
@@ -410,7 +417,7 @@ def to_csl(entries: Iterable[Entry]) -> list[dict]:
         for name, value in (("container-title", ref.venue), ("collection-title", ref.series),
                             ("volume", ref.volume), ("issue", ref.issue),
                             ("page", ref.pages), ("publisher", ref.publisher_shown),
-                            ("version", ref.version), ("note", ref.note),
+                            ("version", ref.version), ("note", ref.remark),
                             ("DOI", ref.doi), ("URL", ref.url)):
             if value:
                 item[name] = value
@@ -443,7 +450,7 @@ def to_ris(entries: Iterable[Entry]) -> str:
         for name, value in (("secondary_title", ref.venue), ("tertiary_title", ref.series),
                             ("volume", ref.volume), ("number", ref.issue),
                             ("publisher", ref.publisher), ("doi", ref.doi),
-                            ("notes", ref.note)):
+                            ("notes", ref.remark)):
             if value:
                 record[name] = [value] if name == "notes" else value
         if ref.pages:
@@ -540,6 +547,7 @@ SELECT ?dataset ?created ?hash ?version ?triples WHERE {
   ?dataset a void:Dataset ; dcterms:identifier ?hash ; dcterms:hasVersion ?version ;
            dcterms:created ?created ; void:triples ?triples .
 }"""
+_NEWEST_ACCESS = _PREFIXES + "SELECT (MAX(STR(?day)) AS ?newest) WHERE { ?s wf:accessed ?day }"
 
 
 @dataclass(frozen=True)
@@ -551,17 +559,21 @@ class DatasetRecord:
     created: str
     input_hash: str
     triples: int
+    as_of: str | None = None  # the newest access date of its sources: the data as of then
 
     @property
     def reference(self) -> Reference:
-        day = self.created.split("T")[0]
+        """The same entry for every build of the same inputs: no build time in it (the
+        date is the newest access date of the sources), and no URL, because the dataset
+        IRI is an identifier that no resolver knows; the note says how to get the data."""
+        digest = self.input_hash.removeprefix("sha256:")
         return Reference(
-            key=f"workflow-kg-{self.version}-{self.input_hash.removeprefix('sha256:')[:12]}",
+            key=f"workflow-kg-{self.version}-{digest[:12]}",
             title="Workflow KG: a knowledge graph of workflow engines, distributed computing "
                   "and their formal verification",
-            kind="Dataset", publisher="Workflow KG", issued=day, url=self.iri, accessed=day,
-            version=self.version,
-            note=f"{self.triples} triples, built {self.created} from inputs {self.input_hash}",
+            kind="Dataset", publisher="Workflow KG", issued=self.as_of, version=self.version,
+            note=f"{self.triples} triples built by kg build from inputs {self.input_hash}; "
+                 f"identifier {self.iri} (not registered with a resolver)",
             iri=self.iri)
 
 
@@ -571,6 +583,22 @@ def dataset_record(store) -> DatasetRecord:
     if not rows:
         raise StoreNotBuilt("the store has no VoID description of its dataset: run kg build")
     row = rows[0]
+    newest = store.query(_NEWEST_ACCESS).rows()
+    as_of = newest[0]["newest"].value[:10] if newest and "newest" in newest[0] else None
     return DatasetRecord(iri=row["dataset"].value, version=row["version"].value,
                          created=row["created"].value, input_hash=row["hash"].value,
-                         triples=int(row["triples"].value))
+                         triples=int(row["triples"].value), as_of=as_of)
+
+
+_ALL_FACTS = _PREFIXES + "SELECT ?fact WHERE { ?fact a wf:EvidencedFact }"
+_ALL_SOURCES = _PREFIXES + "SELECT ?source WHERE { ?source a wf:Source }"
+
+
+def every_source(store) -> list[Entry]:
+    """Every source of the graph, each with the facts it supports, disputes or is cited
+    for (a source no fact cites has none)."""
+    entries = {e.key: e for e in entries_for_facts(store, set(
+        store.query(_ALL_FACTS).values("fact")))}
+    for ref in references(store, store.query(_ALL_SOURCES).values("source")):
+        entries.setdefault(ref.key, Entry(ref))
+    return sorted(entries.values(), key=lambda e: e.key)
