@@ -31,18 +31,37 @@ _REQUIRED = {"article": ("journal",), "inproceedings": ("booktitle",),
              "incollection": ("booktitle", "publisher"), "book": ("publisher",),
              "phdthesis": ("school",), "mastersthesis": ("school",),
              "techreport": ("institution",)}
+# Kinds that share a biblatex entry type with others, told apart by entrysubtype (which
+# biblatex's standard styles ignore for these types).
+ENTRYSUBTYPES = {"BlogPost": "blogpost", "Talk": "talk", "Preprint": "preprint",
+                 "CoursePage": "coursepage", "Repository": "repository",
+                 "Standard": "standard", "ResearchPlanDocument": "researchplan"}
 _BIBLATEX_ONLY = {"online": "misc", "software": "misc"}
 _SPECIAL = re.compile(r"[\\{}$^]")
 _SPECIAL_TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$",
                 "^": r"\textasciicircum{}"}
 
 
-def escape(text: str) -> str:
+def unescape(text: str) -> str:
+    """The inverse of `escape`, for text this module wrote: LaTeX decoded (latexcodec),
+    braces that only protect case dropped."""
+    text = text.replace("-{}", "\0" + str(ord("-")) + "\0")
+    for plain, tex in _SPECIAL_TEX.items():
+        text = text.replace(tex, "\0" + str(ord(plain)) + "\0")
+    text = codecs.decode(text, "ulatex").replace("{", "").replace("}", "")
+    text = re.sub("\0(\\d+)\0", lambda m: chr(int(m.group(1))), text)
+    return " ".join(text.split())
+
+
+def escape(text: str, *, ligatures: bool = False) -> str:
     """LaTeX-escape a text field: backslash, braces, `$` and `^` here, then latexcodec
     (the codec pybtex uses) for `% & # _ ~` and the like; non-ASCII text (CJK, accents,
     dashes) stays as it is, for UTF-8 engines and biber."""
     text = _SPECIAL.sub(lambda m: _SPECIAL_TEX[m.group()], text)
-    return str(codecs.encode(text, "ulatex+utf8"))
+    text = str(codecs.encode(text, "ulatex+utf8"))
+    if ligatures:  # a page range's "--" is meant as an en dash
+        return text
+    return text.replace("--", "-{}-").replace("-{}--", "-{}-{}-")
 
 
 def _date_parts(date: str | None) -> list[int]:
@@ -71,7 +90,7 @@ def fields(ref, relations: list[str], dialect: str = "biblatex"
     if ref.version and dialect == "biblatex":
         out.append(("version", escape(ref.version)))
     if ref.pages:
-        out.append(("pages", escape(re.sub(r"\s*[-–]+\s*", "--", ref.pages))))
+        out.append(("pages", escape(re.sub(r"\s*[-–]+\s*", "--", ref.pages), ligatures=True)))
     if publisher := ref.publisher_shown:
         out.append(({"phdthesis": "school", "techreport": "institution"}.get(
             entry_type, "publisher"), escape(publisher)))
@@ -88,6 +107,8 @@ def fields(ref, relations: list[str], dialect: str = "biblatex"
             out.append(("urldate", ref.accessed.split("T")[0]))
         if note := _note(ref):
             out.append(("note", note))
+        if ref.kind in ENTRYSUBTYPES:  # the kind a shared entry type hides, for importers
+            out.append(("entrysubtype", ENTRYSUBTYPES[ref.kind]))
         out.append(("keywords", ", ".join(relations)))
         return entry_type, out
     return _classic(entry_type, out, ref, parts)

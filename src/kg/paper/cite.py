@@ -54,7 +54,7 @@ TYPES: dict[str, tuple[str, str, str]] = {
     "Documentation": ("online", "webpage", "ELEC"),
     "CoursePage": ("online", "webpage", "ELEC"),
     "BlogPost": ("online", "post-weblog", "BLOG"),
-    "Talk": ("misc", "speech", "GEN"),
+    "Talk": ("misc", "speech", "SLIDE"),
     "Software": ("software", "software", "COMP"),
     "Repository": ("software", "software", "COMP"),
     "ResearchPlanDocument": ("misc", "report", "RPRT"),
@@ -460,6 +460,8 @@ def to_ris(entries: Iterable[Entry]) -> str:
                 record["end_page"] = end.strip()
         if parts := _date_parts(ref.issued):
             record["year"] = str(parts[0])
+            if len(parts) > 1:  # RIS dates are YYYY/MM/DD/
+                record["date"] = "/".join(f"{p:02d}" for p in parts) + "/"
         if ref.url:
             record["urls"] = [ref.url]
         if ref.accessed:
