@@ -21,6 +21,7 @@ from .evidence.paths import LinkGraph
 from .evidence.paths import Path as LinkPath
 from .evidence.views import in_view
 from .namespaces import META_GRAPH, expand, shorten
+from .paper.bibimport import ImportReport, import_library
 from .paper.cite import (
     DatasetRecord,
     Entry,
@@ -254,6 +255,13 @@ class KnowledgeGraph:
         entries = self.citations(names, query=query, params=params, dataset=dataset,
                                  evidence=evidence, path=path)
         return render(entries, fmt, style=style)
+
+    def import_library(self, library: str | os.PathLike[str], *, update: bool = False,
+                       target: str | None = None) -> ImportReport:
+        """Import a Zotero / Better BibTeX export (.bib, CSL .json, .ris) as source
+        records in data/ (see kg.paper.bibimport); run build afterwards."""
+        return import_library(self.project.root, library, update=update, target=target,
+                              validate=self.validate)
 
     def paths(self, a: str, b: str, *, limit: int = 3, evidence: str = "all"
               ) -> list[LinkPath]:

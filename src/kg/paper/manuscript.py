@@ -33,10 +33,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import KgError
+from ..evidence.catalogue import labels as english_labels
+from ..namespaces import shorten
 from . import cite
-from .errors import KgError
-from .namespaces import shorten
-from .report import labels as english_labels
 
 _LATEX_CITE = re.compile(r"\\([A-Za-z]*cite[A-Za-z]*)\*?")
 _OPTIONAL = re.compile(r"\s*\[[^\]]*\]")

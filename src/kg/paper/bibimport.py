@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Literal
 from rdflib.namespace import XSD
 
-from .bibtex import ENTRYSUBTYPES
-from .errors import KgError
-from .namespaces import SRC
+from ..errors import KgError, ValidationFailed
+from ..namespaces import SRC
+from .bibtex import ENTRYSUBTYPES, unescape
 
 IMPORT_FILE = "sources-imported.ttl"
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_:-]*$")
@@ -47,7 +48,7 @@ RIS_KINDS = {"JOUR": "JournalArticle", "JFULL": "JournalArticle", "CONF": "Confe
              "UNPB": "Preprint", "SLIDE": "Talk"}
 
 
-class ImportError_(KgError):
+class LibraryError(KgError):
     """A library file cannot be read or imported."""
 
 
@@ -121,8 +122,6 @@ class ImportReport:
 
 def _tex(value: str) -> str:
     """A BibTeX value as plain text: LaTeX decoded, braces gone, spaces collapsed."""
-    from .bibtex import unescape
-
     return unescape(value)
 
 
@@ -248,9 +247,9 @@ def _from_csl(text: str, name: str) -> tuple[list[Record], dict[str, str], list[
     try:
         items = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ImportError_(f"{name}:{err.lineno}: not JSON ({err.msg})") from err
+        raise LibraryError(f"{name}:{err.lineno}: not JSON ({err.msg})") from err
     if not isinstance(items, list):
-        raise ImportError_(f"{name}: CSL-JSON is a list of items")
+        raise LibraryError(f"{name}: CSL-JSON is a list of items")
     known = {"id", "type", "title", "author", "container-title", "collection-title", "volume",
              "issue", "page", "publisher", "DOI", "URL", "issued", "accessed", "keyword",
              "citation-key", "note", "version"}
@@ -288,7 +287,7 @@ def _from_ris(text: str, name: str) -> tuple[list[Record], dict[str, str], list[
     try:
         entries = rispy.loads(text)
     except Exception as err:  # rispy raises plain IOError/ValueError on bad input
-        raise ImportError_(f"{name}: not RIS rispy can read ({err})") from err
+        raise LibraryError(f"{name}: not RIS rispy can read ({err})") from err
     known = {"type_of_reference", "id", "title", "primary_title", "authors", "first_authors",
              "secondary_title", "journal_name", "tertiary_title", "volume", "number",
              "start_page", "end_page", "publisher", "doi", "urls", "year", "date",
@@ -344,12 +343,12 @@ def read_library(path: str | Path) -> tuple[list[Record], dict[str, str], list[s
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
-        raise ImportError_(f"{path}: a library is a .bib (BibTeX/BibLaTeX), .json "
+        raise LibraryError(f"{path}: a library is a .bib (BibTeX/BibLaTeX), .json "
                            "(CSL-JSON) or .ris file")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
-        raise ImportError_(f"cannot read {path}: {err.strerror}") from err
+        raise LibraryError(f"cannot read {path}: {err.strerror}") from err
     return reader(text, path.name)
 
 
@@ -381,42 +380,28 @@ def _remove_block(path: Path, key: str) -> str:
                          re.M | re.S)
     new, count = pattern.subn("", text, count=1)
     if count != 1:
-        raise ImportError_(f"{path.name}: cannot find the record of {key} to update it")
+        raise LibraryError(f"{path.name}: cannot find the record of {key} to update it")
     return new
 
 
-def _check(text: str, name: str, validate) -> None:
-    """Parse and SHACL-check the text of a data file; raise with the violations."""
-    from .errors import ValidationFailed
+def _check(text: str, name: str, validate: Callable) -> None:
+    """SHACL-check the text of a data file from a scratch copy (the data folder is not
+    touched); raise ValidationFailed with the violations."""
+    import tempfile
 
-    report = validate(text, name)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / name
+        path.write_text(text, encoding="utf-8")
+        report = validate([path])
     if not report.conforms:
         raise ValidationFailed(report)
 
 
-def _validator(project: Path):
-    """validate(text, name): the file's text SHACL-checked with the project's ontology
-    and shapes, from a scratch copy (the data folder is not touched)."""
-    import tempfile
-
-    from .graph import KnowledgeGraph
-
-    graph = KnowledgeGraph(project)
-
-    def validate(text: str, name: str):
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / name
-            path.write_text(text, encoding="utf-8")
-            return graph.validate([path])
-
-    return validate
-
-
-def import_library(project: str | Path, library: str | Path, *, update: bool = False,
-                   target: str | None = None, validate=None) -> ImportReport:
+def import_library(project: str | Path, library: str | Path, *, validate: Callable,
+                   update: bool = False, target: str | None = None) -> ImportReport:
     """Import a library file into `project`/data/`target` (default sources-imported.ttl).
-    `validate(text, name)` checks a file's text against the shapes (the KnowledgeGraph's
-    validate, by default)."""
+    `validate(paths)` checks files against the project's shapes (KnowledgeGraph.validate);
+    the new file must conform before anything is written."""
     project = Path(project)
     data = project / "data"
     out = data / (target or IMPORT_FILE)
@@ -452,7 +437,7 @@ def import_library(project: str | Path, library: str | Path, *, update: bool = F
     if not report.added and not report.updated:
         return report
     text = _HEADER + "".join("\n" + kept[k].rstrip("\n") + "\n" for k in sorted(kept))
-    _check(text, out.name, validate or _validator(project))
+    _check(text, out.name, validate)
     for path, new in edits.items():
         path.write_text(new, encoding="utf-8")
     tmp = out.with_suffix(".ttl.tmp")
