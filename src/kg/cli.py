@@ -41,7 +41,15 @@ from .paper.cite import entries_for_keys
 from .paper.cite import render as render_citations
 from .paper.figures import FIGURES, figure_data, latex_figure, markdown_figure
 from .paper.figures import draw as draw_figure
-from .paper.report import TABLE_FORMATS, TABLE_SUFFIXES, TABLES, build_table, render_table
+from .paper.report import (
+    TABLE_FORMATS,
+    TABLE_SUFFIXES,
+    TABLES,
+    build_table,
+    path_latex,
+    path_markdown,
+    render_table,
+)
 from .pipeline.evidence import EVIDENCE_VIEWS
 from .pipeline.shapes import ValidationReport
 from .query.queries import concatenated
@@ -476,8 +484,10 @@ def cite(ctx: click.Context, resources: tuple[str, ...], query_name: str | None,
 @click.option("--evidence", type=click.Choice(EVIDENCE_VIEWS), default="all", show_default=True,
               help="'verified': only facts a cited source states (leaves out the plain "
                    "triples that only Unverified statements state).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: each step with its fact IRI and source keys.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "latex", "markdown"]),
+              default="text", show_default=True,
+              help="json: each step with its fact IRI and source keys; latex, markdown: a "
+                   "list for a paper, each step citing its sources.")
 @click.pass_context
 def path(ctx: click.Context, a: str, b: str, limit: int, evidence: str, fmt: str) -> None:
     """Explain how two resources are connected: their shortest paths, step by step.
@@ -502,6 +512,9 @@ def path(ctx: click.Context, a: str, b: str, limit: int, evidence: str, fmt: str
         _fail(f"no path between {a} and {b}", 1)
     if fmt == "json":
         click.echo(json.dumps([p.to_dict(labels) for p in found], indent=2, ensure_ascii=False))
+        return
+    if fmt in ("latex", "markdown"):
+        click.echo((path_latex if fmt == "latex" else path_markdown)(found, labels), nl=False)
         return
     for number, found_path in enumerate(found, 1):
         click.echo(f"{number}. ({len(found_path)} step{'s' if len(found_path) > 1 else ''}) "
@@ -880,9 +893,9 @@ def report_progress(ctx: click.Context, fmt: str, output: str | None) -> None:
 @click.argument("name", required=False)
 @click.option("--list", "list_figures", is_flag=True, help="List the figures.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="FILE.svg, FILE.pdf or FILE.png [default: NAME.svg]; beside it FILE.tex "
-                   "and FILE.md (the figure with its caption citing its sources) and the "
-                   "bibliography of those sources (FILE.bib).")
+              help="FILE.svg, FILE.pdf or FILE.png [default: NAME.svg]; beside it the "
+                   "figure with its caption citing its sources, FILE.tex for a PDF (LaTeX), "
+                   "FILE.md for a PNG or SVG (Pandoc), and their bibliography (FILE.bib).")
 @click.option("--width", type=click.Choice(["column", "text"]), default="column",
               show_default=True, help="column: 3.5 in wide; text: 7 in.")
 @click.option("--bib-format", type=click.Choice(BIB_DIALECTS), default="biblatex",
@@ -917,10 +930,11 @@ def report_figure(ctx: click.Context, name: str | None, list_figures: bool,
         _fail(str(err), 1)
     bib = path.with_suffix(".json" if bib_format == "csl-json" else ".bib")
     bib.write_text(render_citations(entries, bib_format), encoding="utf-8")
-    path.with_suffix(".tex").write_text(latex_figure(data, path.name), encoding="utf-8")
-    path.with_suffix(".md").write_text(markdown_figure(data, path.name), encoding="utf-8")
-    click.echo(f"wrote {path}, {path.with_suffix('.tex')}, {path.with_suffix('.md')} and "
-               f"{bib}", err=True)
+    # the figure with its caption: LaTeX includes the PDF, Pandoc the PNG or SVG
+    snippet = path.with_suffix(".tex" if path.suffix == ".pdf" else ".md")
+    snippet.write_text((latex_figure if path.suffix == ".pdf" else markdown_figure)(
+        data, str(output or path)), encoding="utf-8")
+    click.echo(f"wrote {path}, {snippet} and {bib}", err=True)
     click.echo(data.caption)
 
 
@@ -936,16 +950,19 @@ def paper() -> None:
 
 
 @paper.command("bib")
-@click.argument("manuscript", type=click.Path(exists=True, dir_okay=False))
+@click.argument("manuscript", nargs=-1, required=True, type=click.Path(exists=True,
+                                                                        dir_okay=False))
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="refs.bib or refs.json [default: stdout].")
 @click.option("--format", "fmt", type=click.Choice(BIB_DIALECTS), default=None,
               help="[default: csl-json for -o *.json, else biblatex]")
 @click.pass_context
-def paper_bib(ctx: click.Context, manuscript: str, output: str | None, fmt: str | None) -> None:
+def paper_bib(ctx: click.Context, manuscript: tuple[str, ...], output: str | None,
+              fmt: str | None) -> None:
     """One bibliography with exactly the sources a paper cites: the keys of its \\cite
-    commands (natbib, biblatex; \\input files too) or Pandoc [@key] citations, each with
-    every relation the graph records. An unknown key is an error with suggestions.
+    commands (natbib, biblatex; \\input files too) or Pandoc [@key] citations (of one
+    file, or of the parts pandoc joins, in order), each with every relation the graph
+    records. An unknown key is an error with suggestions.
 
     \b
     Examples:
@@ -956,7 +973,7 @@ def paper_bib(ctx: click.Context, manuscript: str, output: str | None, fmt: str 
     if fmt is None:
         fmt = "csl-json" if output and output.endswith(".json") else "biblatex"
     try:
-        entries = paper_module.bibliography(_graph(ctx), manuscript)
+        entries = paper_module.bibliography(_graph(ctx), list(manuscript))
     except (paper_module.PaperError, paper_module.UnknownKeys) as err:
         _fail(str(err), 2)
     except StoreNotBuilt as err:
@@ -970,12 +987,14 @@ def paper_bib(ctx: click.Context, manuscript: str, output: str | None, fmt: str 
 
 
 @paper.command("check")
-@click.argument("manuscript", type=click.Path(exists=True, dir_okay=False))
+@click.argument("manuscript", nargs=-1, required=True, type=click.Path(exists=True,
+                                                                        dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.pass_context
-def paper_check(ctx: click.Context, manuscript: str, fmt: str, strict: bool) -> None:
+def paper_check(ctx: click.Context, manuscript: tuple[str, ...], fmt: str,
+                strict: bool) -> None:
     """Check what a paper cites against the evidence: per citation, the statements the
     source is evidence for; a warning where they are all Unverified or Contradicted, where
     the source contradicts a statement, or where the citing sentence names both entities
@@ -988,7 +1007,7 @@ def paper_check(ctx: click.Context, manuscript: str, fmt: str, strict: bool) -> 
       kg paper check paper.md --format json
     """
     try:
-        result = paper_module.check(_graph(ctx), manuscript)
+        result = paper_module.check(_graph(ctx), list(manuscript))
     except paper_module.PaperError as err:
         _fail(str(err), 2)
     except StoreNotBuilt as err:

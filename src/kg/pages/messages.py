@@ -145,6 +145,7 @@ MESSAGES: dict[str, str] = {
     "Sources that contradict the claim": "反驳该陈述的来源",
     "Source that contradicts the claim": "反驳该陈述的来源",
     "Other sources cited": "引用的其他来源",
+    "evidence, step by step:": "逐步的证据：",
     "Other statements with the same subject and predicate": "主语和谓词相同的其他陈述",
     "Bibliographic record": "文献信息",
     "publisher": "出版者",

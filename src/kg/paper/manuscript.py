@@ -16,8 +16,9 @@ and Chinese labels (`rdfs:label`, `skos:altLabel`) of entities in the citing sen
 case-insensitively and as whole words (CJK labels as substrings). What it cannot know: what
 a sentence asserts. It reports the statements a cited source is evidence for, and it warns
 when a sentence names both entities of a Contradicted statement, when it cites a source
-that the graph records as contradicting a statement, or a source whose every statement is
-Unverified or Contradicted; a sentence that marks the contradiction itself (the tables'
+that the graph records as contradicting a statement whose object the sentence names (or,
+for a fact that is not one triple, whose label it contains), or a source whose every
+statement is Unverified or Contradicted; a sentence that marks the contradiction itself (the tables'
 mark ✗ or $^{\\times}$, or words such as "contradict", "not", "no longer", "不", "反驳")
 gets a note instead of a warning. A sentence that paraphrases an entity with words that
 are not among its labels is not recognised.
@@ -29,7 +30,7 @@ import contextlib
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,10 +157,21 @@ def citations(paper: str | Path) -> list[Citation]:
     raise PaperError(f"{paper}: a paper is a .tex (LaTeX) or .md (Pandoc Markdown) file")
 
 
-def keys(paper: str | Path) -> list[str]:
+Papers = str | Path | Sequence[str | Path]
+
+
+def _all(papers: Papers) -> list[Citation]:
+    """The citations of one manuscript or of several files read in order (a Pandoc
+    paper assembled from parts)."""
+    if isinstance(papers, str | Path):
+        papers = [papers]
+    return [c for paper in papers for c in citations(paper)]
+
+
+def keys(papers: Papers) -> list[str]:
     """The distinct keys a manuscript cites, in order of first use (`*` of \\nocite{*}
     left out)."""
-    return list(dict.fromkeys(c.key for c in citations(paper) if c.key != "*"))
+    return list(dict.fromkeys(c.key for c in _all(papers) if c.key != "*"))
 
 
 # --------------------------------------------------------------------- one bibliography
@@ -178,7 +190,7 @@ def _suggest(key: str, known: Iterable[str]) -> list[str]:
     return difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
 
 
-def bibliography(graph, paper: str | Path) -> list[cite.Entry]:
+def bibliography(graph, paper: Papers) -> list[cite.Entry]:
     """The entries of exactly the keys a manuscript cites, each with every relation the
     graph records for its source (one bibliography for the whole paper, whatever tables,
     figures and citations it was assembled from). The dataset's own key counts too.
@@ -286,9 +298,9 @@ def _mentions(sentence: str, labels: dict[str, set[str]]) -> set[str]:
     return found
 
 
-def check(graph, paper: str | Path) -> PaperCheck:
+def check(graph, paper: Papers) -> PaperCheck:
     """Each citation of a manuscript against the graph (see the module docstring)."""
-    cited = citations(paper)
+    cited = _all(paper)
     store = graph.store
     every = {e.key: e for e in cite.every_source(store)}
     dataset_key = None
@@ -308,7 +320,7 @@ def check(graph, paper: str | Path) -> PaperCheck:
             label_index.setdefault(text if _CJK.search(text) else text.lower(),
                                    set()).add(row["entity"].value)
     contradicted = {f: t for f, t in triple.items() if status.get(f) == "contradicted"}
-    names = english_labels(store, set(status))
+    names = english_labels(store, set(status) | {e for t in contradicted.values() for e in t})
     findings = []
     for c in cited:
         if c.key == "*" or c.key == dataset_key:
@@ -326,14 +338,17 @@ def check(graph, paper: str | Path) -> PaperCheck:
                                            "status": status.get(fact, "")})
         acknowledged = MARKS_CONTRADICTION.search(c.sentence) is not None
         problems = []
-        if entry.disputes:
+        mentioned = _mentions(c.sentence, label_index)
+        against = [f for f in entry.disputes
+                   if (triple[f][1] in mentioned if f in triple
+                       else names.get(f, "\0").lower() in c.sentence.lower())]
+        if against:
             problems.append(f"{c.key} is recorded as contradicting "
-                            + "; ".join(names.get(f, shorten(f)) for f in entry.disputes))
+                            + "; ".join(f'"{names.get(f, shorten(f))}"' for f in against))
         backed = [s for s in finding.statements if s["relation"] == "supports"]
         if finding.statements and backed and all(s["status"] != "verified" for s in backed):
             problems.append(f"every statement {c.key} is evidence for is unverified or "
                             "contradicted")
-        mentioned = _mentions(c.sentence, label_index)
         for fact, (s, o) in sorted(contradicted.items()):
             if s in mentioned and o in mentioned:
                 problems.append(f"the sentence names {names.get(s, shorten(s))} and "
@@ -344,4 +359,5 @@ def check(graph, paper: str | Path) -> PaperCheck:
             [p + (" (the sentence marks the contradiction)" if acknowledged else "")
              for p in problems])
         findings.append(finding)
-    return PaperCheck(str(paper), findings)
+    name = str(paper) if isinstance(paper, str | Path) else " ".join(map(str, paper))
+    return PaperCheck(name, findings)
