@@ -10,7 +10,7 @@ PORT   ?= 8000
 # checkers, document converters, database servers). Installed once, as root, when missing.
 APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended \
                 texlive-latex-extra texlive-bibtex-extra biber texlive-xetex texlive-lang-chinese \
-                lmodern poppler-utils postgresql
+                texlive-fonts-recommended lmodern poppler-utils postgresql
 
 .PHONY: run test lint bench setup system clean font paper
 

@@ -238,13 +238,16 @@ def _latex_url(url: str) -> str:
 
 def column_widths(table: Table) -> list[float]:
     """Shares of the line width per column, from the length of what they hold (header
-    and cells, a citation counting as a short word), each at least a narrow column."""
+    and cells, a citation counting as a short word), each at least as wide as its longest
+    word, so that no word overflows its column."""
     weights = []
     for index, header in enumerate(table.header):
+        texts = [header] + [row[index].text for row in table.rows]
         lengths = [len(row[index].text) + 6 * len(row[index].keys) for row in table.rows]
         longest = max([len(header), *lengths])
         mean = sum(lengths) / len(lengths) if lengths else len(header)
-        weights.append(max(8.0, min(60.0, (mean + longest) / 2)))
+        word = max(len(w) for t in texts for w in (t.split() or [""]))
+        weights.append(max(8.0, word * 1.25 + 2, min(60.0, (mean + longest) / 2)))
     total = sum(weights)
     return [w / total for w in weights]
 
