@@ -117,6 +117,6 @@ def test_cli_writes_the_figure_its_caption_and_its_bibliography(evidence_project
     png = Cli(evidence_project)("report", "figure", "evidence-profile", "-o",
                                 str(tmp_path / "p.png"), "--width", "text")
     assert png.exit_code == 0 and png_size(tmp_path / "p.png")[0] == 1400
-    assert "[@fixture-blog;" in (tmp_path / "p.md").read_text()
+    assert "; @fixture-blog; @fixture-doc;" in (tmp_path / "p.md").read_text()
     bad = Cli(evidence_project)("report", "figure", "benchmarks", "-o", str(tmp_path / "b.gif"))
     assert bad.exit_code == 2 and ".svg, .pdf, .png" in bad.stderr
