@@ -71,12 +71,14 @@ class Record:
     doi: str | None = None
     accessed: str | None = None  # YYYY-MM-DD
 
-    def turtle(self, origin: str) -> str:
-        """The record as a Turtle block, in the layout of the curated files."""
+    def turtle(self, origin: str, subject: str | None = None) -> str:
+        """The record as a Turtle block, in the layout of the curated files; `subject`
+        keeps the IRI of a record it replaces (the facts citing it still point at it)."""
         def lit(value: str, datatype=None) -> str:
             return Literal(value, datatype=datatype).n3()
 
-        lines = [f"<{SRC}{self.key}> a wf:Source ;", f"    wf:citationKey {lit(self.key)} ;",
+        lines = [f"{subject or f'<{SRC}{self.key}>'} a wf:Source ;",
+                 f"    wf:citationKey {lit(self.key)} ;",
                  f"    dcterms:title {lit(self.title)} ;"]
         if self.authors:
             lines.append(f"    wf:authors {lit(' and '.join(self.authors))} ;")
@@ -361,7 +363,21 @@ _HEADER = """# Sources imported with `kg import bib` from a reference manager's 
 @prefix schema:  <https://schema.org/> .
 @prefix bibo:    <http://purl.org/ontology/bibo/> .
 """
-_BLOCK = r"^<?(?:src:|{src})%s>?\s+a\s+wf:Source\b.*?\s\.[ \t]*$\n?"
+_START = re.compile(r"^(?:src:\S+|<[^>]+>)\s+a\s+wf:Source\b", re.M)
+_END = re.compile(r"\s\.[ \t]*(?:#.*)?$\n?", re.M)
+
+
+def _block(text: str, key: str) -> tuple[int, int] | None:
+    """Where the Turtle block of the source with this citation key starts and ends (the
+    curated layout: `src:name a wf:Source ; ... .`), or None."""
+    at = re.search(r'wf:citationKey\s+"' + re.escape(key) + '"', text)
+    if not at:
+        return None
+    starts = [m.start() for m in _START.finditer(text, 0, at.start())]
+    end = _END.search(text, at.end())
+    if not starts or not end:
+        return None
+    return starts[-1], end.end()
 
 
 def _existing_keys(data: Path) -> dict[str, Path]:
@@ -373,15 +389,12 @@ def _existing_keys(data: Path) -> dict[str, Path]:
     return found
 
 
-def _remove_block(path: Path, key: str) -> str:
+def _remove_block(text: str, key: str, name: str) -> str:
     """The text of a data file without the Turtle block of one source."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(_BLOCK.replace("{src}", re.escape(str(SRC))) % re.escape(key),
-                         re.M | re.S)
-    new, count = pattern.subn("", text, count=1)
-    if count != 1:
-        raise LibraryError(f"{path.name}: cannot find the record of {key} to update it")
-    return new
+    where = _block(text, key)
+    if where is None:
+        raise LibraryError(f"{name}: cannot find the record of {key} to update it")
+    return text[:where[0]] + text[where[1]:]
 
 
 def _check(text: str, name: str, validate: Callable) -> None:
@@ -411,9 +424,10 @@ def import_library(project: str | Path, library: str | Path, *, validate: Callab
     mine = {k for k, f in existing.items() if f == out}
     kept: dict[str, str] = {}
     if out.exists():
+        current = out.read_text(encoding="utf-8")
         for key in mine:
-            kept[key] = re.search(_BLOCK.replace("{src}", re.escape(str(SRC))) % re.escape(key),
-                                  out.read_text(encoding="utf-8"), re.M | re.S).group()
+            start, end = _block(current, key) or (0, 0)
+            kept[key] = current[start:end]
     edits: dict[Path, str] = {}
     origin = Path(library).name
     for record in records:
@@ -429,11 +443,16 @@ def import_library(project: str | Path, library: str | Path, *, validate: Callab
             report.skipped[record.key] = (f"already in {where.relative_to(project)}; "
                                           "--update replaces it")
             continue
+        subject = None
         if where is not None and where != out:
-            edits[where] = _remove_block(where, record.key) if where not in edits else \
-                edits[where]
+            text = edits.get(where) or where.read_text(encoding="utf-8")
+            start, _ = _block(text, record.key) or (0, 0)
+            token = text[start:].split(None, 1)[0]
+            subject = f"<{SRC}{token.removeprefix('src:')}>" if token.startswith("src:") \
+                else token
+            edits[where] = _remove_block(text, record.key, where.name)
         (report.updated if where is not None else report.added).append(record.key)
-        kept[record.key] = record.turtle(origin)
+        kept[record.key] = record.turtle(origin, subject)
     if not report.added and not report.updated:
         return report
     text = _HEADER + "".join("\n" + kept[k].rstrip("\n") + "\n" for k in sorted(kept))
