@@ -38,8 +38,9 @@ def test_curated_csl_json_is_valid_csl_and_ris_reads_back(curated):
     records = rispy.loads(render(entries, "ris"))
     assert [r["id"] for r in records] == [e.key for e in entries]
     schultz = next(i for i in items if i["id"] == "schultz2022formal")
-    assert schultz["author"] == [{"family": "Schultz", "given": "William"},
-                                 {"literal": "et al."}]  # "and others" is not a person
+    # "and others" is not a person: et al. follows the known author
+    assert schultz["author"] == [{"family": "Schultz", "given": "William", "suffix": "et al.",
+                                  "comma-suffix": True}]
 
 
 @pytest.mark.parametrize(("fmt", "suffix"), [("csl-json", ".json"), ("ris", ".ris"),

@@ -262,10 +262,12 @@ def _from_csl(text: str, name: str) -> tuple[list[Record], dict[str, str], list[
         if kind is None:
             skipped[key] = f"CSL type {item.get('type')!r} has no source kind"
             continue
-        names = [_csl_name(n) for n in item.get("author", [])]
+        people = item.get("author", [])
+        names = [_csl_name({k: v for k, v in n.items() if k != "suffix"}
+                           if n.get("suffix") in ("et al.", "等") else n) for n in people]
         authors, publisher = names, item.get("publisher")
-        if names and names[-1] in ("et al.", "等"):
-            authors = [*names[:-1], "others"]
+        if people and people[-1].get("suffix") in ("et al.", "等"):
+            authors = [*names, "others"]
         if len(item.get("author", [])) == 1 and "literal" in item["author"][0] and not publisher:
             authors, publisher = [], names[0]
         records.append(Record(

@@ -64,6 +64,7 @@ TYPES: dict[str, tuple[str, str, str]] = {
 _PROCEEDINGS = re.compile(r"(?i)proceedings|conference|symposium|workshop|\b(CAV|TACAS|"
                           r"PODC|SOSP|OSDI|NSDI|FM|CONCUR|POPL|PLDI|SPIN)\b")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+ETAL, ETAL_CJK = "et al.", "等"
 
 
 @dataclass(frozen=True)
@@ -411,8 +412,10 @@ def to_csl(entries: Iterable[Entry]) -> list[dict]:
         ref = entry.reference
         item: dict = {"id": ref.key, "type": ref.types[1], "title": ref.title}
         if names := ref.names:
-            if ref.et_al:  # "and others": what GB/T 7714 and APA print for it
-                names.append({"literal": "等" if _CJK.search(ref.authors or "") else "et al."})
+            if ref.et_al:  # "and others": et al. after the last known author, as a
+                # name suffix, which every style prints in place and none capitalises
+                names[-1] = {**names[-1], "suffix": ETAL_CJK if _CJK.search(
+                    ref.authors or "") else ETAL, "comma-suffix": True}
             item["author"] = names
         for name, value in (("container-title", ref.venue), ("collection-title", ref.series),
                             ("volume", ref.volume), ("issue", ref.issue),
