@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kg.cite import BACKGROUND, DISPUTES, every_source, render
+from kg.paper.cite import BACKGROUND, DISPUTES, every_source, render
 
 
 def test_disputes_is_exactly_contradicted_by(curated):

@@ -236,20 +236,29 @@ def _latex_url(url: str) -> str:
     return url.replace("\\", "").replace("#", r"\#").replace("%", r"\%")
 
 
+# For sizing columns: the text width of a plain article at 10 pt, the width of an average
+# character of the table's \small text, and the padding of a column (2 \tabcolsep).
+_LINE_PT, _CHAR_PT, _PAD_PT = 345.0, 5.6, 12.0
+
+
 def column_widths(table: Table) -> list[float]:
-    """Shares of the line width per column, from the length of what they hold (header
-    and cells, a citation counting as a short word), each at least as wide as its longest
-    word, so that no word overflows its column."""
-    weights = []
+    """Shares of the line width per column: each at least as wide as its longest word
+    (so that no word overflows), the rest shared by the length of what the columns hold
+    (header and cells, a citation counting as a short word)."""
+    least, weights = [], []
     for index, header in enumerate(table.header):
         texts = [header] + [row[index].text for row in table.rows]
         lengths = [len(row[index].text) + 6 * len(row[index].keys) for row in table.rows]
         longest = max([len(header), *lengths])
         mean = sum(lengths) / len(lengths) if lengths else len(header)
-        word = max(len(w) for t in texts for w in (t.split() or [""]))
-        weights.append(max(8.0, word * 1.25 + 2, min(60.0, (mean + longest) / 2)))
-    total = sum(weights)
-    return [w / total for w in weights]
+        # a longer word can be hyphenated
+        word = min(12, max(len(w) for t in texts for w in (t.split() or [""])))
+        least.append((word * _CHAR_PT + _PAD_PT) / _LINE_PT)
+        weights.append(max(4.0, min(60.0, (mean + longest) / 2)))
+    if sum(least) >= 1:
+        return [w / sum(least) for w in least]
+    rest = 1 - sum(least)
+    return [m + rest * w / sum(weights) for m, w in zip(least, weights, strict=True)]
 
 
 LONG_ROWS = 20  # from this many rows on, a table is a longtable that breaks across pages
@@ -261,8 +270,11 @@ def to_latex(table: Table, *, link_base: str | None = None, long: bool | None = 
     `\\cite{keys}` after each evidenced cell, a legend for the marks, and with
     `link_base` each cell's text linked to its fact's page there (needs hyperref)."""
     long = len(table.rows) >= LONG_ROWS if long is None else long
-    spec = "".join(rf">{{\raggedright\arraybackslash}}p{{\dimexpr{w:.3f}\linewidth-2\tabcolsep}}"
-                   for w in column_widths(table))
+    # \hspace{0pt}: the first word of a cell may be hyphenated too
+    spec = "".join(rf">{{\raggedright\arraybackslash\hspace{{0pt}}}}"
+                   rf"p{{\dimexpr{int(w * 1000) / 1000:.3f}\linewidth-2\tabcolsep}}"
+                   for w in column_widths(table))  # rounded down: the sum stays <= 1
+    size = r"\small" if len(table.header) <= 5 else r"\footnotesize"
     header = " & ".join(_latex(h) for h in table.header) + r" \\"
     caption = rf"\caption{{{_latex(table.spec.title)}. {LATEX_LEGEND}}}"
     label = rf"\label{{tab:{table.spec.name}}}"
@@ -271,21 +283,21 @@ def to_latex(table: Table, *, link_base: str | None = None, long: bool | None = 
         + ("longtable," if long else "") + "array}" + (" and hyperref" if link_base else "")
         + ". Cells in", "% Chinese (e.g. the plan's own words) need XeLaTeX with ctex or xeCJK."]
     if long:
-        lines += [r"\begingroup\small", rf"\begin{{longtable}}{{{spec}}}",
+        lines += [r"\begingroup" + size, rf"\begin{{longtable}}{{{spec}}}",
                   caption + label + r"\\", r"\toprule", header, r"\midrule", r"\endfirsthead",
                   r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endlastfoot"]
     else:
-        lines += [r"\begin{table}[htbp]", r"\centering", r"\small",
+        lines += [r"\begin{table}[htbp]", r"\centering", size,
                   rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header, r"\midrule"]
     for row in table.rows:
         cells = []
         for cell in row:
-            text = _latex(cell.text)
+            text = _latex(cell.text).replace("/", r"/\allowbreak{}")  # MySQL/PostgreSQL
             link = fact_link(cell.facts[0], link_base) if len(cell.facts) == 1 else None
             if link:
                 text = rf"\href{{{_latex_url(link)}}}{{{text}}}"
-            if cell.keys:
-                text += rf"~\cite{{{','.join(cell.keys)}}}"
+            if cell.keys:  # a breakable space: in a narrow column the citation wraps
+                text += rf" \cite{{{','.join(cell.keys)}}}"
             text += LATEX_MARKS.get(cell.status or "", "")
             cells.append(text)
         lines.append(" & ".join(cells) + r" \\")
