@@ -29,3 +29,20 @@ def test_other_sources_of_a_contradicted_claim_are_not_disputing(curated):
     bib = render(list(entries.values()), "biblatex")
     supabase = bib[bib.index("@online{supabase-docs-timescaledb"):].split("\n}\n")[0]
     assert DISPUTES not in supabase and BACKGROUND in supabase
+
+
+def test_statement_page_lists_only_the_contradicting_source_as_such(curated):
+    from fastapi.testclient import TestClient
+
+    from kg.query.guard import Policy
+    from kg_api import create_app
+
+    [row] = curated.sparql("""SELECT ?fact WHERE { ?fact rdf:subject wfr:temporal ;
+        rdf:predicate wf:supportsBackend ; rdf:object wfr:timescaledb }""").rows()
+    path = "/" + row["fact"].value.removeprefix("https://w3id.org/workflow-kg/")
+    with TestClient(create_app(curated, policy=Policy(time_limit=10), workers=1)) as client:
+        page = client.get(path, headers={"Accept": "text/html"}).text
+    contradicting = page.split("Source that contradicts the claim</h3>")[1].split("</ul>")[0]
+    others = page.split("Other sources cited</h3>")[1].split("</ul>")[0]
+    assert contradicting.count("<li") == 1 and "[temporal-docs-persistence]" in contradicting
+    assert "[supabase-docs-timescaledb]" in others and "disputes" not in others
