@@ -42,7 +42,7 @@ def test_statement_page_lists_only_the_contradicting_source_as_such(curated):
     path = "/" + row["fact"].value.removeprefix("https://w3id.org/workflow-kg/")
     with TestClient(create_app(curated, policy=Policy(time_limit=10), workers=1)) as client:
         page = client.get(path, headers={"Accept": "text/html"}).text
-    contradicting = page.split("Source that contradicts the claim</h3>")[1].split("</ul>")[0]
-    others = page.split("Other sources cited</h3>")[1].split("</ul>")[0]
+    contradicting = page.split("Source that contradicts the claim</span>")[1].split("</ul>")[0]
+    others = page.split("Other sources cited</span>")[1].split("</ul>")[0]
     assert contradicting.count("<li") == 1 and "[temporal-docs-persistence]" in contradicting
     assert "[supabase-docs-timescaledb]" in others and "disputes" not in others

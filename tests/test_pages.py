@@ -97,7 +97,7 @@ def test_statement_page_says_the_claim_its_status_and_what_sources_say(client, h
     assert "The docs list only DB X." in page.text
     assert "what the sources say instead" in page.text
     # the one source the data names as contradicting it (wf:contradictedBy)
-    section = page.text.split("Source that contradicts the claim</h3>")[1].split("</ul>")[0]
+    section = page.text.split("Source that contradicts the claim</span>")[1].split("</ul>")[0]
     assert "[fixture-doc]" in section and "disputes" in section
 
 
