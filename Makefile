@@ -9,9 +9,10 @@ PORT   ?= 8000
 # Debian packages the tests and the executable evidence need (a real browser, model
 # checkers, document converters, database servers). Installed once, as root, when missing.
 APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended \
-                postgresql
+                texlive-latex-extra texlive-bibtex-extra biber texlive-xetex texlive-lang-chinese \
+                texlive-fonts-recommended lmodern poppler-utils postgresql
 
-.PHONY: run test lint bench setup system clean font
+.PHONY: run test lint bench setup system clean font paper
 
 setup: $(STAMP)
 
@@ -65,6 +66,12 @@ font: $(STAMP)
 	  --output-file=$$(dirname $$(find src/kg -name site.css))/fonts/noto-sans-sc-subset.woff
 	cp .font-build/package/LICENSE $$(dirname $$(find src/kg -name site.css))/fonts/OFL.txt
 	rm -rf .font-build
+
+# The worked example paper (docs/paper/) from kg outputs only: tables, figure, path,
+# bibliographies; then every toolchain's PDF and a PNG of its first page for the README.
+paper: $(STAMP) system
+	$(BIN)/kg build -q
+	$(MAKE) -C docs/paper KG="$(abspath $(BIN)/kg) --project $(CURDIR)"
 
 clean:
 	rm -rf $(VENV) .kg .pytest_cache .ruff_cache

@@ -19,7 +19,8 @@ def test_bibtex_for_an_entity_parses_and_matches_the_graph(cli):
     assert entry["author"] == "Doe, Jane and Roe, Richard"
     assert entry["title"] == "{A Fixture Paper}"
     assert entry["doi"] == "10.5555/fixture.1"
-    assert (entry["year"], entry["date"]) == ("2020", "2020-05")
+    # biblatex reads the ISO date; a year beside it would make biber warn
+    assert entry["date"] == "2020-05" and "year" not in entry.fields_dict
 
 
 def test_csl_json_for_a_query_answer(cli):

@@ -96,7 +96,9 @@ def test_statement_page_says_the_claim_its_status_and_what_sources_say(client, h
     assert "The plan lists DB Y as a backend." in page.text
     assert "The docs list only DB X." in page.text
     assert "what the sources say instead" in page.text
-    assert "Sources that contradict the claim" in page.text
+    # the one source the data names as contradicting it (wf:contradictedBy)
+    section = page.text.split("Source that contradicts the claim</span>")[1].split("</ul>")[0]
+    assert "[fixture-doc]" in section and "disputes" in section
 
 
 @pytest.mark.parametrize("suffix, accept, fmt", [
@@ -198,6 +200,10 @@ def test_path_view_explains_how_two_resources_connect(client):
     page = client.get("/graph/path", params={"from": "wfr:engine-a", "to": "wfr:db-x"},
                       headers=HTML)
     assert "Shortest explained paths" in page.text
+    # each step links to the fact it rests on, with its sources' keys
+    [steps] = data["path_facts"][:1]
+    assert steps and steps[0]["fact"].startswith(WFR) and steps[0]["keys"] == ["fixture-doc"]
+    assert "evidence, step by step:" in page.text and "[1: fixture-doc]" in page.text
 
 
 def test_ontology_is_documented_with_anchors_and_shapes_and_given_as_rdf(client):

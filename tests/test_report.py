@@ -15,6 +15,7 @@ import pytest
 from kg import KnowledgeGraph
 from kg.paper.report import build_table, render_table
 from tests.conftest import Cli
+from tests.latex import compile_latex, need
 
 
 @pytest.fixture(scope="module")
@@ -71,32 +72,25 @@ def test_markdown_table_renders_with_pandoc_citeproc(evidence_project, tmp_path)
     assert "Why Engine B dropped DB X: 100% of the story" in words
 
 
-@pytest.mark.slow
+@pytest.mark.latex
 def test_latex_table_compiles_with_bibtex_and_no_undefined_citation(evidence_project, tmp_path):
+    need("pdflatex", "bibtex")
     result = Cli(evidence_project)("report", "table", "engine-backends", "-o",
-                          str(tmp_path / "backends.tex"))
+                                   str(tmp_path / "backends.tex"), "--bib-format", "bibtex")
     assert result.exit_code == 0, result.stderr
     table = (tmp_path / "backends.tex").read_text()
-    assert r"\toprule" in table and r"\cite{fixture-blog}$^{\times}$" in table
+    assert r"\toprule" in table and r" \cite{fixture-blog}$^{\times}$" in table
+    assert r"\href" not in table  # no link without --link-base
     (tmp_path / "paper.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{url}\n"
+        "\\documentclass{article}\n\\usepackage{booktabs,array}\n\\usepackage{url}\n"
         "\\usepackage{hyperref}\n\\begin{document}\n\\input{backends.tex}\n"
         "\\bibliographystyle{plain}\n\\bibliography{backends}\n\\end{document}\n")
-
-    def latex() -> None:
-        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-                       cwd=tmp_path, capture_output=True, check=True, timeout=120)
-
-    latex()
-    bibtex = subprocess.run(["bibtex", "paper"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=60)
-    assert bibtex.returncode in (0, 1), bibtex.stdout  # 1: warnings only
-    latex()
-    latex()
-    log = (tmp_path / "paper.log").read_text(errors="replace")
-    assert "undefined" not in log.lower()
+    compile_latex(tmp_path, "paper", engine="pdflatex", bib="bibtex").assert_clean()
     assert "\\bibitem{fixture-blog}" in (tmp_path / "paper.bbl").read_text()
-    assert (tmp_path / "paper.pdf").stat().st_size > 0
+    linked = Cli(evidence_project)("report", "table", "engine-backends", "--format", "latex",
+                                   "--link-base", "http://127.0.0.1:8000", "--no-notes")
+    assert r"\href{http://127.0.0.1:8000/resource/statement/" in linked.stdout
+    assert "Trade-offs" not in linked.stdout
 
 
 def test_csv_and_html_keep_marks_and_escape(graph):

@@ -354,7 +354,7 @@ def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
         (`/api/cite?query=engine-backends&engine=wfr:temporal`). JSON lists each entry
         with its CiTO relations (cito:citesAsEvidence, cito:disputes), the facts it
         supports or disputes, and its CSL data; the other formats are the files
-        `kg cite` writes (bibtex, csl-json, ris, text)."""
+        `kg cite` writes (biblatex, bibtex, csl-json, ris, text)."""
         if not iri and not query and not dataset:
             raise kg_errors.QueryError("give iri=..., query=NAME or dataset=true")
         if format not in ("json", *CITE_MEDIA_TYPES):

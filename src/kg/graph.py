@@ -21,12 +21,14 @@ from .evidence.paths import LinkGraph
 from .evidence.paths import Path as LinkPath
 from .evidence.views import in_view
 from .namespaces import META_GRAPH, expand, shorten
+from .paper.bibimport import ImportReport, import_library
 from .paper.cite import (
     DatasetRecord,
     Entry,
     dataset_record,
     entries_for,
     entries_for_answer,
+    entries_for_facts,
     keep_verified,
     render,
 )
@@ -210,24 +212,30 @@ class KnowledgeGraph:
     # ------------------------------------------------------------- citing and paths
     def citations(self, names: Sequence[str] = (), *, query: str | None = None,
                   params: Mapping[str, str] | None = None, dataset: bool = False,
-                  evidence: str = "all") -> list[Entry]:
+                  evidence: str = "all", path: tuple[str, str] | None = None,
+                  path_limit: int = 1) -> list[Entry]:
         """The sources behind resources (`wfr:temporal`, full IRIs, ...) and/or behind
-        exactly the facts a named query's answer rests on, each marked as supporting or
+        exactly the facts a named query's answer rests on, or the facts of the shortest
+        path(s) between two resources (`path=(a, b)`), each marked as supporting or
         disputing; with `dataset`, the built dataset's own entry first. An unknown
         resource raises ResourceNotFound with suggestions. With evidence="verified" the
         query runs on the verified view and only sources of Verified facts count."""
         self.view(evidence)  # rejects an unknown view
         iris = resolve_all(self.store, names) if names else []
         entries = {e.key: e for e in entries_for(self.store, iris)} if names else {}
+        found: list[Entry] = []
         if query is not None:
             answer = self.query(query, params, evidence=evidence)
-            for entry in entries_for_answer(self.store, answer):
-                if entry.key in entries:
-                    old = entries[entry.key]
-                    entry = Entry(entry.reference,
-                                  tuple(sorted(set(old.supports) | set(entry.supports))),
-                                  tuple(sorted(set(old.disputes) | set(entry.disputes))))
-                entries[entry.key] = entry
+            found += entries_for_answer(self.store, answer)
+        if path is not None:
+            a, b = resolve_all(self.store, list(path))
+            facts = {f for p in self.links(evidence).paths(a, b, limit=path_limit)
+                     for f in p.facts}
+            found += entries_for_facts(self.store, facts)
+        for entry in found:
+            if entry.key in entries:
+                entry = entries[entry.key].merged(entry)
+            entries[entry.key] = entry
         found = sorted(entries.values(), key=lambda e: e.key)
         if evidence == "verified":
             found = keep_verified(self.store, found)
@@ -239,12 +247,21 @@ class KnowledgeGraph:
 
     def cite(self, names: Sequence[str] = (), *, query: str | None = None,
              params: Mapping[str, str] | None = None, dataset: bool = False,
-             fmt: str = "bibtex", style: str = "apa", evidence: str = "all") -> str:
-        """The sources behind resources or a query answer (and, with `dataset`, the
-        dataset itself) as BibTeX, CSL-JSON, RIS or a formatted list (see kg.paper.cite)."""
+             fmt: str = "biblatex", style: str = "apa", evidence: str = "all",
+             path: tuple[str, str] | None = None) -> str:
+        """The sources behind resources, a query answer or a path (and, with `dataset`,
+        the dataset itself) as BibTeX (biblatex or classic), CSL-JSON, RIS or a formatted
+        list (see kg.paper.cite)."""
         entries = self.citations(names, query=query, params=params, dataset=dataset,
-                                 evidence=evidence)
+                                 evidence=evidence, path=path)
         return render(entries, fmt, style=style)
+
+    def import_library(self, library: str | os.PathLike[str], *, update: bool = False,
+                       target: str | None = None) -> ImportReport:
+        """Import a Zotero / Better BibTeX export (.bib, CSL .json, .ris) as source
+        records in data/ (see kg.paper.bibimport); run build afterwards."""
+        return import_library(self.project.root, library, update=update, target=target,
+                              validate=self.validate)
 
     def paths(self, a: str, b: str, *, limit: int = 3, evidence: str = "all"
               ) -> list[LinkPath]:

@@ -26,6 +26,15 @@ _LABELS = 'SELECT ?s ?label WHERE { ?s rdfs:label ?label FILTER (LANG(?label) = 
 # The evidence status of the links that statements state (the derived graphs).
 _STATUSES = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 _STATUS_OF_GRAPH = {str(VERIFIED_GRAPH): "verified", str(UNVERIFIED_GRAPH): "unverified"}
+# The facts behind links: statements by their triple, and n-ary facts (case studies,
+# findings) that are themselves one end of a link; with their sources' keys.
+_FACTS = """
+SELECT ?fact ?s ?p ?o ?key WHERE {
+  { ?fact a wf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+          wf:evidenceStatus ?status FILTER (?status != wf:Contradicted) }
+  UNION { ?fact a wf:EvidencedFact FILTER NOT EXISTS { ?fact a wf:Statement } }
+  OPTIONAL { ?fact cito:citesAsEvidence/wf:citationKey ?key }
+}"""
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,13 @@ class Step:
     # "verified" or "unverified" when a statement states the link; "" for a plain link
     # (plan structure, case-study attributes) that needs no evidence of its own
     evidence: str = ""
+    fact: str | None = None  # the statement (or case study, finding) behind the link
+    keys: tuple[str, ...] = ()  # citation keys of its sources
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "predicate": self.predicate, "target": self.target,
+                "forward": self.forward, "evidence": self.evidence, "fact": self.fact,
+                "keys": list(self.keys)}
 
     def __str__(self) -> str:
         arrow = f"-{shorten(self.predicate)}->" if self.forward else \
@@ -55,6 +71,16 @@ class Path:
     @property
     def nodes(self) -> list[str]:
         return [self.steps[0].source] + [s.target for s in self.steps] if self.steps else []
+
+    @property
+    def facts(self) -> list[str]:
+        """The facts the path rests on, step by step."""
+        return list(dict.fromkeys(s.fact for s in self.steps if s.fact))
+
+    def to_dict(self, labels: dict[str, str] | None = None) -> dict:
+        return {"length": len(self), "nodes": self.nodes,
+                "explained": self.explain(labels or {}),
+                "steps": [s.to_dict() for s in self.steps]}
 
     def explain(self, labels: dict[str, str]) -> str:
         parts = [labels.get(self.nodes[0], shorten(self.nodes[0]))]
@@ -84,6 +110,25 @@ class LinkGraph:
             self.graph.add_edge(s, o, predicate=p, source=s, evidence=status.get((s, p, o), ""))
         self.labels = {row["s"].value: row["label"].value
                        for row in store.query(_LABELS).rows()}
+        self.facts: dict[tuple[str, str, str], str] = {}
+        self.nary: set[str] = set()
+        self.keys: dict[str, set[str]] = {}
+        for row in store.query(_FACTS).rows():
+            fact = row["fact"].value
+            if "s" in row:
+                self.facts.setdefault((row["s"].value, row["p"].value, row["o"].value), fact)
+            else:
+                self.nary.add(fact)
+            keys = self.keys.setdefault(fact, set())
+            if "key" in row:
+                keys.add(row["key"].value)
+
+    def fact_of(self, source: str, predicate: str, target: str) -> str | None:
+        """The fact behind a link: its statement, or the n-ary fact at its source end."""
+        fact = self.facts.get((source, predicate, target))
+        if fact is None and source in self.nary:
+            fact = source
+        return fact
 
     def paths(self, a: str, b: str, *, limit: int = 3, max_length: int = 6) -> list[Path]:
         """Up to `limit` shortest simple paths from a to b, no longer than `max_length`."""
@@ -103,8 +148,12 @@ class LinkGraph:
                     data = min(self.graph.get_edge_data(x, y).values(),
                                key=lambda d: (d["evidence"] == "unverified",
                                               d["source"] != x, d["predicate"]))
-                    steps.append(Step(x, data["predicate"], y, forward=data["source"] == x,
-                                      evidence=data["evidence"]))
+                    forward = data["source"] == x
+                    s, o = (x, y) if forward else (y, x)
+                    fact = self.fact_of(s, data["predicate"], o)
+                    steps.append(Step(x, data["predicate"], y, forward=forward,
+                                      evidence=data["evidence"], fact=fact,
+                                      keys=tuple(sorted(self.keys.get(fact or "", ())))))
                 found.append(Path(tuple(steps)))
         except nx.NetworkXNoPath:
             return []

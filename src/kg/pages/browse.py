@@ -41,14 +41,16 @@ SELECT ?st ?s ?p ?o ?role WHERE {
   ?st rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
   OPTIONAL { ?st wf:backendRole ?role }
 }"""
+# A source disputes a fact only where the data says so (cito:disputes, wf:contradictedBy);
+# the other sources a Contradicted fact cites are listed as its sources, not as disputing.
+_RELATION = """
+  { VALUES ?rel { cito:citesAsEvidence cito:disputes } ?st ?rel ?src
+    FILTER NOT EXISTS { ?st wf:contradictedBy ?src } }
+  UNION { ?st wf:contradictedBy ?src BIND (cito:disputes AS ?rel) }"""
 _STATEMENT_CITES = """
 SELECT ?st ?rel ?src WHERE {
-  { ?st rdf:subject ?e } UNION { ?st rdf:object ?e }
-  VALUES ?rel { cito:citesAsEvidence cito:disputes }
-  ?st ?rel ?src .
-}"""
-_CITES = """
-SELECT ?rel ?src WHERE { VALUES ?rel { cito:citesAsEvidence cito:disputes } ?e ?rel ?src }"""
+  { ?st rdf:subject ?e } UNION { ?st rdf:object ?e }""" + _RELATION + "}"
+_CITES = "SELECT ?rel ?src WHERE {" + _RELATION.replace("?st", "?e") + "}"
 _SOURCE_FIELDS = """
   VALUES ?p { wf:citationKey dcterms:title wf:sourceKind wf:authors dcterms:publisher
               wf:venue bibo:volume bibo:issue bibo:pages dcterms:issued schema:url bibo:doi
@@ -522,7 +524,7 @@ def citations(store, iri: str) -> tuple[str, str]:
     entries = entries_for(store, [iri])
     if not entries:
         return "", ""
-    return render(entries, "bibtex"), render(entries, "csl-json")
+    return render(entries, "biblatex"), render(entries, "csl-json")
 
 
 __all__ = ["Evidence", "Overview", "PropertyGroup", "ResourceView", "SourceRecord", "Table",

@@ -119,6 +119,8 @@ class GraphView:
     legend: list[dict] = field(default_factory=list)
     focus: str | None = None
     paths: list[list[str]] = field(default_factory=list)  # explained paths, in words
+    # per path, each step's fact (statement, finding) and its sources' keys
+    path_facts: list[list[dict]] = field(default_factory=list)
     truncated: bool = False
     left_out: dict[str, int] = field(default_factory=dict)  # group -> nodes not shown
     layers: dict[str, int] = field(default_factory=dict)  # layer -> nodes it holds
@@ -126,8 +128,8 @@ class GraphView:
     def to_dict(self) -> dict:
         return {"title": self.title, "nodes": self.nodes, "edges": self.edges,
                 "options": self.options, "legend": self.legend, "focus": self.focus,
-                "paths": self.paths, "truncated": self.truncated, "left_out": self.left_out,
-                "layers": self.layers}
+                "paths": self.paths, "path_facts": self.path_facts,
+                "truncated": self.truncated, "left_out": self.left_out, "layers": self.layers}
 
 
 def group_of(cat: Catalogue, iri: str) -> Group:
@@ -442,8 +444,11 @@ def path_view(store, a: str, b: str, *, limit: int = 3, lang: str = "en",
             sub.add_edge(src, dst, key=s.predicate, predicate=s.predicate,
                          status=data.get("status"))
     net = _network(cat, sub, nodes, lang=lang, href=href, focus=a, highlight=on_path)
-    return _view(cat, net, f"{cat.label(a, lang)} → {cat.label(b, lang)}", physics=True,
+    view = _view(cat, net, f"{cat.label(a, lang)} → {cat.label(b, lang)}", physics=True,
                  focus=a, paths=[p.explain(labels) for p in found])
+    view.path_facts = [[{"fact": s.fact, "keys": list(s.keys)} for s in p.steps if s.fact]
+                       for p in found]
+    return view
 
 
 def vis_asset(name: str) -> str:

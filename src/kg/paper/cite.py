@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 import json
 import re
 import warnings
@@ -32,12 +31,14 @@ from ..query.terms import check_known
 STYLES_DIR = Path(__file__).resolve().parent / "styles"
 STYLES = {"apa": "apa.csl", "ieee": "ieee.csl",
           "gb7714": "china-national-standard-gb-t-7714-2015-numeric.csl"}
-FORMATS = ("bibtex", "csl-json", "ris", "text")
-MEDIA_TYPES = {"bibtex": "application/x-bibtex",
+FORMATS = ("biblatex", "bibtex", "csl-json", "ris", "text")
+MEDIA_TYPES = {"biblatex": "application/x-bibtex", "bibtex": "application/x-bibtex",
                "csl-json": "application/vnd.citationstyles.csl+json",
                "ris": "application/x-research-info-systems", "text": "text/plain"}
-SUFFIXES = {"bibtex": ".bib", "csl-json": ".json", "ris": ".ris", "text": ".txt"}
+SUFFIXES = {"biblatex": ".bib", "bibtex": ".bib", "csl-json": ".json", "ris": ".ris",
+            "text": ".txt"}
 SUPPORTS, DISPUTES = "cito:citesAsEvidence", "cito:disputes"
+BACKGROUND = "cito:citesForInformation"  # cited by a Contradicted fact, not contradicting it
 
 # Source kind -> (BibTeX/BibLaTeX entry type, CSL type, RIS type). Finer kinds first; a
 # kind not listed falls back to its skos:broader kind, then to misc/document/GEN.
@@ -53,7 +54,7 @@ TYPES: dict[str, tuple[str, str, str]] = {
     "Documentation": ("online", "webpage", "ELEC"),
     "CoursePage": ("online", "webpage", "ELEC"),
     "BlogPost": ("online", "post-weblog", "BLOG"),
-    "Talk": ("misc", "speech", "GEN"),
+    "Talk": ("misc", "speech", "SLIDE"),
     "Software": ("software", "software", "COMP"),
     "Repository": ("software", "software", "COMP"),
     "ResearchPlanDocument": ("misc", "report", "RPRT"),
@@ -63,6 +64,7 @@ TYPES: dict[str, tuple[str, str, str]] = {
 _PROCEEDINGS = re.compile(r"(?i)proceedings|conference|symposium|workshop|\b(CAV|TACAS|"
                           r"PODC|SOSP|OSDI|NSDI|FM|CONCUR|POPL|PLDI|SPIN)\b")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+ETAL, ETAL_CJK = "et al.", "等"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,15 @@ class Reference:
     version: str | None = None
     note: str | None = None
     iri: str | None = None
+    path: str | None = None  # a repository artefact's path (wf:repositoryPath)
+    content_hash: str | None = None  # and its hash (wf:contentHash)
+
+    @property
+    def remark(self) -> str | None:
+        """The note, or where a repository artefact is and its hash."""
+        if self.path:
+            return f"{self.path} ({self.content_hash or 'no content hash'})"
+        return self.note
 
     @property
     def types(self) -> tuple[str, str, str]:
@@ -100,13 +111,29 @@ class Reference:
         return ("misc", "document", "GEN")
 
     @property
+    def author_names(self) -> list[str]:
+        """The authors as written ("Last, First"; an organisation whole), "others" last
+        when the data lists only the first authors."""
+        if not self.authors:
+            return []
+        return [n.strip() for n in re.split(r"\s+and\s+", self.authors.strip()) if n.strip()]
+
+    @property
+    def et_al(self) -> bool:
+        """True when the data names only the first authors ("... and others")."""
+        return bool(self.author_names) and self.author_names[-1].lower() == "others"
+
+    @property
     def names(self) -> list[dict[str, str]]:
         """Authors as CSL names; an organisation (the publisher, when no person is
-        named) as one literal name."""
+        named) as one literal name. "and others" is not a name: CSL has no way to say
+        et al. in the data, so the known authors are given and `et_al` is set."""
         if not self.authors:
             return [{"literal": self.publisher}] if self.publisher else []
         names = []
-        for name in re.split(r"\s+and\s+", self.authors.strip()):
+        for name in self.author_names:
+            if name.lower() == "others":
+                continue
             if "," in name:
                 family, given = (part.strip() for part in name.split(",", 1))
                 if _CJK.search(family + given):  # Chinese names: family then given, no space
@@ -117,6 +144,14 @@ class Reference:
                 names.append({"literal": name.strip()})
         return names
 
+    @property
+    def publisher_shown(self) -> str | None:
+        """The publisher, unless it already stands as the (organisation) author of a web
+        page or repository, where styles would print it twice."""
+        if self.authors or self.types[0] not in ("online", "misc", "software"):
+            return self.publisher
+        return None
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -124,7 +159,10 @@ class Entry:
 
     reference: Reference
     supports: tuple[str, ...] = ()  # IRIs of facts the source backs
-    disputes: tuple[str, ...] = ()  # IRIs of facts the source contradicts
+    disputes: tuple[str, ...] = ()  # IRIs of facts the source contradicts (wf:contradictedBy)
+    # IRIs of Contradicted facts that cite the source without it being the contradicting
+    # one: background, or evidence for what the sources state instead
+    background: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -132,14 +170,22 @@ class Entry:
 
     @property
     def relations(self) -> list[str]:
-        """CiTO relations: cito:citesAsEvidence and/or cito:disputes."""
-        return ([SUPPORTS] if self.supports or not self.disputes else []) + (
-            [DISPUTES] if self.disputes else [])
+        """CiTO relations: cito:citesAsEvidence, cito:disputes, cito:citesForInformation."""
+        found = [rel for rel, facts in ((SUPPORTS, self.supports), (DISPUTES, self.disputes),
+                                        (BACKGROUND, self.background)) if facts]
+        return found or [SUPPORTS]
+
+    def merged(self, other: Entry) -> Entry:
+        """This entry and another of the same source, their facts together."""
+        return Entry(self.reference, *(tuple(sorted(set(a) | set(b))) for a, b in (
+            (self.supports, other.supports), (self.disputes, other.disputes),
+            (self.background, other.background))))
 
     def to_dict(self) -> dict:
         return {"key": self.key, "relations": self.relations,
                 "supports": [shorten(f) for f in self.supports],
                 "disputes": [shorten(f) for f in self.disputes],
+                "background": [shorten(f) for f in self.background],
                 "csl": to_csl([self])[0]}
 
 
@@ -171,15 +217,17 @@ _FACT_SOURCES = _PREFIXES + """
 SELECT ?fact ?source ?relation ?status WHERE {
   VALUES ?fact { %s }
   { ?fact cito:citesAsEvidence ?source . BIND ("supports" AS ?relation) }
-  UNION { ?fact cito:disputes ?source . BIND ("disputes" AS ?relation) }
+  UNION { ?fact cito:disputes|wf:contradictedBy ?source . BIND ("disputes" AS ?relation) }
   OPTIONAL { ?fact wf:evidenceStatus ?status }
 }"""
-# Statements whose subject is one of the answer's IRIs (the rows are checked in Python).
+# Statements whose subject is one of the answer's IRIs, with their qualifiers (the rows
+# are checked in Python).
 _ROW_STATEMENTS = _PREFIXES + """
-SELECT ?fact ?s ?o WHERE {
+SELECT ?fact ?s ?o (GROUP_CONCAT(STR(?q); separator=" ") AS ?qualifiers) WHERE {
   VALUES ?s { %s }
   ?fact a wf:Statement ; rdf:subject ?s ; rdf:object ?o .
-}"""
+  OPTIONAL { ?fact wf:backendRole ?q }
+} GROUP BY ?fact ?s ?o"""
 _EVIDENCED = _PREFIXES + "SELECT ?fact WHERE { VALUES ?fact { %s } ?fact a wf:EvidencedFact }"
 _FIELDS = _PREFIXES + """
 SELECT * WHERE {
@@ -219,8 +267,8 @@ def entries_for(store, iris: Sequence[str]) -> list[Entry]:
 
 def facts_of_answer(store, result: QueryResult) -> set[str]:
     """The facts an answer rests on, row by row: the facts (statements, findings, case
-    studies) that appear in a row, and the statements whose subject and object both
-    appear in the same row."""
+    studies) that appear in a row; in a row that shows none, the statements whose
+    subject, object and qualifiers (e.g. the backend role) all appear in that row."""
     rows = [[t for t in row.values() if isinstance(t, ox.NamedNode | ox.Literal)]
             for row in result.rows()]
     if result.kind == "graph":
@@ -228,15 +276,22 @@ def facts_of_answer(store, result: QueryResult) -> set[str]:
     iris = {t for row in rows for t in row if isinstance(t, ox.NamedNode)}
     if not iris:
         return set()
-    facts = set(store.query(_EVIDENCED % values_block(iris)).values("fact"))
-    by_subject: dict[ox.NamedNode, list[tuple[str, object]]] = {}
+    shown = set(store.query(_EVIDENCED % values_block(iris)).values("fact"))
+    by_subject: dict[ox.NamedNode, list[tuple[str, object, set[str]]]] = {}
     for row in store.query(_ROW_STATEMENTS % values_block(iris)).rows():
-        by_subject.setdefault(row["s"], []).append((row["fact"].value, row["o"]))
+        qualifiers = set(row["qualifiers"].value.split()) if "qualifiers" in row else set()
+        by_subject.setdefault(row["s"], []).append((row["fact"].value, row["o"], qualifiers))
+    facts: set[str] = set()
     for row in rows:
+        in_row = {t.value for t in row if isinstance(t, ox.NamedNode)} & shown
+        if in_row:
+            facts |= in_row
+            continue
         present = set(row)
+        named = {t.value for t in row if isinstance(t, ox.NamedNode)}
         for term in row:
-            for fact, obj in by_subject.get(term, ()):  # type: ignore[call-overload]
-                if obj in present:
+            for fact, obj, qualifiers in by_subject.get(term, ()):  # type: ignore[call-overload]
+                if obj in present and qualifiers <= named:
                     facts.add(fact)
     return facts
 
@@ -248,21 +303,31 @@ def entries_for_answer(store, result: QueryResult) -> list[Entry]:
 
 def entries_for_facts(store, facts: set[str], defining: dict[str, set[str]] | None = None
                       ) -> list[Entry]:
-    """The sources of the given facts (IRIs), supporting or disputing, plus `defining`
-    references (source IRI -> the resources it defines), which count as supporting."""
+    """The sources of the given facts (IRIs), plus `defining` references (source IRI ->
+    the resources it defines), which count as supporting. A source disputes a fact only
+    where the data says so (wf:contradictedBy, cito:disputes); the other sources of a
+    Contradicted fact are cited for information (cito:citesForInformation), not as
+    disputing it and not as evidence for it."""
     defining = defining or {}
-    supports: dict[str, set[str]] = {s: set(d) for s, d in defining.items()}
-    disputes: dict[str, set[str]] = {}
+    found: dict[str, dict[str, set[str]]] = {"supports": {s: set(d) for s, d in defining.items()},
+                                             "disputes": {}, "background": {}}
     if facts:
         query = _FACT_SOURCES % values_block(ox.NamedNode(f) for f in sorted(facts))
-        for row in store.query(query).rows():
+        rows = store.query(query).rows()
+        against = {(r["fact"].value, r["source"].value) for r in rows
+                   if r["relation"].value == "disputes"}
+        for row in rows:
             source, fact = row["source"].value, row["fact"].value
-            against = (row["relation"].value == "disputes"
-                       or row.get("status") == ox.NamedNode(str(WF.Contradicted)))
-            (disputes if against else supports).setdefault(source, set()).add(fact)
-    refs = references(store, set(supports) | set(disputes))
-    return [Entry(ref, tuple(sorted(supports.get(ref.iri or "", ()))),
-                  tuple(sorted(disputes.get(ref.iri or "", ())))) for ref in refs]
+            if (fact, source) in against:
+                relation = "disputes"
+            elif row.get("status") == ox.NamedNode(str(WF.Contradicted)):
+                relation = "background"
+            else:
+                relation = "supports"
+            found[relation].setdefault(source, set()).add(fact)
+    refs = references(store, {s for by in found.values() for s in by})
+    return [Entry(ref, *(tuple(sorted(found[r].get(ref.iri or "", ())))
+                         for r in ("supports", "disputes", "background"))) for ref in refs]
 
 
 _STATUSES = _PREFIXES + """
@@ -306,9 +371,6 @@ def references(store, sources: Iterable[str]) -> list[Reference]:
         records.setdefault(value["source"], value)  # one row per source
     refs = []
     for iri, value in records.items():
-        note = None
-        if value.get("path"):
-            note = f"{value['path']} ({value.get('hash', 'no content hash')})"
         refs.append(Reference(
             key=value["key"], title=value["title"], kind=value["kind"].removeprefix(str(WF)),
             broader=value["broader"].removeprefix(str(WF)) if "broader" in value else None,
@@ -316,7 +378,8 @@ def references(store, sources: Iterable[str]) -> list[Reference]:
             venue=value.get("venue"), series=value.get("series"),
             volume=value.get("volume"), issue=value.get("issue"), pages=value.get("pages"),
             issued=value.get("issued"), url=value.get("url"), doi=value.get("doi"),
-            accessed=value.get("accessed"), note=note, iri=iri))
+            accessed=value.get("accessed"), iri=iri, path=value.get("path"),
+            content_hash=value.get("hash")))
     return sorted(refs, key=lambda r: r.key)
 
 
@@ -332,76 +395,12 @@ def _date_parts(date: str | None) -> list[int]:
     return [int(p) for p in date.split("T")[0].split("-") if p.isdigit()][:3]
 
 
-def _bibtex_fields(ref: Reference, relations: list[str]) -> list[tuple[str, str]]:
-    entry_type = ref.types[0]
-    fields = [("title", "{" + ref.title + "}")]
-    container = {"article": "journal", "inproceedings": "booktitle",
-                 "incollection": "booktitle"}.get(entry_type, "howpublished")
-    if ref.venue:
-        fields.append((container, ref.venue))
-    for name, value in (("series", ref.series), ("volume", ref.volume),
-                        ("number", ref.issue), ("version", ref.version)):
-        if value:
-            fields.append((name, value))
-    if ref.pages:
-        fields.append(("pages", re.sub(r"\s*[-–]+\s*", "--", ref.pages)))
-    if publisher := _publisher(ref):
-        fields.append(({"phdthesis": "school", "techreport": "institution"}.get(
-            entry_type, "publisher"), publisher))
-    if parts := _date_parts(ref.issued):
-        fields.append(("year", str(parts[0])))
-        if len(parts) > 1:  # BibLaTeX's ISO date; pybtex quotes every value, so no month macro
-            fields.append(("date", "-".join(f"{p:02d}" for p in parts)))
-    if ref.doi:
-        fields.append(("doi", ref.doi))
-    if ref.url:
-        fields.append(("url", ref.url))
-    if ref.accessed:
-        fields.append(("urldate", ref.accessed.split("T")[0]))
-    if ref.note:
-        fields.append(("note", ref.note))
-    fields.append(("keywords", ", ".join(relations)))
-    return fields
+def to_bibtex(entries: Iterable[Entry], *, dialect: str = "biblatex") -> str:
+    """BibTeX for biblatex/biber (`dialect="biblatex"`) or for classic BibTeX styles
+    (`"bibtex"`); see kg.bibtex."""
+    from .bibtex import to_bibtex as write
 
-
-def to_bibtex(entries: Iterable[Entry]) -> str:
-    """BibTeX (BibLaTeX entry types where BibTeX has none: online, software), written by
-    pybtex; text fields LaTeX-encoded, URLs and DOIs verbatim, CiTO relations in
-    `keywords` (so `\\printbibliography[keyword=cito:disputes]` works)."""
-    from pybtex.database import BibliographyData, Person
-    from pybtex.database import Entry as BibEntry
-
-    data = BibliographyData()
-    for entry in entries:
-        ref = entry.reference
-        persons = {}
-        if ref.authors:
-            persons["author"] = [Person(n) for n in re.split(r"\s+and\s+", ref.authors)]
-        elif ref.publisher:
-            persons["author"] = [Person("{" + ref.publisher + "}")]
-        data.add_entry(ref.key, BibEntry(ref.types[0], fields=_bibtex_fields(
-            ref, entry.relations), persons=persons))
-    out = io.StringIO()
-    _bibtex_writer()().write_stream(data, out)
-    return out.getvalue()
-
-
-@functools.cache
-def _bibtex_writer() -> type:
-    """pybtex's BibTeX writer, leaving the verbatim fields (url, doi, urldate) as they
-    are instead of LaTeX-encoding them. (pybtex, like rispy and citeproc-py, is imported
-    when first used: query worker processes import this module and start faster.)"""
-    from pybtex.database.output.bibtex import Writer
-
-    class VerbatimUrlWriter(Writer):
-        def _write_field(self, stream, type, value):
-            if type.lower() in ("url", "doi", "urldate"):
-                self.check_braces(value)
-                stream.write(f",\n    {type} = {{{value}}}")
-            else:
-                super()._write_field(stream, type, value)
-
-    return VerbatimUrlWriter
+    return write(entries, dialect=dialect)
 
 
 # --------------------------------------------------------------------- CSL-JSON and RIS
@@ -413,11 +412,15 @@ def to_csl(entries: Iterable[Entry]) -> list[dict]:
         ref = entry.reference
         item: dict = {"id": ref.key, "type": ref.types[1], "title": ref.title}
         if names := ref.names:
+            if ref.et_al:  # "and others": et al. after the last known author, as a
+                # name suffix, which every style prints in place and none capitalises
+                names[-1] = {**names[-1], "suffix": ETAL_CJK if _CJK.search(
+                    ref.authors or "") else ETAL, "comma-suffix": True}
             item["author"] = names
         for name, value in (("container-title", ref.venue), ("collection-title", ref.series),
                             ("volume", ref.volume), ("issue", ref.issue),
-                            ("page", ref.pages), ("publisher", _publisher(ref)),
-                            ("version", ref.version), ("note", ref.note),
+                            ("page", ref.pages), ("publisher", ref.publisher_shown),
+                            ("version", ref.version), ("note", ref.remark),
                             ("DOI", ref.doi), ("URL", ref.url)):
             if value:
                 item[name] = value
@@ -428,14 +431,6 @@ def to_csl(entries: Iterable[Entry]) -> list[dict]:
         item["keyword"] = ", ".join(entry.relations)
         items.append(item)
     return items
-
-
-def _publisher(ref: Reference) -> str | None:
-    """The publisher, unless it already stands as the (organisation) author of a web
-    page or repository, where styles would print it twice."""
-    if ref.authors or ref.types[0] not in ("online", "misc", "software"):
-        return ref.publisher
-    return None
 
 
 def to_csl_json(entries: Iterable[Entry]) -> str:
@@ -458,7 +453,7 @@ def to_ris(entries: Iterable[Entry]) -> str:
         for name, value in (("secondary_title", ref.venue), ("tertiary_title", ref.series),
                             ("volume", ref.volume), ("number", ref.issue),
                             ("publisher", ref.publisher), ("doi", ref.doi),
-                            ("notes", ref.note)):
+                            ("notes", ref.remark)):
             if value:
                 record[name] = [value] if name == "notes" else value
         if ref.pages:
@@ -468,6 +463,8 @@ def to_ris(entries: Iterable[Entry]) -> str:
                 record["end_page"] = end.strip()
         if parts := _date_parts(ref.issued):
             record["year"] = str(parts[0])
+            if len(parts) > 1:  # RIS dates are YYYY/MM/DD/
+                record["date"] = "/".join(f"{p:02d}" for p in parts) + "/"
         if ref.url:
             record["urls"] = [ref.url]
         if ref.accessed:
@@ -534,10 +531,10 @@ def to_text(entries: Sequence[Entry], *, style: str = "apa") -> str:
     return text
 
 
-def render(entries: Sequence[Entry], fmt: str = "bibtex", *, style: str = "apa") -> str:
-    """Entries in one of FORMATS."""
-    if fmt == "bibtex":
-        return to_bibtex(entries)
+def render(entries: Sequence[Entry], fmt: str = "biblatex", *, style: str = "apa") -> str:
+    """Entries in one of FORMATS (biblatex: for biber; bibtex: for classic BibTeX)."""
+    if fmt in ("biblatex", "bibtex"):
+        return to_bibtex(entries, dialect=fmt)
     if fmt == "csl-json":
         return to_csl_json(entries)
     if fmt == "ris":
@@ -555,6 +552,7 @@ SELECT ?dataset ?created ?hash ?version ?triples WHERE {
   ?dataset a void:Dataset ; dcterms:identifier ?hash ; dcterms:hasVersion ?version ;
            dcterms:created ?created ; void:triples ?triples .
 }"""
+_NEWEST_ACCESS = _PREFIXES + "SELECT (MAX(STR(?day)) AS ?newest) WHERE { ?s wf:accessed ?day }"
 
 
 @dataclass(frozen=True)
@@ -566,17 +564,21 @@ class DatasetRecord:
     created: str
     input_hash: str
     triples: int
+    as_of: str | None = None  # the newest access date of its sources: the data as of then
 
     @property
     def reference(self) -> Reference:
-        day = self.created.split("T")[0]
+        """The same entry for every build of the same inputs: no build time in it (the
+        date is the newest access date of the sources), and no URL, because the dataset
+        IRI is an identifier that no resolver knows; the note says how to get the data."""
+        digest = self.input_hash.removeprefix("sha256:")
         return Reference(
-            key=f"workflow-kg-{self.version}-{self.input_hash.removeprefix('sha256:')[:12]}",
+            key=f"workflow-kg-{self.version}-{digest[:12]}",
             title="Workflow KG: a knowledge graph of workflow engines, distributed computing "
                   "and their formal verification",
-            kind="Dataset", publisher="Workflow KG", issued=day, url=self.iri, accessed=day,
-            version=self.version,
-            note=f"{self.triples} triples, built {self.created} from inputs {self.input_hash}",
+            kind="Dataset", publisher="Workflow KG", issued=self.as_of, version=self.version,
+            note=f"{self.triples} triples built by kg build from inputs {self.input_hash}; "
+                 f"identifier {self.iri} (not registered with a resolver)",
             iri=self.iri)
 
 
@@ -586,6 +588,22 @@ def dataset_record(store) -> DatasetRecord:
     if not rows:
         raise StoreNotBuilt("the store has no VoID description of its dataset: run kg build")
     row = rows[0]
+    newest = store.query(_NEWEST_ACCESS).rows()
+    as_of = newest[0]["newest"].value[:10] if newest and "newest" in newest[0] else None
     return DatasetRecord(iri=row["dataset"].value, version=row["version"].value,
                          created=row["created"].value, input_hash=row["hash"].value,
-                         triples=int(row["triples"].value))
+                         triples=int(row["triples"].value), as_of=as_of)
+
+
+_ALL_FACTS = _PREFIXES + "SELECT ?fact WHERE { ?fact a wf:EvidencedFact }"
+_ALL_SOURCES = _PREFIXES + "SELECT ?source WHERE { ?source a wf:Source }"
+
+
+def every_source(store) -> list[Entry]:
+    """Every source of the graph, each with the facts it supports, disputes or is cited
+    for (a source no fact cites has none)."""
+    entries = {e.key: e for e in entries_for_facts(store, set(
+        store.query(_ALL_FACTS).values("fact")))}
+    for ref in references(store, store.query(_ALL_SOURCES).values("source")):
+        entries.setdefault(ref.key, Entry(ref))
+    return sorted(entries.values(), key=lambda e: e.key)

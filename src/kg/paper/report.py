@@ -10,21 +10,21 @@ the matching BibTeX beside.
 
 from __future__ import annotations
 
-import codecs
 import csv
+import dataclasses
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import latexcodec  # noqa: F401 - registers the "ulatex" codec
 import pyoxigraph as ox
 from jinja2 import Environment
 
 from ..errors import QueryError
 from ..evidence.catalogue import labels
-from ..namespaces import WF, shorten
+from ..namespaces import BASE, WF, shorten
 from ..query.queries import values_block
 from . import cite
+from .bibtex import escape
 
 VERIFIED, UNVERIFIED, CONTRADICTED = "verified", "unverified", "contradicted"
 MARKS = {UNVERIFIED: "†", CONTRADICTED: "✗"}
@@ -43,13 +43,31 @@ class TableSpec:
     query: str
     columns: tuple[tuple[str, str], ...]
     params: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()  # variables holding prose (evidence notes, the plan's words)
+
+    def select(self, columns: Sequence[str] | None = None, *, notes: bool = True
+               ) -> TableSpec:
+        """This table with only the named columns (variables, in their order) and/or
+        without its note columns."""
+        known = dict(self.columns)
+        if columns:
+            unknown = [c for c in columns if c not in known]
+            if unknown:
+                raise QueryError(f"table {self.name} has no column {', '.join(unknown)}; its "
+                                 f"columns are: {', '.join(known)}")
+            chosen = tuple((c, known[c]) for c in columns)
+        else:
+            chosen = self.columns
+        if not notes:
+            chosen = tuple(c for c in chosen if c[0] not in self.notes)
+        return dataclasses.replace(self, columns=chosen)
 
 
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
     TableSpec("engine-backends", "Storage backends of durable-execution engines",
               "engine-backends", (("engine", "Engine"), ("backend", "Backend"),
                                   ("role", "Role"), ("note", "Trade-offs and notes"),
-                                  ("benchmarks", "Benchmarks"))),
+                                  ("benchmarks", "Benchmarks")), notes=("note",)),
     TableSpec("sdks", "SDKs of the workflow engines", "sdk-matrix",
               (("sdk", "SDK"), ("engine", "Engine"), ("language", "Language"),
                ("maturity", "Maturity"), ("firstReleased", "First release"))),
@@ -62,7 +80,7 @@ TABLES: dict[str, TableSpec] = {spec.name: spec for spec in (
                ("properties", "Properties"))),
     TableSpec("plan-claims", "The research plan's claims against the sources", "plan-claims",
               (("claim", "Claim"), ("planSays", "The plan says"),
-               ("sourcesSay", "The sources say"))),
+               ("sourcesSay", "The sources say")), notes=("planSays", "sourcesSay")),
 )}
 
 
@@ -104,7 +122,9 @@ SELECT ?fact ?s ?o ?status ?key ?qualifier WHERE {
     OPTIONAL { ?fact wf:backendRole ?qualifier } }
   UNION { ?anchor a wf:EvidencedFact . BIND (?anchor AS ?fact) }
   ?fact wf:evidenceStatus ?status .
-  OPTIONAL { ?fact cito:citesAsEvidence|cito:disputes ?source . ?source wf:citationKey ?key }
+  OPTIONAL { ?fact cito:citesAsEvidence|cito:disputes ?source . ?source wf:citationKey ?key
+             FILTER (?status != wf:Contradicted
+                     || EXISTS { ?fact wf:contradictedBy|cito:disputes ?source }) }
 }"""
 _STATUS = {str(WF.Verified): VERIFIED, str(WF.Unverified): UNVERIFIED,
            str(WF.Contradicted): CONTRADICTED}
@@ -155,14 +175,17 @@ def _evidence(found: list[tuple[str, _Fact]]
     return None, (), ()  # pragma: no cover - every status is one of the three
 
 
-def build_table(graph, name: str, params: Mapping[str, str] | None = None) -> Table:
+def build_table(graph, name: str, params: Mapping[str, str] | None = None, *,
+                columns: Sequence[str] | None = None, notes: bool = True) -> Table:
     """Run the table's named query and attach to each cell the facts behind it: a fact
     shown in the cell itself (a finding, case study or statement), or the statements
     whose subject is another resource of the same row and whose object is the cell's
-    value."""
+    value. A contradicted cell cites the sources that contradict it. `columns` picks
+    columns by variable; `notes=False` leaves the prose columns out."""
     spec = TABLES.get(name)
     if spec is None:
         raise QueryError(f"no table {name!r}; the tables are: {', '.join(TABLES)}")
+    spec = spec.select(columns, notes=notes)
     merged = dict(spec.params) | dict(params or {})
     result = graph.query(spec.query, merged)
     rows = result.rows()
@@ -196,39 +219,92 @@ def build_table(graph, name: str, params: Mapping[str, str] | None = None) -> Ta
 # ------------------------------------------------------------------------- rendering
 
 def _latex(text: str) -> str:
-    """LaTeX-encode text (the latexcodec codec that pybtex uses; CJK kept as it is)."""
-    return str(codecs.encode(text, "ulatex+utf8"))
+    """LaTeX-escape text (every special character; CJK kept as it is)."""
+    return escape(text)
 
 
-def _latex_iri(iri: str) -> str:
-    return iri.replace("\\", "").replace("#", r"\#").replace("%", r"\%")
+def fact_link(iri: str, link_base: str | None) -> str | None:
+    """Where a reader can open a fact: its page under `link_base` (where `kg serve` or
+    `kg site` publishes the graph), or None. The w3id.org IRIs are identifiers that no
+    resolver knows yet, so they are never given as links."""
+    if not link_base or not iri.startswith(BASE):
+        return None
+    return link_base.rstrip("/") + "/" + iri.removeprefix(BASE).lstrip("/")
 
 
-def to_latex(table: Table) -> str:
-    """A booktabs table; `\\cite{keys}` after each evidenced cell, its text linked to the
-    fact's IRI where hyperref is loaded, and a legend for the marks."""
+def _latex_url(url: str) -> str:
+    return url.replace("\\", "").replace("#", r"\#").replace("%", r"\%")
+
+
+# For sizing columns: the text width of a plain article at 10 pt, the width of an average
+# character of the table's \small text, and the padding of a column (2 \tabcolsep).
+_LINE_PT, _CHAR_PT, _PAD_PT = 345.0, 5.6, 12.0
+
+
+def column_widths(table: Table) -> list[float]:
+    """Shares of the line width per column: each at least as wide as its longest word
+    (so that no word overflows), the rest shared by the length of what the columns hold
+    (header and cells, a citation counting as a short word)."""
+    least, weights = [], []
+    for index, header in enumerate(table.header):
+        texts = [header] + [row[index].text for row in table.rows]
+        lengths = [len(row[index].text) + 6 * len(row[index].keys) for row in table.rows]
+        longest = max([len(header), *lengths])
+        mean = sum(lengths) / len(lengths) if lengths else len(header)
+        # a longer word can be hyphenated
+        word = min(12, max(len(w) for t in texts for w in (t.split() or [""])))
+        least.append((word * _CHAR_PT + _PAD_PT) / _LINE_PT)
+        weights.append(max(4.0, min(60.0, (mean + longest) / 2)))
+    if sum(least) >= 1:
+        return [w / sum(least) for w in least]
+    rest = 1 - sum(least)
+    return [m + rest * w / sum(weights) for m, w in zip(least, weights, strict=True)]
+
+
+LONG_ROWS = 20  # from this many rows on, a table is a longtable that breaks across pages
+
+
+def to_latex(table: Table, *, link_base: str | None = None, long: bool | None = None) -> str:
+    """A booktabs table that fits \\linewidth: paragraph columns sized by their content,
+    a longtable (breaking across pages) from LONG_ROWS rows on or with `long=True`;
+    `\\cite{keys}` after each evidenced cell, a legend for the marks, and with
+    `link_base` each cell's text linked to its fact's page there (needs hyperref)."""
+    long = len(table.rows) >= LONG_ROWS if long is None else long
+    # \hspace{0pt}: the first word of a cell may be hyphenated too
+    spec = "".join(rf">{{\raggedright\arraybackslash\hspace{{0pt}}}}"
+                   rf"p{{\dimexpr{int(w * 1000) / 1000:.3f}\linewidth-2\tabcolsep}}"
+                   for w in column_widths(table))  # rounded down: the sum stays <= 1
+    size = r"\small" if len(table.header) <= 5 else r"\footnotesize"
+    header = " & ".join(_latex(h) for h in table.header) + r" \\"
+    caption = rf"\caption{{{_latex(table.spec.title)}. {LATEX_LEGEND}}}"
+    label = rf"\label{{tab:{table.spec.name}}}"
     lines = [
-        "% Generated by `kg report table " + table.spec.name + "`: needs \\usepackage{booktabs};",
-        "% with hyperref loaded, evidenced cells link to their facts. Cells in Chinese",
-        "% (e.g. the plan's own words) need XeLaTeX with xeCJK or ctex.",
-        r"\providecommand{\kgfact}[2]{\ifdefined\href\href{#1}{#2}\else#2\fi}",
-        r"\begin{table}[htbp]", r"\centering", r"\small",
-        r"\begin{tabular}{" + "l" * len(table.header) + "}", r"\toprule",
-        " & ".join(_latex(h) for h in table.header) + r" \\", r"\midrule"]
+        "% Generated by `kg report table " + table.spec.name + "`: needs \\usepackage{booktabs,"
+        + ("longtable," if long else "") + "array}" + (" and hyperref" if link_base else "")
+        + ". Cells in", "% Chinese (e.g. the plan's own words) need XeLaTeX with ctex or xeCJK."]
+    if long:
+        lines += [r"\begingroup" + size, rf"\begin{{longtable}}{{{spec}}}",
+                  caption + label + r"\\", r"\toprule", header, r"\midrule", r"\endfirsthead",
+                  r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endlastfoot"]
+    else:
+        lines += [r"\begin{table}[htbp]", r"\centering", size,
+                  rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header, r"\midrule"]
     for row in table.rows:
         cells = []
         for cell in row:
-            text = _latex(cell.text)
-            if cell.facts and len(cell.facts) == 1:
-                text = rf"\kgfact{{{_latex_iri(cell.facts[0])}}}{{{text}}}"
-            if cell.keys:
-                text += rf"~\cite{{{','.join(cell.keys)}}}"
+            text = _latex(cell.text).replace("/", r"/\allowbreak{}")  # MySQL/PostgreSQL
+            link = fact_link(cell.facts[0], link_base) if len(cell.facts) == 1 else None
+            if link:
+                text = rf"\href{{{_latex_url(link)}}}{{{text}}}"
+            if cell.keys:  # a breakable space: in a narrow column the citation wraps
+                text += rf" \cite{{{','.join(cell.keys)}}}"
             text += LATEX_MARKS.get(cell.status or "", "")
             cells.append(text)
         lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}",
-              rf"\caption{{{_latex(table.spec.title)}. {LATEX_LEGEND}}}",
-              rf"\label{{tab:{table.spec.name}}}", r"\end{table}", ""]
+    if long:
+        lines += [r"\end{longtable}", r"\endgroup", ""]
+    else:
+        lines += [r"\bottomrule", r"\end{tabular}", caption, label, r"\end{table}", ""]
     return "\n".join(lines)
 
 
@@ -269,8 +345,8 @@ _HTML = Environment(autoescape=True).from_string("""<table class="kg-report">
 <thead><tr>{% for h in table.header %}<th>{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for row in table.rows %}<tr>{% for c in row %}<td>
-{%- if c.facts|length == 1 %}<a href="{{ c.facts[0] }}">{{ c.text }}</a>
-{%- elif c.iri %}<a href="{{ c.iri }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}
+{%- set href = link(c.facts[0]) if c.facts|length == 1 else link(c.iri) if c.iri else None %}
+{%- if href %}<a href="{{ href }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}
 {%- for k in c.keys %} <cite>[{{ k }}]</cite>{% endfor %}
 {%- if c.mark %}<sup class="kg-{{ c.status }}" title="{{ c.status }}">{{ c.mark }}</sup>{% endif %}
 </td>{% endfor %}</tr>
@@ -279,16 +355,65 @@ _HTML = Environment(autoescape=True).from_string("""<table class="kg-report">
 """)
 
 
-def to_html(table: Table) -> str:
-    return _HTML.render(table=table, legend=LEGEND)
+def to_html(table: Table, *, link_base: str | None = None) -> str:
+    """An HTML table; with `link_base`, cells link to their pages there."""
+    return _HTML.render(table=table, legend=LEGEND,
+                        link=lambda iri: fact_link(iri, link_base) if iri else None)
 
 
 TABLE_FORMATS = {"latex": to_latex, "markdown": to_markdown, "csv": to_csv, "html": to_html}
 TABLE_SUFFIXES = {".tex": "latex", ".md": "markdown", ".csv": "csv", ".html": "html"}
 
 
-def render_table(table: Table, fmt: str) -> str:
+def render_table(table: Table, fmt: str, *, link_base: str | None = None,
+                 long: bool | None = None) -> str:
     if fmt not in TABLE_FORMATS:
         raise ValueError(f"unknown table format {fmt!r}; choose one of "
                          f"{', '.join(TABLE_FORMATS)}")
+    if fmt == "latex":
+        return to_latex(table, link_base=link_base, long=long)
+    if fmt == "html":
+        return to_html(table, link_base=link_base)
     return TABLE_FORMATS[fmt](table)
+
+
+# ------------------------------------------------------------------------- paths
+
+def _steps(path, labels: Mapping[str, str]) -> list[tuple[str, object]]:
+    """Each step of a path in words, with the step (None for the start)."""
+    parts: list[tuple[str, object]] = [(labels.get(path.nodes[0], shorten(path.nodes[0])), None)]
+    for step in path.steps:
+        name = labels.get(step.predicate, shorten(step.predicate).split(":")[-1])
+        arrow = f"{name} →" if step.forward else f"← {name}"
+        parts.append((f"{arrow} {labels.get(step.target, shorten(step.target))}", step))
+    return parts
+
+
+def path_latex(paths: Sequence, labels: Mapping[str, str]) -> str:
+    """Shortest paths as a LaTeX list, each step with `\\cite{}` of its fact's sources
+    (a step that rests on an Unverified statement marked with the table's dagger)."""
+    def cited(text: str, step) -> str:
+        out = _latex(text)
+        if step is not None and step.keys:
+            out += rf"~\cite{{{','.join(step.keys)}}}"
+        if step is not None and step.evidence == "unverified":
+            out += LATEX_MARKS[UNVERIFIED]
+        return out
+
+    lines = ["% Generated by `kg path --format latex`.", r"\begin{enumerate}"]
+    lines += [r"\item " + " ".join(cited(t, s) for t, s in _steps(p, labels)) for p in paths]
+    return "\n".join([*lines, r"\end{enumerate}", ""])
+
+
+def path_markdown(paths: Sequence, labels: Mapping[str, str]) -> str:
+    """Shortest paths as a Pandoc list, each step with `[@key]` of its fact's sources."""
+    def cited(text: str, step) -> str:
+        out = _md(text)
+        if step is not None and step.keys:
+            out += " [" + "; ".join(f"@{k}" for k in step.keys) + "]"
+        if step is not None and step.evidence == "unverified":
+            out += MARKS[UNVERIFIED]
+        return out
+
+    return "".join(f"{n}. {' '.join(cited(t, s) for t, s in _steps(p, labels))}\n"
+                   for n, p in enumerate(paths, 1))
