@@ -175,7 +175,8 @@ def test_a_source_date_is_the_sources_own_or_a_reason(cli, mini_project, turtle,
     result, found = violations(cli)
     assert result.exit_code == 1
     hits = [v for v in found if needle in v["message"]]
-    assert hits and all(v["focus"] in ("src:fixture-new", "src:fixture-artefact") for v in hits), found
+    assert hits, found
+    assert all(v["focus"] in ("src:fixture-new", "src:fixture-artefact") for v in hits), found
 
 
 @pytest.mark.parametrize("turtle", [

@@ -34,7 +34,8 @@ def test_every_contradicted_fact_names_a_cited_source_and_what_it_states(curated
 
 def test_no_contradiction_rests_on_silence_among_the_audited_claims(curated):
     # the two claims whose sources are silent are Unverified, not Contradicted
-    for obj, pred in (("wfr:timescaledb", "wf:supportsBackend"), ("wfr:mvcc", "wf:implementsMechanism")):
+    for obj, pred in (("wfr:timescaledb", "wf:supportsBackend"),
+                      ("wfr:mvcc", "wf:implementsMechanism")):
         statuses = curated.sparql(f"""SELECT ?s WHERE {{ ?st rdf:subject wfr:temporal ;
             rdf:predicate {pred} ; rdf:object {obj} ; wf:evidenceStatus ?s }}""").values("s")
         assert statuses == [ONT + "Unverified"], (obj, statuses)
