@@ -58,10 +58,12 @@ def test_case_studies(curated):
                                        wf:evidenceStatus ?status }""").rows()
     by_org = {r["org"].value.removeprefix(W): r["status"].value for r in cases}
     assert set(by_org) == {"coinbase", "stripe", "robinhood", "uber", "airbnb", "lyft",
-                           "netflix", "spotify", "datadog", "cern", "nih", "spacex"}
+                           "netflix", "spotify", "datadog", "cern", "nih", "spacex",
+                           # from the companies' own engineering blogs and papers
+                           "doordash", "lusha", "instacart", "amazon"}
     assert by_org["spacex"] == ONT + "Unverified"  # no source links SpaceX to a workflow engine
     assert curated.query("cases-by-technology", {"tech": "wfr:cadence"}).values(
-        "organisation") == [W + "coinbase", W + "uber"]
+        "organisation") == [W + "coinbase", W + "doordash", W + "uber"]
     assert W + "netflix" in curated.query(
         "cases-by-technology", {"tech": "wfr:netflix-conductor"}).values("organisation")
 
