@@ -60,7 +60,8 @@ def test_case_studies(curated):
     assert set(by_org) == {"coinbase", "stripe", "robinhood", "uber", "airbnb", "lyft",
                            "netflix", "spotify", "datadog", "cern", "nih", "spacex",
                            # from the companies' own engineering blogs and papers
-                           "doordash", "lusha", "instacart", "amazon"}
+                           "doordash", "lusha", "instacart", "amazon",
+                           "box", "checkr", "airbyte", "descript"}
     assert by_org["spacex"] == ONT + "Unverified"  # no source links SpaceX to a workflow engine
     assert curated.query("cases-by-technology", {"tech": "wfr:cadence"}).values(
         "organisation") == [W + "coinbase", W + "doordash", W + "uber"]
