@@ -61,7 +61,7 @@ def test_case_studies(curated):
                            "netflix", "spotify", "datadog", "cern", "nih", "spacex",
                            # from the companies' own engineering blogs and papers
                            "doordash", "lusha", "instacart", "amazon",
-                           "box", "checkr", "airbyte", "descript"}
+                           "box", "checkr", "airbyte", "descript", "zebra-medical-vision"}
     assert by_org["spacex"] == ONT + "Unverified"  # no source links SpaceX to a workflow engine
     assert curated.query("cases-by-technology", {"tech": "wfr:cadence"}).values(
         "organisation") == [W + "coinbase", W + "doordash", W + "uber"]
