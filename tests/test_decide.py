@@ -169,7 +169,9 @@ def test_a_value_resolves_as_a_query_parameter_does(curated):
                           decide(curated, require=[f"guarantee={spelling}"]).candidates]
                for spelling in ("wfr:durability", "durability", "Durability", "持久性")}
     assert len({tuple(a) for a in answers.values()}) == 1, answers
-    assert answers["durability"][0] == (W + "temporal", "fits")
+    # Durable Functions and Temporal both reach durability by three verified mechanisms
+    assert answers["durability"][:2] == [(W + "azure-durable-functions", "fits"),
+                                         (W + "temporal", "fits")]
 
 
 @pytest.fixture(scope="module")
@@ -322,9 +324,21 @@ def test_set_6_python_team_with_durable_execution_preferring_measured_costs(cura
         "wfr:temporal-python-sdk", "wf:sdkFor", "wfr:temporal", "wf:Verified")
     assert fact(curated, W + "own-bench-dbos-postgresql-fan-out-cpu-cost") == (
         "wfr:dbos", "wf:metric", "wf:Cost", "wf:Verified")  # the programme's own run
-    # both fit; DBOS first, as only its cost was measured here
+    assert fact(curated, ST + "7ba7059891d57cc3") == (
+        "wfr:sfn-data-science-sdk", "wf:sdkFor", "wfr:aws-step-functions", "wf:Verified")
+    assert fact(curated, ST + "221178ffaf7a1aac") == (
+        "wfr:aws-step-functions", "wf:implementsMechanism", "wfr:durable-execution",
+        "wf:Verified")
+    assert fact(curated, ST + "afcd8017b575ac68") == (
+        "wfr:durable-functions-python", "wf:sdkFor", "wfr:azure-durable-functions",
+        "wf:Verified")
+    assert fact(curated, ST + "33bd2999d3bc16e8") == (
+        "wfr:azure-durable-functions", "wf:implementsMechanism", "wfr:durable-execution",
+        "wf:Verified")
+    # all fit; DBOS first, as only its cost was measured here, then by name
     assert [c.engine for c in decision.candidates if c.verdict == "fits"] == [
-        W + "dbos", W + "temporal"]
+        W + "dbos", W + "aws-step-functions", W + "azure-durable-functions", W + "restate",
+        W + "temporal"]
     assert checks(decision, "temporal")["cost=measured"] == (UNDECIDED, [])
 
 

@@ -89,7 +89,7 @@ def test_plan_vs_evidence_on_the_fixture(mini_graph):
 # A sample of the plan's claims per phase, as the sources judge them.
 PLAN_SAMPLES = {
     1: ("Stanford CS237B", "Unverified"),           # course page silent on LTL
-    2: ("Temporal supports backend TimescaleDB", "Contradicted"),
+    2: ("Temporal supports backend TimescaleDB", "Unverified"),   # the docs are silent on it
     3: ("Robinhood's trade clearing runs on Temporal", "Contradicted"),
     4: ("Temporal can be benchmarked with PostgreSQL as its persistence store", "Verified"),
     5: ("TLA+ can express Payment atomicity", "Verified"),
@@ -128,3 +128,66 @@ def test_case_labels_in_chinese_state_what_the_evidence_supports(curated):
     coinbase = curated.sparql("""SELECT ?l WHERE { wfr:case-coinbase rdfs:label ?l
                                  FILTER (LANG(?l) = "zh") }""").values("l")
     assert coinbase and "Cadence" in coinbase[0] and "支付系统" not in coinbase[0]
+
+
+SOURCE = ("src:fixture-new a wf:Source ; wf:citationKey \"fixture-new\" ; "
+          "dcterms:title \"A new fixture source\" ; dcterms:publisher \"Fixture Inc.\" ; "
+          "schema:url <https://example.org/new> ; wf:sourceKind wf:BlogPost ; ")
+
+
+@pytest.mark.parametrize(("turtle", "needle"), [
+    # a Contradicted fact whose note only says the source is silent
+    (STATEMENT + "wf:evidenceStatus wf:Contradicted ; cito:citesAsEvidence src:fixture-doc ; "
+     "wf:contradictedBy src:fixture-doc ; wf:evidenceNote \"Not mentioned.\" .",
+     "does not say what the contradicting source states"),
+    # the contradicting source must be a declared source
+    (STATEMENT + "wf:evidenceStatus wf:Contradicted ; cito:citesAsEvidence src:fixture-doc , "
+     "wfr:engine-a ; wf:contradictedBy wfr:engine-a ; "
+     "wf:evidenceNote \"The engine's page says it was never supported.\" .",
+     "is not a declared wf:Source"),
+])
+def test_contradicted_needs_what_the_source_states(cli, mini_project, turtle, needle):
+    add(mini_project, "bad.ttl", turtle + "\n")
+    result, found = violations(cli)
+    assert result.exit_code == 1
+    assert any(needle in v["message"] for v in found), found
+
+
+@pytest.mark.parametrize(("turtle", "needle"), [
+    # a placeholder is not a reason
+    (SOURCE + "wf:accessed \"2026-11-28\"^^xsd:date ; wf:dateNote \"Publication date not yet "
+     "looked up on the post; cite it with the access date until it is.\" .", "is a placeholder"),
+    (SOURCE + "wf:dateNote \"TODO: find the date of this post\" .", "is a placeholder"),
+    (SOURCE + "wf:dateNote \"unknown\" .", "is a placeholder"),
+    # nor is nothing at all
+    (SOURCE + "wf:accessed \"2026-11-28\"^^xsd:date .", "needs its date"),
+    # a source cannot be issued after it was read
+    (SOURCE + "dcterms:issued \"2026-12\"^^xsd:gYearMonth ; wf:accessed \"2026-11-28\"^^xsd:date .",
+     "is after wf:accessed"),
+    # a repository artefact is dated by the run that used it, or by the day it was hashed
+    ("src:fixture-artefact a wf:Source ; wf:citationKey \"fixture-artefact\" ; "
+     "dcterms:title \"models/x/model.toml\" ; dcterms:publisher \"Fixture Inc.\" ; "
+     "wf:sourceKind wf:ProgrammeArtefact ; wf:repositoryPath \"models/x/model.toml\" ; "
+     "wf:contentHash \"sha256:" + "0" * 64 + "\" .", "dated by the programme run"),
+])
+def test_a_source_date_is_the_sources_own_or_a_reason(cli, mini_project, turtle, needle):
+    add(mini_project, "bad.ttl", turtle + "\n")
+    result, found = violations(cli)
+    assert result.exit_code == 1
+    hits = [v for v in found if needle in v["message"]]
+    assert hits, found
+    assert all(v["focus"] in ("src:fixture-new", "src:fixture-artefact") for v in hits), found
+
+
+@pytest.mark.parametrize("turtle", [
+    # a reason that says why the source has none
+    SOURCE + "wf:accessed \"2026-11-28\"^^xsd:date ; wf:dateNote \"Documentation revised in "
+    "place, with no publication date of its own; cite it with the access date.\" .",
+    # issued the day it was read
+    SOURCE + "dcterms:issued \"2026-11-28\"^^xsd:date ; wf:accessed \"2026-11-28\"^^xsd:date .",
+    SOURCE + "dcterms:issued \"2026\"^^xsd:gYear ; wf:accessed \"2026-11-28\"^^xsd:date .",
+])
+def test_a_dated_source_or_a_real_reason_passes(cli, mini_project, turtle):
+    add(mini_project, "good.ttl", turtle + "\n")
+    result, found = violations(cli)
+    assert not [v for v in found if v["focus"] == "src:fixture-new"], found

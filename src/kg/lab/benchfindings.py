@@ -120,6 +120,9 @@ class _Writer:
         self.workload_hash = sha256(workload_file.read_bytes())
         m = raw["machine"]
         self.machine = f"{m['cores']} cores, {m['memory_gib']} GiB memory, {m['os']}"
+        if m.get("load_average"):  # taken as the run ended: other work on the machine
+            self.machine += ("; load average " + "/".join(f"{x:.2f}" for x in m["load_average"])
+                             + " (1, 5, 15 min) at the end of the run")
 
     def add(self, s, p, o) -> None:
         self.g.add((s, p, o if isinstance(o, URIRef | Literal) else Literal(o)))
