@@ -238,9 +238,10 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         return _updated(result)
 
     async def _write(request: Request, name: str, **kwargs) -> UpdateResult:
-        """A write in the writer process, under the time limit (kg.writer)."""
-        return await run_in_threadpool(request.app.state.writer.run, name, policy.time_limit,
-                                       **kwargs)
+        """A write in the writer process, under the time limit (kg.pipeline.writer); a
+        Graph Store body is read first, within a time limit of its own (kg.pipeline.intake)."""
+        limit = 2 * policy.time_limit + 1 if name == "write_graph" else policy.time_limit
+        return await run_in_threadpool(request.app.state.writer.run, name, limit, **kwargs)
 
     for method, summary in [("PUT", "Replace a graph"), ("POST", "Add to a graph"),
                             ("DELETE", "Delete a graph")]:

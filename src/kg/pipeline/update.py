@@ -68,7 +68,7 @@ from .project import Project
 from .shapes import ValidationReport, Violation
 from .store import StoreLayout
 
-MAX_CHAIN = 2000  # operators (||, &&, UNION, /, +, =...) in one group, unbracketed
+MAX_CHAIN = 2000  # operators (||, &&, UNION, /, +, =...) in a group and those around it
 CONFIRM_SHARE = 0.5  # removing this share of a graph's triples needs confirm=drop...
 CONFIRM_MIN = 10  # ...when that is more than this many triples
 TEXT_IN_RECORD = 4000  # characters of an update's text kept in its history record
@@ -101,9 +101,9 @@ class UpdateResult:
 
 
 def check_chains(text: str) -> None:
-    """Refuse a request with a chain of more than MAX_CHAIN operators in one group
-    (`1||1||...`, `{} UNION {} ...`): a parser reads such a chain recursively and runs
-    out of stack. Brackets are bounded by the guard (kg.query.guard.MAX_NESTING)."""
+    """Refuse a request with more than MAX_CHAIN operators in a group and the groups
+    around it (`1||1||...`, `{} UNION {} ...`): a parser reads such a chain recursively
+    and runs out of stack. Brackets are bounded by the guard (kg.query.guard.MAX_NESTING)."""
     counts = [0]
     for tok in tokens(text):
         if tok.kind == "punct" and tok.text in "{([":
@@ -114,9 +114,10 @@ def check_chains(text: str) -> None:
         elif (tok.kind == "punct" and tok.text in _OPERATORS) or (
                 tok.kind == "word" and tok.text.upper() in _CHAIN_WORDS):
             counts[-1] += 1
-            if counts[-1] > MAX_CHAIN:
-                raise Refused(f"the request chains more than {MAX_CHAIN} operators in one "
-                              f"group (at character {tok.start}): split it, or bracket it")
+            if sum(counts) > MAX_CHAIN:
+                raise Refused(f"the request chains more than {MAX_CHAIN} operators in "
+                              f"groups inside each other (at character {tok.start}): "
+                              "split it into smaller requests")
 
 
 def with_using(sparql: str, graphs: list[str], named: list[str]) -> str:

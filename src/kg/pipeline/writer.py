@@ -92,6 +92,11 @@ class Writer:
             self.close()
             raise WorkerFailed("the process that applies updates did not start")
 
+    @property
+    def pid(self) -> int | None:
+        """The writer's process id (None before the first write)."""
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> None:
         """Start the writer now rather than at the first write."""
         with self._busy:
