@@ -200,7 +200,7 @@ class Schema:
     rule beyond sub-class, sub-property, domain, range, symmetry and functionality reads,
     and not named by a restriction, a list, an inverse, an equivalence...)."""
 
-    def __init__(self, view: View):
+    def __init__(self, view: View, memo: dict | None = None):
         self.superclasses: dict[ox.NamedNode, set] = {}
         self.superproperties: dict[ox.NamedNode, set] = {}
         self.domains: dict[ox.NamedNode, set] = {}
@@ -222,7 +222,7 @@ class Schema:
         for kind, into in ((FUNCTIONAL, self.functional), (SYMMETRIC, self.symmetric)):
             into |= {q.subject for q in view.quads(None, TYPE, ox.NamedNode(kind))}
         self._sub, self._subp = sub, subp
-        self._simple: dict = {}
+        self._simple: dict = {} if memo is None else memo
 
     @staticmethod
     def _closure(start, edges: dict) -> set:
@@ -278,11 +278,15 @@ class Schema:
                     return False
             elif p not in allowed or not isinstance(quad.object, ox.NamedNode):
                 return False
-        for quad in self.view.quads(None, None, term):
-            p = quad.predicate.value
-            if self._vocabulary(p) and p not in as_object:
-                return False
-        return True
+        # named by another vocabulary axiom (a restriction, a list, an inverse...)? Asked
+        # of the store, not read in Python: a class is the object of all its instances
+        allowed_objects = ", ".join(f"<{p}>" for p in sorted(as_object))
+        skipped = ", ".join(f"<{g}>" for g in sorted(self.view.skip)) or "<urn:x-kg:none>"
+        named = ("ASK { { GRAPH ?g { ?s ?p $term } FILTER (?g NOT IN (" + skipped + ")) } "
+                 "UNION { ?s ?p $term } "
+                 f"FILTER ((STRSTARTS(STR(?p), '{RDF_NS}') || STRSTARTS(STR(?p), '{RDFS_NS}') "
+                 f"|| STRSTARTS(STR(?p), '{OWL_NS}')) && ?p NOT IN ({allowed_objects})) }}")
+        return not self.view.store.query(named, substitutions={ox.Variable("term"): term})
 
 
 def _interesting(triple: ox.Triple) -> bool:
@@ -368,8 +372,18 @@ def touched(changed: Iterable[ox.Quad]) -> set:
             if isinstance(t, ox.NamedNode | ox.BlankNode)}
 
 
+_SIMPLE: dict[str, dict] = {}  # schema stamp -> which terms are simple (see forget)
+
+
+def forget() -> None:
+    """Drop what is known of the vocabulary (after a change on the full path, which may
+    add vocabulary triples to data graphs)."""
+    _SIMPLE.clear()
+
+
 def infer_delta(before: ox.Store, after: ox.Store, changed: set[ox.Quad],
-                skip_all: set[str], schema_names: set[str]) -> Delta | None:
+                skip_all: set[str], schema_names: set[str], stamp: str = ""
+                ) -> Delta | None:
     """The change of the inferred graphs that the asserted change `changed` (data and
     derived quads) implies, by the local rules; None when the full closure is needed.
     `skip_all` names the graphs that are not asserted (schema graphs are asserted but
@@ -384,7 +398,8 @@ def infer_delta(before: ox.Store, after: ox.Store, changed: set[ox.Quad],
     if any(q.predicate.value.startswith(RDFS_NS) and q.predicate.value not in DESCRIPTIVE
            for q in changed):
         return None
-    old_schema, new_schema = Schema(View(before, skip_all)), Schema(View(after, skip_all))
+    old_schema = Schema(View(before, skip_all), _SIMPLE.setdefault(stamp, {}))
+    new_schema = Schema(View(after, skip_all), _SIMPLE[stamp])
     out = Delta()
     nodes = {q.subject for q in changed} | {q.object for q in changed if q.predicate != TYPE
                                             and not isinstance(q.object, ox.Literal)}

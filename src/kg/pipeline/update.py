@@ -538,7 +538,7 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     asserted = change.changed | derived.changed
     shapes, ontology = _schema(project, store, stamp)
     inferred = None if force_full else deltas.infer_delta(
-        before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema)
+        before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema, stamp)
     if inferred is not None:
         if any(isinstance(n, ox.BlankNode) for n in deltas.touched(asserted)):
             report = deltas.validate_all(store, project, shapes)  # no IRI to target
@@ -549,6 +549,7 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     else:
         report = deltas.validate_all(store, project, shapes)
         inferred = deltas.rebuild(store, project)
+        deltas.forget()
         path = "full"
     deltas.apply_delta(store, inferred)
     everything = Delta(set(change.added), set(change.removed))
