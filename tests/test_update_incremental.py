@@ -174,11 +174,20 @@ def test_incremental_equals_full_on_generated_data(generated, moves):
     check(generated, moves)
 
 
+_CURATED: list[Dataset] = []
+
+
+def curated_dataset(curated) -> Dataset:
+    if not _CURATED:
+        _CURATED.append(Dataset(curated, str(GRAPH["data/technologies.ttl"])))
+    return _CURATED[0]
+
+
 @pytest.mark.slow
 @given(moves=MOVES)
 @settings(SETTINGS, max_examples=2)
 def test_incremental_equals_full_on_the_curated_data(curated, moves):
-    check(Dataset(curated, str(GRAPH["data/engines.ttl"])), moves)
+    check(curated_dataset(curated), moves)
 
 
 def test_a_label_and_a_status_change_take_the_local_path(mini):

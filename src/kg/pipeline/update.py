@@ -27,7 +27,8 @@ Updates that empty whole graphs (DROP ALL, CLEAR NAMED, DELETE WHERE { GRAPH ?g 
 remove at least half of a graph's triples, are refused unless confirmed with
 `confirm="drop"`; a graph of a curated file may never be emptied (a validation failure,
 like deleting its labels). The version before a confirmed removal is pinned: it is kept
-until removed by hand (kg.pipeline.store.StoreLayout.clean).
+until removed by hand (kg.pipeline.store.StoreLayout.clean). DROP ALL, CLEAR NAMED and
+GRAPH ?g reach the data graphs only: the system's graphs are not the user's dataset.
 
 Each accepted update is a new store version, with a PROV record of who, when, what and how
 many triples in the graph `<https://w3id.org/workflow-kg/graph/history>`; the record holds
@@ -257,11 +258,14 @@ def _run(store: ox.Store, text: str, base_iri: str | None) -> None:
         raise SparqlSyntaxError(f"the update failed: {err}") from err
 
 
-def run_update(store: ox.Store, sparql: str, base_iri: str | None = None) -> Delta:
+def run_update(store: ox.Store, sparql: str, base_iri: str | None = None, *,
+               system: Callable[[str | None], bool] | None = None) -> Delta:
     """Apply a SPARQL 1.1 Update to `store` and return exactly what it added and removed.
     INSERT DATA and DELETE DATA are read without touching the store (on an empty one),
     so their change costs what they write; other operations are diffed over the graphs
-    they can change."""
+    they can change. An operation over graphs it does not name (ALL, NAMED, GRAPH ?g)
+    leaves the graphs `system` says are the system's as they were: they are not the
+    user's dataset (a write that names one is refused by the caller)."""
     try:  # the whole request first: a syntax error anywhere changes nothing
         ox.Store().update(sparql, prefixes=PREFIXES, base_iri=base_iri)
     except SyntaxError as err:
@@ -290,9 +294,15 @@ def run_update(store: ox.Store, sparql: str, base_iri: str | None = None) -> Del
         _run(store, f"{op.prologue}\n{op.text}", base_iri)
         after = _quads_of(store, graphs)
         for quad in before - after:
-            change.remove(quad)
+            if graphs is None and system is not None and system(deltas._named(quad)):
+                store.add(quad)  # the system's, not named: as it was
+            else:
+                change.remove(quad)
         for quad in after - before:
-            change.add(quad)
+            if graphs is None and system is not None and system(deltas._named(quad)):
+                store.remove(quad)
+            else:
+                change.add(quad)
     return change
 
 
@@ -312,7 +322,11 @@ def apply_update(project: Project, sparql: str, *, policy: Policy | None = None,
     sparql = with_using(sparql, using or [], using_named or [])
     if policy.allow_drop:
         confirm = "drop"
-    return _apply(project, lambda store: run_update(store, sparql, base_iri), what=sparql,
+    def change(store: ox.Store) -> Delta:
+        return run_update(store, sparql, base_iri,
+                          system=lambda name: _is_system(project, name))
+
+    return _apply(project, change, what=sparql,
                   confirm=confirm, agent=agent, on_publish=on_publish)
 
 
