@@ -33,7 +33,8 @@ from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.paper.cite import render as render_citations
 from kg.pipeline.history import rollback, versions
 from kg.pipeline.store import StoreLayout
-from kg.pipeline.update import UpdateResult, apply_update, delete_graph, write_graph
+from kg.pipeline.update import UpdateResult, refuse_system_target
+from kg.pipeline.writer import Writer
 from kg.query.guard import Policy, check_body_size
 from kg.query.queries import NamedQuery
 from kg.query.results import QueryResult
@@ -107,10 +108,12 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers,
                                                    **runner_options)
+        app.state.writer = Writer(graph.project)  # started at the first write
         try:
             yield
         finally:
             await run_in_threadpool(app.state.runner.close)
+            await run_in_threadpool(app.state.writer.close)
 
     app = FastAPI(title="Workflow KG", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,
@@ -236,17 +239,25 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         target = _gsp_target(request)
         project = graph.project
         confirm = request.query_params.get("confirm")
+        if target is not None:
+            refuse_system_target(project, target)
         if request.method == "DELETE":
-            result = await run_in_threadpool(
-                delete_graph, project, target, agent=policy.token_name,
-                confirm="drop" if policy.allow_drop else confirm)
+            result = await _write(request, "delete_graph", graph=target,
+                                  agent=policy.token_name,
+                                  confirm="drop" if policy.allow_drop else confirm)
         else:
             body = await _read_body(request, policy)
-            result = await run_in_threadpool(
-                write_graph, project, target, body, _media_type(request) or "",
-                replace=request.method == "PUT", policy=policy, confirm=confirm,
-                agent=policy.token_name)
+            result = await _write(request, "write_graph", graph=target, data=body,
+                                  media_type=_media_type(request) or "",
+                                  replace=request.method == "PUT", policy=policy,
+                                  confirm=confirm, agent=policy.token_name)
         return _updated(result)
+
+    async def _write(request: Request, name: str, **kwargs) -> UpdateResult:
+        """A write in the writer process, under the time limit (kg.pipeline.writer); a
+        Graph Store body is read first, within a time limit of its own (kg.pipeline.intake)."""
+        limit = 2 * policy.time_limit + 1 if name == "write_graph" else policy.time_limit
+        return await run_in_threadpool(request.app.state.writer.run, name, limit, **kwargs)
 
     for method, summary in [("PUT", "Replace a graph"), ("POST", "Add to a graph"),
                             ("DELETE", "Delete a graph")]:
@@ -262,8 +273,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         using = form.get("using-graph-uri") or params.getlist("using-graph-uri")
         using_named = (form.get("using-named-graph-uri")
                        or params.getlist("using-named-graph-uri"))
-        result = await run_in_threadpool(
-            apply_update, graph.project, text, policy=policy, confirm=confirm,
+        result = await _write(
+            request, "apply_update", sparql=text, policy=policy, confirm=confirm,
             agent=policy.token_name, base_iri=_endpoint(request),
             using=[_graph_iri(g).value for g in using],
             using_named=[_graph_iri(g).value for g in using_named])
@@ -518,7 +529,8 @@ def _updated(result: UpdateResult) -> Response:
     return JSONResponse({"status": "updated" if result.version else "unchanged",
                          "added": result.added, "removed": result.removed,
                          "change": result.change, "version": result.version,
-                         "graphs": result.graphs, "seconds": round(result.seconds, 3)})
+                         "graphs": result.graphs, "seconds": round(result.seconds, 3),
+                         "checked": result.path, "notes": result.notes})
 
 
 def _single(pairs) -> None:

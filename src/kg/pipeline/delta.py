@@ -1,33 +1,41 @@
-"""Small updates, checked by what they touch. An update of a few triples (a label, a
-definition, a figure) need not recompute the OWL 2 RL closure of the whole graph nor
-validate every node, which costs seconds at the curated size:
+"""What an update changes beyond the triples it writes, computed from the change alone
+when the change allows, else over the whole dataset (the same result either way;
+tests/test_update_incremental.py checks it on random updates):
 
-- **inferences**: when no OWL 2 RL rule can fire on the changed triples, the inferred
-  graph stays as it is. That holds when each changed triple's predicate has no axiom
-  besides its declaration, labels and definitions, or only a domain and range that the
-  subject and object already have (additions only: a removal might take away the
-  support of an inferred type), and no touched node is in an owl:sameAs;
-- **validation**: the shapes are checked on the touched nodes (subjects and objects of
-  the changed triples) and the nodes that link to them, over their neighbourhood (the
-  triples of every node they link to or that links to them) and the ontology, and only
-  their results count. A constraint that reaches further than one link
-  from its focus node is checked by the next `kg validate` or `kg build`.
+- **derived triples**: the plain triple of each statement that an update adds, removes or
+  re-grades is re-derived into `graph/derived/verified` or `graph/derived/unverified`
+  exactly as `kg build` derives it (kg.pipeline.evidence);
+- **inferences**: OWL 2 RL consequences are recomputed for the nodes the change touches
+  when every rule that can fire on them is one of the RDFS-like rules of a *simple*
+  vocabulary: sub-class, sub-property, domain, range, symmetric properties, functional
+  properties with one value (see `Schema`). A node whose stored inferences these rules
+  do not explain exactly, or any change to the ontology or shapes, takes the full path
+  (`rebuild`: the whole closure by kg.pipeline.reason, as `kg build` computes it);
+- **validation**: the shapes are checked on the touched nodes and the nodes that link to
+  them, over their neighbourhood (their triples, their neighbours' triples) and the
+  ontology, and only their results count (`validate_touched`).
 
-Anything else (the ontology or shapes changed, types, sub-properties, more than `SMALL`
-triples) takes the full path of kg.pipeline.update."""
+Graph roles: the *schema* graphs are those of the ontology files and the shapes; the
+*system* graphs (derived, inferred, build metadata, history) are written only by this
+pipeline; every other graph (a data file's, the default graph, graphs written by
+updates) is a data graph."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from ..namespaces import GRAPH
+from ..namespaces import GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, WF
+from . import evidence
 from .project import Project
 from .shapes import ValidationReport, validate_graph
-from .store import term_to_rdflib
+from .store import term_from_rdflib, term_to_rdflib
 
-SMALL = 500  # triples added plus removed
+SMALL = 500  # triples changed (added plus removed) above which the full path is taken
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL_NS = "http://www.w3.org/2002/07/owl#"
@@ -40,7 +48,24 @@ DESCRIPTIVE = {RDFS_NS + "label", RDFS_NS + "comment", RDFS_NS + "isDefinedBy",
                    "editorialNote", "changeNote", "historyNote")}
 DECLARATIONS = {OWL_NS + "ObjectProperty", OWL_NS + "DatatypeProperty",
                 OWL_NS + "AnnotationProperty", RDF_NS + "Property"}
+FUNCTIONAL, SYMMETRIC = OWL_NS + "FunctionalProperty", OWL_NS + "SymmetricProperty"
+CLASSES = {OWL_NS + "Class", RDFS_NS + "Class"}
 DOMAIN, RANGE = RDFS_NS + "domain", RDFS_NS + "range"
+SUBCLASS, SUBPROPERTY = RDFS_NS + "subClassOf", RDFS_NS + "subPropertyOf"
+DISJOINT = OWL_NS + "disjointWith"
+STATEMENT_PARTS = (RDF_NS + "subject", RDF_NS + "predicate", RDF_NS + "object")
+
+VERIFIED = ox.NamedNode(str(evidence.VERIFIED_GRAPH))
+UNVERIFIED = ox.NamedNode(str(evidence.UNVERIFIED_GRAPH))
+INFERRED = ox.NamedNode(str(INFERRED_GRAPH))
+UNVERIFIED_INFERRED = ox.NamedNode(str(evidence.UNVERIFIED_INFERRED_GRAPH))
+DERIVED = (VERIFIED, UNVERIFIED)
+INFERENCES = (INFERRED, UNVERIFIED_INFERRED)
+SYSTEM = frozenset(g.value for g in (*DERIVED, *INFERENCES)) | {str(META_GRAPH),
+                                                                  str(HISTORY_GRAPH)}
+STATEMENT_CLASS = ox.NamedNode(str(WF.Statement))
+STATUS = ox.NamedNode(str(WF.evidenceStatus))
+VERIFIED_STATUS, CONTRADICTED = ox.NamedNode(str(WF.Verified)), ox.NamedNode(str(WF.Contradicted))
 
 
 def schema_graphs(project: Project) -> set[str]:
@@ -49,77 +74,420 @@ def schema_graphs(project: Project) -> set[str]:
             for p in project.ontology_files() + [project.shapes_file]}
 
 
-def _has(store: ox.Store, s, p, o) -> bool:
-    return next(iter(store.quads_for_pattern(s, p, o, None)), None) is not None
+def shapes_graph(project: Project) -> str:
+    return str(GRAPH[project.relative(project.shapes_file)])
 
 
-def inert(store: ox.Store, added: set[ox.Quad], removed: set[ox.Quad],
-          schema: set[str]) -> bool:
-    """Whether no OWL 2 RL rule can fire on the changed triples (see the module's text);
-    `store` is the dataset after the change, inferences included."""
-    changed = added | removed
-    if not changed or len(changed) > SMALL:
-        return False
-    axioms: dict[ox.NamedNode, list[tuple[str, ox.NamedNode]]] = {}
-    for quad in changed:
-        if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in schema:
-            return False
-        predicate = quad.predicate
-        if predicate.value.startswith((RDF_NS, OWL_NS)) or (
-                predicate.value.startswith(RDFS_NS) and predicate.value not in DESCRIPTIVE):
-            return False
-        if predicate not in axioms:
-            found = []
-            for axiom in store.quads_for_pattern(predicate, None, None, None):
-                kind = axiom.predicate.value
-                if kind in DESCRIPTIVE or (kind == TYPE.value
-                                           and axiom.object.value in DECLARATIONS):
-                    continue
-                if kind not in (DOMAIN, RANGE) or not isinstance(axiom.object, ox.NamedNode):
+def system_graph(name: str) -> bool:
+    """Whether a graph is the system's: derived, inferred, metadata or history (also any
+    graph below `graph/derived/` or `graph/inferred`, which only the pipeline names)."""
+    return name in SYSTEM or name.startswith((str(GRAPH["derived/"]), str(GRAPH["inferred"])))
+
+
+def _named(quad: ox.Quad) -> str | None:
+    return quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else None
+
+
+@dataclass
+class Delta:
+    """The net change of a write: quads added and removed (each at most once)."""
+
+    added: set[ox.Quad] = field(default_factory=set)
+    removed: set[ox.Quad] = field(default_factory=set)
+
+    def add(self, quad: ox.Quad) -> None:
+        if quad in self.removed:
+            self.removed.discard(quad)
+        else:
+            self.added.add(quad)
+
+    def remove(self, quad: ox.Quad) -> None:
+        if quad in self.added:
+            self.added.discard(quad)
+        else:
+            self.removed.add(quad)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+    @property
+    def changed(self) -> set[ox.Quad]:
+        return self.added | self.removed
+
+    def graphs(self) -> set[str | None]:
+        return {_named(q) for q in self.changed}
+
+
+def apply_delta(store: ox.Store, delta: Delta) -> None:
+    for quad in delta.removed:
+        store.remove(quad)
+    store.extend(delta.added)
+
+
+class View:
+    """Reads of one store restricted to some graphs (the union of the others is skipped)."""
+
+    def __init__(self, store: ox.Store, skip: Iterable[str]):
+        self.store = store
+        self.skip = frozenset(skip)
+
+    def quads(self, s=None, p=None, o=None) -> Iterator[ox.Quad]:
+        for quad in self.store.quads_for_pattern(s, p, o, None):
+            if _named(quad) not in self.skip:
+                yield quad
+
+    def triples(self, s=None, p=None, o=None) -> set[ox.Triple]:
+        return {q.triple for q in self.quads(s, p, o)}
+
+    def has(self, s=None, p=None, o=None) -> bool:
+        return next(self.quads(s, p, o), None) is not None
+
+
+# ------------------------------------------------------------------ derived triples
+def statements_touched(before: ox.Store, after: ox.Store, delta: Delta) -> set:
+    """Statement nodes whose derived triple may change: subjects of changed triples that
+    are (before or after) typed wf:Statement."""
+    subjects = {q.subject for q in delta.changed}
+    return {s for s in subjects
+            if any(next(iter(st.quads_for_pattern(s, TYPE, STATEMENT_CLASS, None)), None)
+                   for st in (before, after))}
+
+
+def _stated(view: View, node) -> ox.Triple | None:
+    """The triple a statement node states, as kg.evidence reads it (one value of each)."""
+    parts = [next((q.object for q in view.quads(node, ox.NamedNode(p), None)), None)
+             for p in STATEMENT_PARTS]
+    s, p, o = parts
+    if s is None or not isinstance(p, ox.NamedNode) or o is None or isinstance(s, ox.Literal):
+        return None
+    return ox.Triple(s, p, o)
+
+
+def derive_delta(before: ox.Store, after: ox.Store, delta: Delta, data_skip: set[str]
+                 ) -> Delta:
+    """The change of the derived graphs that the data change `delta` implies, read from
+    the data graphs (all but `data_skip`) of `before` and `after`."""
+    old, new = View(before, data_skip), View(after, data_skip)
+    triples = set()
+    for node in statements_touched(before, after, delta):
+        triples |= {t for t in (_stated(old, node), _stated(new, node)) if t is not None}
+    out = Delta()
+    for triple in triples:
+        verified = unverified = False
+        for quad in new.quads(None, ox.NamedNode(STATEMENT_PARTS[0]), triple.subject):
+            node = quad.subject
+            if not new.has(node, TYPE, STATEMENT_CLASS) or _stated(new, node) != triple:
+                continue
+            status = next((q.object for q in new.quads(node, STATUS, None)), None)
+            if status == VERIFIED_STATUS:
+                verified = True
+            elif status != CONTRADICTED:
+                unverified = True
+        want = {VERIFIED: verified, UNVERIFIED: unverified and not verified}
+        for graph, keep in want.items():
+            quad = ox.Quad(triple.subject, triple.predicate, triple.object, graph)
+            if keep and quad not in after:
+                out.add(quad)
+            elif not keep and quad in after:
+                out.remove(quad)
+    return out
+
+
+# ------------------------------------------------------------------ inferences
+class Schema:
+    """The vocabulary as the local rules see it: class and property hierarchies, domains
+    and ranges, and which classes and properties are *simple* (no axiom that an OWL 2 RL
+    rule beyond sub-class, sub-property, domain, range, symmetry and functionality reads,
+    and not named by a restriction, a list, an inverse, an equivalence...)."""
+
+    def __init__(self, view: View, memo: dict | None = None):
+        self.superclasses: dict[ox.NamedNode, set] = {}
+        self.superproperties: dict[ox.NamedNode, set] = {}
+        self.domains: dict[ox.NamedNode, set] = {}
+        self.ranges: dict[ox.NamedNode, set] = {}
+        self.functional: set = set()
+        self.symmetric: set = set()
+        self.not_simple: set = set()
+        self.view = view
+        sub: dict = {}
+        subp: dict = {}
+        for quad in view.quads(None, ox.NamedNode(SUBCLASS), None):
+            sub.setdefault(quad.subject, set()).add(quad.object)
+        for quad in view.quads(None, ox.NamedNode(SUBPROPERTY), None):
+            subp.setdefault(quad.subject, set()).add(quad.object)
+        for quad in view.quads(None, ox.NamedNode(DOMAIN), None):
+            self.domains.setdefault(quad.subject, set()).add(quad.object)
+        for quad in view.quads(None, ox.NamedNode(RANGE), None):
+            self.ranges.setdefault(quad.subject, set()).add(quad.object)
+        for kind, into in ((FUNCTIONAL, self.functional), (SYMMETRIC, self.symmetric)):
+            into |= {q.subject for q in view.quads(None, TYPE, ox.NamedNode(kind))}
+        self._sub, self._subp = sub, subp
+        self._simple: dict = {} if memo is None else memo
+
+    @staticmethod
+    def _closure(start, edges: dict) -> set:
+        seen, todo = {start}, [start]
+        while todo:
+            for up in edges.get(todo.pop(), ()):
+                if up not in seen:
+                    seen.add(up)
+                    todo.append(up)
+        return seen
+
+    def supers(self, cls) -> set:
+        if cls not in self.superclasses:
+            self.superclasses[cls] = self._closure(cls, self._sub)
+        return self.superclasses[cls]
+
+    def superprops(self, prop) -> set:
+        if prop not in self.superproperties:
+            self.superproperties[prop] = self._closure(prop, self._subp)
+        return self.superproperties[prop]
+
+    def _vocabulary(self, predicate: str) -> bool:
+        return predicate.startswith((RDF_NS, RDFS_NS, OWL_NS))
+
+    def simple_property(self, prop) -> bool:
+        """Whether `prop` and every super-property are simple properties."""
+        return all(self._simple_term(p, "property") for p in self.superprops(prop))
+
+    def simple_class(self, cls) -> bool:
+        return all(self._simple_term(c, "class") for c in self.supers(cls))
+
+    def _simple_term(self, term, kind: str) -> bool:
+        key = (term, kind)
+        if key not in self._simple:
+            self._simple[key] = isinstance(term, ox.NamedNode) and self._check(term, kind)
+        return self._simple[key]
+
+    def _check(self, term: ox.NamedNode, kind: str) -> bool:
+        if kind == "property":
+            allowed_types = DECLARATIONS | {FUNCTIONAL, SYMMETRIC}
+            allowed = {DOMAIN, RANGE, SUBPROPERTY}
+            as_object = {RDF_NS + "predicate", SUBPROPERTY}
+        else:
+            allowed_types = CLASSES
+            allowed = {SUBCLASS, DISJOINT}
+            as_object = {RDF_NS + "type", SUBCLASS, DOMAIN, RANGE, DISJOINT}
+        for quad in self.view.quads(term, None, None):
+            p = quad.predicate.value
+            if not self._vocabulary(p) or p in DESCRIPTIVE:
+                continue
+            if p == TYPE.value:
+                if quad.object.value not in allowed_types:
                     return False
-                found.append((kind, axiom.object))
-            if any(q.predicate.value != RDF_NS + "predicate"
-                   for q in store.quads_for_pattern(None, None, predicate, None)):
-                return False  # a sub-property, an inverse, a restriction's property...
-            axioms[predicate] = found
-        for kind, cls in axioms[predicate]:
-            node = quad.subject if kind == DOMAIN else quad.object
-            if quad in removed or not _has(store, node, TYPE, cls):
+            elif p not in allowed or not isinstance(quad.object, ox.NamedNode):
                 return False
-    nodes = touched(changed)
-    return not any(_has(store, n, SAME_AS, None) or _has(store, None, SAME_AS, n)
-                   for n in nodes)
+        # named by another vocabulary axiom (a restriction, a list, an inverse...)? Asked
+        # of the store, not read in Python: a class is the object of all its instances
+        allowed_objects = ", ".join(f"<{p}>" for p in sorted(as_object))
+        skipped = ", ".join(f"<{g}>" for g in sorted(self.view.skip)) or "<urn:x-kg:none>"
+        named = ("ASK { { GRAPH ?g { ?s ?p $term } FILTER (?g NOT IN (" + skipped + ")) } "
+                 "UNION { ?s ?p $term } "
+                 f"FILTER ((STRSTARTS(STR(?p), '{RDF_NS}') || STRSTARTS(STR(?p), '{RDFS_NS}') "
+                 f"|| STRSTARTS(STR(?p), '{OWL_NS}')) && ?p NOT IN ({allowed_objects})) }}")
+        return not self.view.store.query(named, substitutions={ox.Variable("term"): term})
 
 
-def touched(changed: set[ox.Quad]) -> set:
+def _interesting(triple: ox.Triple) -> bool:
+    from .reason import _interesting as keep
+
+    return keep(*(term_to_rdflib(t) for t in triple))
+
+
+def local_closure(schema: Schema, node, triples: set[ox.Triple]) -> set[ox.Triple] | None:
+    """The consequences with subject `node` of `triples` (every asserted triple that names
+    `node`) under the local rules, or None when another rule could fire on them."""
+    facts = set(triples)
+    todo = list(triples)
+    while todo:
+        t = todo.pop()
+        s, p, o = t.subject, t.predicate, t.object
+        new: list[ox.Triple] = []
+        if p == TYPE:
+            if s != node or not schema.simple_class(o):
+                if s == node:
+                    return None
+                continue
+            new += [ox.Triple(s, TYPE, c) for c in schema.supers(o)]
+        else:
+            if not schema.simple_property(p):
+                return None
+            for q in schema.superprops(p):
+                new.append(ox.Triple(s, q, o))
+                new += [ox.Triple(s, TYPE, c) for c in schema.domains.get(q, ())]
+                if not isinstance(o, ox.Literal):
+                    new += [ox.Triple(o, TYPE, c) for c in schema.ranges.get(q, ())]
+                if q in schema.symmetric and not isinstance(o, ox.Literal):
+                    new.append(ox.Triple(o, q, s))
+        for fact in new:
+            if fact not in facts and node in (fact.subject, fact.object):
+                facts.add(fact)
+                todo.append(fact)
+    out = {t for t in facts if t.subject == node}
+    for prop in {t.predicate for t in out} & schema.functional:
+        if len({t.object for t in out if t.predicate == prop}) > 1:
+            return None  # two values of a functional property: owl:sameAs would follow
+    return out
+
+
+def _views_of(store: ox.Store, node, skip_all: set[str]) -> tuple[set, set, set]:
+    """The asserted triples naming `node`: the verified view V (every asserted graph and
+    the verified derived triples), the unverified derived triples U, and V ∪ U."""
+    def naming(quads_for):
+        return {q.triple for q in quads_for(node, None, None)} | {
+            q.triple for q in quads_for(None, None, node)}
+
+    view = View(store, skip_all)
+    verified = naming(view.quads) | naming(
+        lambda s, p, o: store.quads_for_pattern(s, p, o, VERIFIED))
+    unverified = naming(lambda s, p, o: store.quads_for_pattern(s, p, o, UNVERIFIED))
+    return verified, unverified, verified | unverified
+
+
+def expected_inferences(schema: Schema, store: ox.Store, node, skip_all: set[str]
+                        ) -> dict[ox.NamedNode, set[ox.Triple]] | None:
+    """What the inferred graphs hold about `node` (as subject) by the rules of
+    kg.pipeline.reason.materialise_views, or None when the local rules cannot tell."""
+    verified, unverified, both = _views_of(store, node, skip_all)
+    if any(t.predicate == SAME_AS for t in both):
+        return None
+    on_verified = local_closure(schema, node, verified)
+    everything = local_closure(schema, node, both)
+    if on_verified is None or everything is None:
+        return None
+    inferred = {t for t in on_verified - verified - unverified if _interesting(t)}
+    only_unverified = {t for t in everything - both - on_verified if _interesting(t)}
+    return {INFERRED: inferred, UNVERIFIED_INFERRED: only_unverified}
+
+
+def stored_inferences(store: ox.Store, node) -> dict[ox.NamedNode, set[ox.Triple]]:
+    return {g: {q.triple for q in store.quads_for_pattern(node, None, None, g)}
+            for g in INFERENCES}
+
+
+def touched(changed: Iterable[ox.Quad]) -> set:
     """The IRIs and blank nodes of the changed triples' subjects and objects."""
     return {t for q in changed for t in (q.subject, q.object)
             if isinstance(t, ox.NamedNode | ox.BlankNode)}
 
 
-def validate_touched(project: Project, store: ox.Store, changed: set[ox.Quad],
-                     shapes: Graph, ontology: Graph, skip: set[str]) -> ValidationReport:
+_SIMPLE: dict[str, dict] = {}  # schema stamp -> which terms are simple (see forget)
+
+
+def forget() -> None:
+    """Drop what is known of the vocabulary (after a change on the full path, which may
+    add vocabulary triples to data graphs)."""
+    _SIMPLE.clear()
+
+
+def infer_delta(before: ox.Store, after: ox.Store, changed: set[ox.Quad],
+                skip_all: set[str], schema_names: set[str], stamp: str = ""
+                ) -> Delta | None:
+    """The change of the inferred graphs that the asserted change `changed` (data and
+    derived quads) implies, by the local rules; None when the full closure is needed.
+    `skip_all` names the graphs that are not asserted (schema graphs are asserted but
+    must not change)."""
+    if not changed or len(changed) > SMALL:
+        return None
+    if any(_named(q) in schema_names for q in changed):
+        return None
+    if any(q.predicate.value.startswith((RDF_NS, OWL_NS)) and q.predicate != TYPE
+           and q.predicate.value not in STATEMENT_PARTS for q in changed):
+        return None
+    if any(q.predicate.value.startswith(RDFS_NS) and q.predicate.value not in DESCRIPTIVE
+           for q in changed):
+        return None
+    old_schema = Schema(View(before, skip_all), _SIMPLE.setdefault(stamp, {}))
+    new_schema = Schema(View(after, skip_all), _SIMPLE[stamp])
+    out = Delta()
+    nodes = {q.subject for q in changed} | {q.object for q in changed if q.predicate != TYPE
+                                            and not isinstance(q.object, ox.Literal)}
+    for node in nodes:
+        was = expected_inferences(old_schema, before, node, skip_all)
+        if was is None or was != stored_inferences(before, node):
+            return None  # the stored inferences have a reason the local rules miss
+        now = expected_inferences(new_schema, after, node, skip_all)
+        if now is None:
+            return None
+        for graph in INFERENCES:
+            for triple in was[graph] - now[graph]:
+                out.remove(ox.Quad(*triple, graph))
+            for triple in now[graph] - was[graph]:
+                out.add(ox.Quad(*triple, graph))
+    return out
+
+
+# ------------------------------------------------------------------ the full path
+def rdflib_graph(quads: Iterable[ox.Quad]) -> Graph:
+    graph = Graph()
+    for quad in quads:
+        graph.add(tuple(term_to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def _as_quads(graph: Graph, name: ox.NamedNode) -> set[ox.Quad]:
+    return {ox.Quad(term_from_rdflib(s), term_from_rdflib(p), term_from_rdflib(o), name)
+            for s, p, o in graph}
+
+
+def rebuild(store: ox.Store, project: Project) -> Delta:
+    """The change of the derived and inferred graphs that recomputing them over the
+    whole dataset gives (what `kg build` computes from the same asserted triples)."""
+    from .reason import materialise_views
+
+    schema = schema_graphs(project)
+    shapes = shapes_graph(project)
+    data = View(store, SYSTEM | schema)
+    derived = evidence.derive_triples(rdflib_graph(data.quads()))
+    wanted: dict[ox.NamedNode, set[ox.Quad]] = {
+        VERIFIED: _as_quads(derived[evidence.VERIFIED_GRAPH], VERIFIED),
+        UNVERIFIED: _as_quads(derived[evidence.UNVERIFIED_GRAPH], UNVERIFIED)}
+    verified = rdflib_graph(View(store, SYSTEM | {shapes}).quads())
+    verified += derived[evidence.VERIFIED_GRAPH]
+    ontology = rdflib_graph(q for g in schema - {shapes}
+                            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+    inferred, only_unverified = materialise_views(
+        verified, derived[evidence.UNVERIFIED_GRAPH], ontology=ontology)
+    wanted[INFERRED] = _as_quads(inferred, INFERRED)
+    wanted[UNVERIFIED_INFERRED] = _as_quads(only_unverified, UNVERIFIED_INFERRED)
+    out = Delta()
+    for graph, quads in wanted.items():
+        have = set(store.quads_for_pattern(None, None, None, graph))
+        for quad in have - quads:
+            out.remove(quad)
+        for quad in quads - have:
+            out.add(quad)
+    return out
+
+
+def not_validated(project: Project) -> set[str]:
+    """Graphs SHACL does not read: the shapes, the inferences, metadata and history (the
+    derived triples are validated, as at build time)."""
+    return {shapes_graph(project), *(g.value for g in INFERENCES), str(META_GRAPH),
+            str(HISTORY_GRAPH)}
+
+
+def validate_all(store: ox.Store, project: Project, shapes: Graph) -> ValidationReport:
+    """SHACL-validate the asserted and derived triples of the whole dataset."""
+    return validate_graph(rdflib_graph(View(store, not_validated(project)).quads()), shapes)
+
+
+# ------------------------------------------------------------------ validation
+def validate_touched(store: ox.Store, changed: set[ox.Quad], shapes: Graph,
+                     ontology: Graph, skip: set[str]) -> ValidationReport:
     """SHACL results for the touched nodes and the nodes that link to them, validated
     over their neighbourhood (their triples, their neighbours' triples) and the ontology.
-    `skip` names graphs that are not data (inferences, metadata, history, the shapes)."""
-
-    def data(quads):
-        return (q for q in quads if not (isinstance(q.graph_name, ox.NamedNode)
-                                         and q.graph_name.value in skip))
-
+    `skip` names graphs that are not validated (see not_validated)."""
+    view = View(store, skip)
     focus = touched(changed)
-    focus |= {q.subject for n in list(focus) for q in data(
-        store.quads_for_pattern(None, None, n, None))}
+    focus |= {q.subject for n in list(focus) for q in view.quads(None, None, n)}
     around = set(focus)
     for node in focus:  # what they link to, and what links to them (statement nodes...)
-        around |= {q.object for q in data(store.quads_for_pattern(node, None, None, None))
+        around |= {q.object for q in view.quads(node, None, None)
                    if isinstance(q.object, ox.NamedNode | ox.BlankNode)}
-        around |= {q.subject for q in data(store.quads_for_pattern(None, None, node, None))}
-    graph = Graph()
-    for node in around:
-        for quad in data(store.quads_for_pattern(node, None, None, None)):
-            graph.add(tuple(term_to_rdflib(t) for t in
-                            (quad.subject, quad.predicate, quad.object)))
+        around |= {q.subject for q in view.quads(None, None, node)}
+    graph = rdflib_graph(q for node in around for q in view.quads(node, None, None))
     terms = {p for _, p, _ in graph} | set(graph.objects(None, RDF.type))
     for hierarchy in (RDFS.subClassOf, RDFS.subPropertyOf):
         for triple in ontology.triples((None, hierarchy, None)):

@@ -1,5 +1,6 @@
-"""Store versions: every build and every accepted update publishes a new store, and the
-last few (kg.pipeline.store.KEEP_PREVIOUS besides the live one) are kept. `kg history` lists them
+"""Store versions: every build and every accepted update publishes a new store, and old
+ones are kept by number, age and size (kg.pipeline.store.StoreLayout.clean); the version before a
+confirmed large removal is pinned, kept until removed by hand. `kg history` lists them
 with what made each one; `kg rollback` makes a kept version live again, atomically (the
 same symlink swap as a build). The PROV record of each update is also in the store itself,
 in the graph <https://w3id.org/workflow-kg/graph/history>."""
@@ -30,6 +31,7 @@ class Version:
     removed: int | None = None
     what: str | None = None  # the update's text (shortened)
     previous: str | None = None  # the version the update was applied to
+    pinned: bool = False  # kept until removed by hand (the version before a large removal)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,7 +45,7 @@ def _version(path: Path, live: Path | None) -> Version:
     created = datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
     return Version(path.name, kind, created, path == live, sum(info.get("graphs", {}).values()),
                    info.get("agent"), info.get("added"), info.get("removed"),
-                   info.get("what"), info.get("previous"))
+                   info.get("what"), info.get("previous"), bool(info.get("pinned")))
 
 
 def versions(project: Project) -> list[Version]:

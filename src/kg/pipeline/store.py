@@ -20,7 +20,9 @@ from ..namespaces import PREFIXES
 from ..query.queries import with_values
 from ..query.results import QueryResult
 
-KEEP_PREVIOUS = 10  # versions kept besides the live one, for `kg rollback`
+KEEP_PREVIOUS = 10  # versions always kept besides the live one, for `kg rollback`...
+KEEP_SECONDS = 7 * 24 * 3600  # ...and every version younger than this...
+KEEP_BYTES = 2 * 1024**3  # ...while the kept versions' own files stay under this size
 # Stores up to this many quads are read from a copy in memory, which pyoxigraph answers
 # several times faster than its on-disk store (KG_MEMORY_QUADS overrides; 0: never).
 MEMORY_QUADS = int(os.environ.get("KG_MEMORY_QUADS", "250000"))
@@ -139,18 +141,48 @@ class StoreLayout:
                        if p.is_dir() and not p.name.startswith("partial-")),
                       key=lambda p: p.name)
 
-    def clean(self) -> None:
-        """Remove stores left by interrupted builds and all but the newest old stores."""
+    def pin(self, version: Path) -> None:
+        """Keep a version until it is removed by hand (the one before a large removal)."""
+        info_file = version.with_suffix(".json")
+        info = json.loads(info_file.read_text()) if info_file.exists() else {}
+        info["pinned"] = True
+        info_file.write_text(json.dumps(info, indent=2, sort_keys=True))
+
+    def pinned(self, version: Path) -> bool:
+        info_file = version.with_suffix(".json")
+        return info_file.exists() and bool(json.loads(info_file.read_text()).get("pinned"))
+
+    def clean(self, *, now: float | None = None) -> list[Path]:
+        """Remove stores left by interrupted builds, and old versions past the history's
+        limits: a version is kept while it is live, pinned, among the KEEP_PREVIOUS
+        newest, or younger than KEEP_SECONDS, and the versions kept for their age stay
+        within KEEP_BYTES (oldest removed first). Returns the versions removed."""
         if not self.stores.is_dir():
-            return
+            return []
         live = self.live()
         for path in self.stores.glob("partial-*"):
             shutil.rmtree(path, ignore_errors=True)
-        finished = [p for p in self.versions() if p != live]
-        for path in finished[:-KEEP_PREVIOUS] if KEEP_PREVIOUS else finished:
+        now = time.time() if now is None else now
+        older = [p for p in self.versions() if p != live and not self.pinned(p)]
+        newest = set(older[-KEEP_PREVIOUS:]) if KEEP_PREVIOUS else set()
+        by_age = [p for p in older if p not in newest
+                  and now - p.stat().st_mtime < KEEP_SECONDS]
+        size = sum(_own_bytes(p) for p in by_age)
+        while by_age and size > KEEP_BYTES:
+            size -= _own_bytes(by_age.pop(0))
+        dropped = [p for p in older if p not in newest and p not in by_age]
+        for path in dropped:
             shutil.rmtree(path, ignore_errors=True)
             with contextlib.suppress(FileNotFoundError):
                 path.with_suffix(".json").unlink()
+        return dropped
+
+
+def _own_bytes(folder: Path) -> int:
+    """The bytes of the files only this folder holds (files shared with other versions
+    through hard links, as checkpoints share them, are not counted)."""
+    return sum(f.stat().st_size for f in folder.rglob("*")
+               if f.is_file() and f.stat().st_nlink == 1)
 
 
 def open_store(layout: StoreLayout, live: Path, memory_quads: int = MEMORY_QUADS) -> ox.Store:

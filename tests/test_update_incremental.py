@@ -1,0 +1,241 @@
+"""The incremental write path gives exactly what the full one gives: for random small
+updates (labels, links, types, statements and their statuses, and seeded violations:
+a lost label, an undeclared term, a dangling reference), the derived and inferred graphs
+and the SHACL violations computed from the change alone equal those recomputed over the
+whole dataset (kg.pipeline.delta.rebuild, the closure `kg build` computes); on the fixture data,
+the curated data and generated data. And the delta an update reports is exactly what
+Oxigraph's own update does to the store."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from kg import KnowledgeGraph
+from kg.namespaces import GRAPH, PREFIXES
+from kg.pipeline import delta as deltas
+from kg.pipeline.store import StoreLayout
+from kg.pipeline.update import pipeline, run_update
+
+WF, WFR = PREFIXES["wf"], PREFIXES["wfr"]
+RDFS, SKOS = PREFIXES["rdfs"], PREFIXES["skos"]
+TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
+                    phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+
+
+class Dataset:
+    """A built store in memory, and the terms random updates are made of."""
+
+    def __init__(self, graph: KnowledgeGraph, data_graph: str):
+        live = StoreLayout(graph.project.store_dir).live()
+        self.project = graph.project
+        self.store = ox.Store()
+        self.store.bulk_extend(ox.Store.read_only(str(live)).quads_for_pattern(
+            None, None, None, None))
+        self.graph = ox.NamedNode(data_graph)
+        data = list(self.store.quads_for_pattern(None, None, None, self.graph))
+        self.entities = sorted({q.subject for q in data if isinstance(q.subject, ox.NamedNode)
+                                and q.predicate == TYPE}, key=str)[:60]
+        self.triples = sorted(data, key=str)
+        self.links = [q for q in self.triples if isinstance(q.object, ox.NamedNode)
+                      and q.predicate != TYPE][:400]
+        self.classes = sorted({q.object for q in data if q.predicate == TYPE}, key=str)
+        self.statements = sorted({q.subject for q in data if q.predicate == TYPE
+                                  and q.object.value == WF + "Statement"}, key=str)
+
+    def copy(self) -> ox.Store:
+        out = ox.Store()
+        out.bulk_extend(self.store.quads_for_pattern(None, None, None, None))
+        return out
+
+
+def _term(t: ox.NamedNode | ox.Literal | ox.BlankNode) -> str:
+    return str(t)
+
+
+def _quad_text(q: ox.Quad) -> str:
+    return f"{_term(q.subject)} {_term(q.predicate)} {_term(q.object)} ."
+
+
+def change_text(ds: Dataset, moves: list[tuple[str, int, int]]) -> str:
+    """An update made of random small moves over the dataset's own terms."""
+    inserts: list[str] = []
+    deletes: list[str] = []
+    for kind, i, j in moves:
+        entity = ds.entities[i % len(ds.entities)]
+        other = ds.entities[j % len(ds.entities)]
+        if kind == "label":
+            inserts.append(f"{entity} <{SKOS}altLabel> \"alt {i} {j}\"@en .")
+        elif kind == "drop-triple":
+            deletes.append(_quad_text(ds.triples[(i * 7919 + j) % len(ds.triples)]))
+        elif kind == "drop-link":
+            deletes.append(_quad_text(ds.links[(i * 31 + j) % len(ds.links)]))
+        elif kind == "copy-link":
+            link = ds.links[(i * 31 + j) % len(ds.links)]
+            inserts.append(f"{other} {link.predicate} {link.object} .")
+        elif kind == "type":
+            inserts.append(f"{entity} a {ds.classes[j % len(ds.classes)]} .")
+        elif kind == "status" and ds.statements:
+            node = ds.statements[(i * 13 + j) % len(ds.statements)]
+            status = ["Verified", "Unverified", "Contradicted"][j % 3]
+            for quad in ds.store.quads_for_pattern(node, ox.NamedNode(WF + "evidenceStatus"),
+                                                   None, ds.graph):
+                deletes.append(_quad_text(quad))
+            inserts.append(f"{node} <{WF}evidenceStatus> <{WF}{status}> .")
+        elif kind == "statement":
+            link = ds.links[(i * 31 + j) % len(ds.links)]
+            inserts.append(
+                f"[] a <{WF}Statement> ; <{PREFIXES['rdf']}subject> {other} ; "
+                f"<{PREFIXES['rdf']}predicate> {link.predicate} ; "
+                f"<{PREFIXES['rdf']}object> {link.object} ; "
+                f"<{WF}evidenceStatus> <{WF}Unverified> ; <{WF}evidenceNote> \"searched\"@en .")
+        elif kind == "undeclared-term":
+            inserts.append(f"{entity} <{WF}colour{j % 3}> \"red\" .")
+        elif kind == "dangling":
+            inserts.append(f"{entity} <{WF}relatedTo> <{WFR}nowhere-{j % 5}> .")
+    parts = []
+    if deletes:
+        parts.append(f"DELETE DATA {{ GRAPH {ds.graph} {{ {' '.join(deletes)} }} }}")
+    if inserts:
+        parts.append(f"INSERT DATA {{ GRAPH {ds.graph} {{ {' '.join(inserts)} }} }}")
+    return " ;\n".join(parts)
+
+
+MOVES = st.lists(st.tuples(
+    st.sampled_from(["label", "drop-triple", "drop-link", "copy-link", "type", "status",
+                     "statement", "undeclared-term", "dangling"]),
+    st.integers(0, 10_000), st.integers(0, 10_000)), min_size=1, max_size=3)
+
+
+def both_paths(ds: Dataset, text: str):
+    """The store and the violations after the update, by the incremental and by the
+    full path (None when the update changes nothing)."""
+    before = ds.store
+    incremental = ds.copy()
+    change = run_update(incremental, text)
+    if not change:
+        return None
+    full = ox.Store()
+    full.bulk_extend(incremental.quads_for_pattern(None, None, None, None))
+    _, report_i, path = pipeline(ds.project, before, incremental, change, stamp="t")
+    _, report_f, _ = pipeline(ds.project, before, full, change, stamp="t", force_full=True)
+    return (set(incremental.quads_for_pattern(None, None, None, None)), report_i.violations,
+            set(full.quads_for_pattern(None, None, None, None)), report_f.violations, path)
+
+
+def check(ds: Dataset, moves) -> str | None:
+    text = change_text(ds, moves)
+    if not text:
+        return None
+    out = both_paths(ds, text)
+    if out is None:
+        return None
+    quads_i, violations_i, quads_f, violations_f, path = out
+    assert quads_i - quads_f == set() and quads_f - quads_i == set(), text
+    assert violations_i == violations_f, text
+    return path
+
+
+@pytest.fixture(scope="module")
+def mini(mini_graph) -> Dataset:
+    return Dataset(mini_graph, str(GRAPH["data/mini.ttl"]))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Dataset:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = tmp_path_factory.mktemp("generated") / "project"
+    generate = ROOT / "benchmarks" / "peers" / "generate.py"
+    subprocess.run([sys.executable, str(generate), "--triples", "2500", "--seed", "7",
+                    "--out", str(out)], check=True, capture_output=True)
+    graph = KnowledgeGraph(out)
+    graph.build()
+    return Dataset(graph, str(GRAPH["data/synthetic.ttl"]))
+
+
+@given(moves=MOVES)
+@SETTINGS
+def test_incremental_equals_full_on_the_fixture_data(mini, moves):
+    check(mini, moves)
+
+
+@given(moves=MOVES)
+@settings(SETTINGS, max_examples=3)
+def test_incremental_equals_full_on_generated_data(generated, moves):
+    check(generated, moves)
+
+
+_CURATED: list[Dataset] = []
+
+
+def curated_dataset(curated) -> Dataset:
+    if not _CURATED:
+        _CURATED.append(Dataset(curated, str(GRAPH["data/technologies.ttl"])))
+    return _CURATED[0]
+
+
+@pytest.mark.slow
+@given(moves=MOVES)
+@settings(SETTINGS, max_examples=2)
+def test_incremental_equals_full_on_the_curated_data(curated, moves):
+    check(curated_dataset(curated), moves)
+
+
+def test_a_label_and_a_status_change_take_the_local_path(mini):
+    """The fast path is really taken for the common small updates (a predicate that a
+    shape names as sh:path is no reason for the full path)."""
+    label = check(mini, [("label", 0, 0)])
+    assert label == "local"
+    assert check(mini, [("status", 0, 1)]) == "local"
+
+
+def test_an_ontology_change_takes_the_full_path(mini):
+    text = (f"INSERT DATA {{ GRAPH {GRAPH['ontology/workflow-kg.ttl'].n3()} {{ "
+            f"<{WF}WorkflowEngine> <{RDFS}subClassOf> <{WF}Mechanism> }} }}")
+    quads_i, violations_i, quads_f, violations_f, path = both_paths(mini, text)
+    assert path == "full" and quads_i == quads_f and violations_i == violations_f
+
+
+UPDATES = [
+    "DELETE WHERE {{ GRAPH {g} {{ ?s <{skos}definition> ?d }} }}",
+    "DELETE {{ GRAPH {g} {{ ?s <{rdfs}label> ?l }} }} INSERT {{ GRAPH {g} {{ ?s <{rdfs}label> "
+    "'renamed'@en }} }} WHERE {{ GRAPH {g} {{ ?s <{rdfs}label> ?l FILTER (lang(?l) = 'en') }} }}",
+    "WITH {g} INSERT {{ ?s <{skos}altLabel> 'also' }} WHERE {{ ?s a ?c }}",
+    "INSERT {{ ?s <{skos}note> 'default' }} WHERE {{ GRAPH ?g {{ ?s a ?c }} }}",
+    "CLEAR DEFAULT ; INSERT DATA {{ <urn:a> <urn:b> 'c' }} ; ADD DEFAULT TO <urn:x:copy>",
+    "COPY {g} TO <urn:x:copy> ; DELETE DATA {{ GRAPH <urn:x:copy> {{ {first} }} }}",
+    "PREFIX e: <{wfr}> INSERT DATA {{ e:engine-a <{skos}altLabel> 'p'@en }} ; "
+    "DELETE DATA {{ e:engine-a <{skos}altLabel> 'p'@en }} ; INSERT DATA {{ e:engine-b "
+    "<{skos}altLabel> 'q'@en }}",
+    "DROP SILENT GRAPH <urn:x:missing> ; MOVE {g} TO <urn:x:moved>",
+]
+
+
+@pytest.mark.parametrize("template", UPDATES)
+def test_the_delta_of_an_update_is_what_oxigraph_does(mini, template):
+    text = template.format(g=mini.graph, skos=SKOS, rdfs=RDFS, wfr=WFR,
+                           first=_quad_text(mini.triples[0]).rstrip(" ."))
+    ours, theirs = mini.copy(), mini.copy()
+    change = run_update(ours, text)
+    theirs.update(text, prefixes=PREFIXES)
+    expected = set(theirs.quads_for_pattern(None, None, None, None))
+    assert set(ours.quads_for_pattern(None, None, None, None)) == expected
+    original = set(mini.store.quads_for_pattern(None, None, None, None))
+    assert change.added == expected - original and change.removed == original - expected
+    assert change
+
+
+def test_touched_nodes_are_subjects_and_objects():
+    a, b = ox.NamedNode("urn:a"), ox.NamedNode("urn:b")
+    quads = {ox.Quad(a, ox.NamedNode("urn:p"), b), ox.Quad(a, ox.NamedNode("urn:q"),
+                                                            ox.Literal("x"))}
+    assert deltas.touched(quads) == {a, b}
