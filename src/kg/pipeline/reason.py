@@ -9,15 +9,20 @@ apart, or without `reasonable`, owlrl runs over everything."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import owlrl
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from ..namespaces import BASE, shorten
+from .store import term_from_rdflib
 
 # What owlrl adds that tells a reader nothing about the domain.
 _TRIVIAL_PREDICATES = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty}
@@ -98,6 +103,74 @@ def materialise_views(verified: Graph, unverified: Graph, *,
         if triple in unverified:
             on_verified.remove(triple)
     return on_verified, only_unverified
+
+
+def _closure_of_files(reasoner, store: ox.Store, graphs: list[str], folder: Path,
+                      name: str) -> list[tuple]:
+    """Append the union of `graphs` to the reasoner's base (through an N-Triples file:
+    no Python object per input triple) and return its closure so far."""
+    path = folder / f"{name}.ttl"  # N-Triples is Turtle; `reasonable` reads Turtle files
+    store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
+                default_graph=[ox.NamedNode(g) for g in graphs]).serialize(
+        str(path), format=ox.RdfFormat.N_TRIPLES)
+    reasoner.load_file(str(path))
+    path.unlink()
+    return reasoner.reason()
+
+
+def schema_closure(ontology: Graph, cache: Path | None = None) -> list[tuple]:
+    """The interesting part of owlrl's closure of the ontology alone (the schema rules
+    `reasonable` leaves out), kept in `cache` (a folder) by a hash of the ontology's
+    triples and owlrl's version: the ontology rarely changes between builds."""
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in ontology)
+    digest = hashlib.sha256(f"owlrl {owlrl.__version__}\n".encode())
+    digest.update("\n".join(lines).encode())
+    path = cache / f"schema-{digest.hexdigest()[:32]}.nt" if cache is not None else None
+    if path is not None and path.is_file():
+        return list(Graph().parse(path, format="nt"))
+    closure = Graph()
+    for triple in _owlrl_closure(ontology):
+        if _interesting(*triple):
+            closure.add(triple)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        closure.serialize(partial, format="nt", encoding="utf-8")
+        partial.replace(path)
+    return list(closure)
+
+
+def materialise_store(store: ox.Store, *, verified: list[str], unverified: list[str],
+                      ontology: Graph, cache: Path | None = None
+                      ) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """`materialise_views` over graphs of a store, with `reasonable` over the whole data
+    (owlrl only over `ontology`, for the schema rules, see schema_closure; `cache` is
+    where its result is kept): the consequences of the
+    `verified` graphs, and those that adding the `unverified` graphs yields. The
+    reasoner continues from the verified closure rather than starting again, and only
+    inferences that no asserted graph holds are kept."""
+    import reasonable
+
+    asserted = {ox.NamedNode(g) for g in verified + unverified}
+    schema = schema_closure(ontology, cache)
+
+    def new(closure) -> Iterator[ox.Triple]:
+        for s, p, o in itertools.chain(closure, schema):
+            if not _interesting(s, p, o):
+                continue
+            triple = ox.Triple(term_from_rdflib(s), term_from_rdflib(p),
+                               term_from_rdflib(_plain(o)))
+            if not any(q.graph_name in asserted for q in store.quads_for_pattern(
+                    triple.subject, triple.predicate, triple.object, None)):
+                yield triple
+
+    reasoner = reasonable.PyReasoner()
+    with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
+        on_verified = set(new(_closure_of_files(reasoner, store, verified, Path(tmp), "v")))
+        both = _closure_of_files(reasoner, store, unverified, Path(tmp), "u")
+        only_unverified = {t for t in new(both) if t not in on_verified}
+    del both, reasoner
+    return sorted(on_verified, key=str), sorted(only_unverified, key=str)
 
 
 @dataclass
@@ -192,4 +265,5 @@ def check_consistency(graph: Graph) -> ConsistencyReport:
                              message="consistent" if not unsat else "unsatisfiable classes")
 
 
-__all__ = ["Clash", "ConsistencyReport", "check_consistency", "find_clashes", "materialise"]
+__all__ = ["Clash", "ConsistencyReport", "check_consistency", "find_clashes", "materialise",
+           "materialise_store"]
