@@ -206,7 +206,9 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         inferred, inferred_unverified = materialise_store(
             work, verified=compiled.graph_names(verified_only=True),
             unverified=[str(evidence.UNVERIFIED_GRAPH)],
-            ontology=compiled.ontology_graph(), cache=project.store_dir / "cache")
+            ontology=compiled.ontology_graph(),
+            schema_graphs=[f.graph_iri for f in compiled.ontology],
+            cache=project.store_dir / "cache")
         for iri, triples in ((INFERRED_GRAPH, inferred),
                              (evidence.UNVERIFIED_INFERRED_GRAPH, inferred_unverified)):
             name = ox.NamedNode(str(iri))

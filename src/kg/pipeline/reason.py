@@ -18,7 +18,7 @@ from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from ..namespaces import BASE, shorten
@@ -105,14 +105,47 @@ def materialise_views(verified: Graph, unverified: Graph, *,
     return on_verified, only_unverified
 
 
+# Ontology predicates that only describe a term: a data triple whose predicate the
+# ontology mentions only through these cannot fire an OWL 2 RL rule.
+_DESCRIBING = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, OWL.versionInfo,
+               URIRef("http://www.w3.org/2004/02/skos/core#definition")}
+_DECLARING = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property}
+
+
+def active_predicates(ontology: Graph) -> set[str]:
+    """The predicates through which data triples can take part in an OWL 2 RL rule: those
+    the ontology says something about beyond a label or a declaration (domain, range,
+    super-properties, characteristics, restrictions, keys, chains...), rdf:type and
+    owl:sameAs. The other data triples (labels, definitions, titles...) only get the
+    trivial conclusions that materialisation drops (x owl:sameAs x)."""
+    active = {str(RDF.type), str(OWL.sameAs)}
+    for s, p, o in ontology:
+        if p in _DESCRIBING or (p == RDF.type and o in _DECLARING):
+            continue
+        for term in (s, o):
+            if isinstance(term, URIRef):
+                active.add(str(term))
+    return active
+
+
 def _closure_of_files(reasoner, store: ox.Store, graphs: list[str], folder: Path,
-                      name: str) -> list[tuple]:
+                      name: str, *, schema: list[str], active: set[str] | None,
+                      bucket: str = "") -> list[tuple]:
     """Append the union of `graphs` to the reasoner's base (through an N-Triples file:
-    no Python object per input triple) and return its closure so far."""
+    no Python object per input triple) and return its closure so far. With `active`,
+    only the triples of the `schema` graphs and those with an active predicate; with
+    `bucket` (a SPARQL filter on ?s), only those data triples."""
     path = folder / f"{name}.ttl"  # N-Triples is Turtle; `reasonable` reads Turtle files
-    store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",
-                default_graph=[ox.NamedNode(g) for g in graphs]).serialize(
-        str(path), format=ox.RdfFormat.N_TRIPLES)
+    with path.open("wb") as out:
+        values = "" if active is None else \
+            f"VALUES ?p {{ {' '.join(f'<{p}>' for p in sorted(active))} }}"
+        parts = [([g for g in graphs if g in schema], ""),
+                 ([g for g in graphs if g not in schema], f"{values} ?s ?p ?o {bucket}")]
+        for names, restrict in parts:
+            if names:
+                store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {restrict or '?s ?p ?o'} }}",
+                            default_graph=[ox.NamedNode(g) for g in names]).serialize(
+                    out, format=ox.RdfFormat.N_TRIPLES)
     reasoner.load_file(str(path))
     path.unlink()
     return reasoner.reason()
@@ -141,7 +174,7 @@ def schema_closure(ontology: Graph, cache: Path | None = None) -> list[tuple]:
 
 
 def materialise_store(store: ox.Store, *, verified: list[str], unverified: list[str],
-                      ontology: Graph, cache: Path | None = None
+                      ontology: Graph, schema_graphs: list[str], cache: Path | None = None
                       ) -> tuple[list[ox.Triple], list[ox.Triple]]:
     """`materialise_views` over graphs of a store, with `reasonable` over the whole data
     (owlrl only over `ontology`, for the schema rules, see schema_closure; `cache` is
@@ -164,13 +197,85 @@ def materialise_store(store: ox.Store, *, verified: list[str], unverified: list[
                     triple.subject, triple.predicate, triple.object, None)):
                 yield triple
 
-    reasoner = reasonable.PyReasoner()
-    with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
-        on_verified = set(new(_closure_of_files(reasoner, store, verified, Path(tmp), "v")))
-        both = _closure_of_files(reasoner, store, unverified, Path(tmp), "u")
-        only_unverified = {t for t in new(both) if t not in on_verified}
-    del both, reasoner
+    def run(active: set[str] | None, buckets: list[str]
+            ) -> tuple[set[ox.Triple], set[ox.Triple]] | None:
+        on_verified: set[ox.Triple] = set()
+        only_unverified: set[ox.Triple] = set()
+        for bucket in buckets:
+            reasoner = reasonable.PyReasoner()
+            with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
+                first = _closure_of_files(reasoner, store, verified, Path(tmp), "v",
+                                          schema=schema_graphs, active=active, bucket=bucket)
+                if active is not None and _equates(first):
+                    return None
+                here = set(new(first))
+                del first
+                both = _closure_of_files(reasoner, store, unverified, Path(tmp), "u",
+                                         schema=schema_graphs, active=active, bucket=bucket)
+                if active is not None and _equates(both):
+                    return None
+                on_verified |= here
+                only_unverified |= {t for t in new(both) if t not in here}
+            del reasoner, both
+        return on_verified, only_unverified - on_verified
+
+    # only the triples that can fire a rule, in parts by subject where the ontology lets
+    # no rule join two data triples of different subjects; unless two resources turn out
+    # the same (then every triple of one holds of the other: the reasoner gets it all)
+    data_graphs = [g for g in verified + unverified if g not in schema_graphs]
+    found = run(active_predicates(ontology), _buckets(store, ontology, data_graphs)) \
+        or run(None, [""])
+    assert found is not None
+    on_verified, only_unverified = found
     return sorted(on_verified, key=str), sorted(only_unverified, key=str)
+
+
+CHUNK = 40_000  # data triples per reasoner run: its memory grows faster than its input
+# OWL 2 RL constructs whose rules join data triples of different subjects, or make the
+# data define schema: with any of them in the ontology the data is reasoned over at once.
+_JOINING = {OWL.TransitiveProperty, OWL.InverseFunctionalProperty, OWL.propertyChainAxiom,
+            OWL.onProperty, OWL.hasKey, OWL.intersectionOf, OWL.unionOf, OWL.complementOf,
+            OWL.oneOf, OWL.sameAs, OWL.differentFrom, OWL.AllDifferent}
+_SCHEMA_IN_DATA = f"""
+ASK {{
+  ?s ?p ?o
+  FILTER (STRSTARTS(STR(?p), "{OWL}")
+          || (STRSTARTS(STR(?p), "{RDFS}") && ?p NOT IN (<{RDFS.label}>, <{RDFS.comment}>,
+                                                         <{RDFS.seeAlso}>, <{RDFS.isDefinedBy}>))
+          || (?p = <{RDF.type}> && isIRI(?o)
+              && (STRSTARTS(STR(?o), "{OWL}") || STRSTARTS(STR(?o), "{RDFS}"))))
+}}"""
+
+
+def _buckets(store: ox.Store, ontology: Graph, data_graphs: list[str]) -> list[str]:
+    """SPARQL filters that part the data triples by subject (an MD5 prefix of it) into
+    runs of about CHUNK triples, when that gives the same closure: each rule the ontology
+    can fire then reads one data triple (domain, range, subclass, subproperty, symmetry)
+    or several of one subject (a functional property that no symmetry or inverse feeds).
+    Else one run of everything."""
+    named = [ox.NamedNode(g) for g in data_graphs]
+    count = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                  default_graph=named)))["n"]
+    parts = -(-int(count.value) // CHUNK)
+    if parts <= 1 or any(t in _JOINING for triple in ontology for t in triple):
+        return [""]
+    functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
+    fed = set(ontology.subjects(RDF.type, OWL.SymmetricProperty)) | {
+        t for s, o in ontology.subject_objects(OWL.inverseOf) for t in (s, o)} | {
+        t for s, o in ontology.subject_objects(OWL.equivalentProperty) for t in (s, o)}
+    if functional & fed or store.query(_SCHEMA_IN_DATA, default_graph=named):
+        return [""]
+    parts = min(parts, 256)
+    prefixes: list[list[str]] = [[] for _ in range(parts)]
+    for n in range(256):
+        prefixes[n % parts].append(f'"{n:02x}"')
+    key = 'COALESCE(SUBSTR(MD5(STR(?s)), 1, 2), "00")'  # blank subjects: the first part
+    return [f"FILTER ({key} IN ({', '.join(p)}))" for p in prefixes]
+
+
+def _equates(closure) -> bool:
+    """Whether the closure says two distinct resources are the same."""
+    return any(p == OWL.sameAs and s != o for s, p, o in closure)
 
 
 @dataclass

@@ -75,7 +75,8 @@ def _reference_results(data: Graph, shapes: Graph) -> list[Result]:
     SPARQL evaluation (kg.pipeline.constraints) is tested against, and a benchmark baseline."""
     import pyshacl  # imported here: it takes a second to import and builds do not use it
     _, results, _ = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        inplace=True)
     out = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
@@ -261,9 +262,9 @@ def _report(results: list[Result], store: ox.Store, locate: Locate) -> Validatio
         statement = None
         if not isinstance(focus, ox.Literal) and next(iter(
                 store.quads_for_pattern(focus, _RDF_TYPE, _STATEMENT, None)), None):
-            statement = " ".join(
-                _show(next((q.object for q in store.quads_for_pattern(focus, p, None, None)),
-                           None)) or "?" for p in _PARTS)
+            statement = " ".join(  # the least value of each where there are several
+                min((_show(q.object) for q in store.quads_for_pattern(focus, p, None, None)),
+                    default="?") for p in _PARTS)
         violation = Violation(
             file=locate(focus, result.path, value),
             focus=_show(focus) or "?",
