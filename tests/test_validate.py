@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -126,10 +127,10 @@ def test_contradicted_statement_is_not_derived(mini_graph):
 # ------------------------------------------------------------ the SPARQL evaluation
 def _reference(project_root):
     """The same inputs validated by pySHACL (the core constraints) over rdflib graphs."""
-    from kg import evidence
-    from kg.load import parse_files
-    from kg.project import find_project
-    from kg.shapes import union, validate_graph
+    from kg.pipeline import evidence
+    from kg.pipeline.load import parse_files
+    from kg.pipeline.project import find_project
+    from kg.pipeline.shapes import union, validate_graph
 
     project = find_project(project_root, None)
     show = project.relative
@@ -152,17 +153,21 @@ def test_sparql_evaluation_reports_what_pyshacl_reports(tmp_path, fixtures):
     data (which conforms) and on every kind of seeded violation; both through the build's
     store and through an rdflib graph."""
     from conftest import FIXTURES, ROOT, make_project
-
-    from kg.build import compile_inputs
-    from kg.project import find_project
+    from kg.pipeline.build import compile_inputs
+    from kg.pipeline.project import find_project
 
     root = ROOT if fixtures == "curated" else make_project(
         tmp_path / "p", *(FIXTURES / name for name in fixtures))
     reference, from_graph = _reference(root)
     from_store = compile_inputs(find_project(root, None)).report
-    assert from_store.violations == reference.violations
-    assert from_store.warnings == reference.warnings
-    assert from_graph.violations == reference.violations
+
+    def same(found):  # blank nodes (incomplete statements) have a label per parse
+        return sorted((dataclasses.replace(v, focus="_:") if ":" not in v.focus else v
+                       for v in found), key=str)
+
+    assert same(from_store.violations) == same(reference.violations)
+    assert same(from_store.warnings) == same(reference.warnings)
+    assert same(from_graph.violations) == same(reference.violations)
     if fixtures == "curated":
         assert reference.conforms
         return
