@@ -418,13 +418,20 @@ async def _answer(request: Request, runner: QueryRunner, query: str,
                         named_graphs=[_graph_iri(g).value for g in named_graphs] or None)
     if evidence != "all":
         result = await run_in_threadpool(in_view, fresh(runner.graph).store, result, evidence)
-    return _render(request, result)
+    return _cache_header(request, _render(request, result))
+
+
+def _cache_header(request: Request, response: Response) -> Response:
+    """Whether the answer cache answered (`X-KG-Cache: hit|miss`), for benchmarks."""
+    response.headers["X-KG-Cache"] = getattr(request.state, "kg_cache", "miss")
+    return response
 
 
 async def _run(request: Request, runner: QueryRunner, query: str, **options) -> QueryResult:
     """A cached answer straight from the event loop, else the query run in a thread
     under the client's (remote address's) share of the workers."""
     answer = runner.cached(query, **options)
+    request.state.kg_cache = "miss" if answer is None else "hit"
     if answer is not None:
         return answer
     client = request.client.host if request.client else ""
@@ -528,7 +535,7 @@ def _add_named_route(app: FastAPI, named: NamedQuery) -> None:
         result = await _run(request, runner, named.text, bindings=bindings,
                             default_graph=dataset)
         result = named.tidy(await run_in_threadpool(in_view, graph.store, result, evidence))
-        return _render_rows(request, named, result)
+        return _cache_header(request, _render_rows(request, named, result))
 
     parameters = [{"name": p.name, "in": "query", "required": p.required,
                    "description": p.description or p.name,
