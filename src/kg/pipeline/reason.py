@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,27 +129,29 @@ def active_predicates(ontology: Graph) -> set[str]:
     return active
 
 
-def _closure_of_files(reasoner, store: ox.Store, graphs: list[str], folder: Path,
-                      name: str, *, schema: list[str], active: set[str] | None,
-                      bucket: str = "") -> list[tuple]:
-    """Append the union of `graphs` to the reasoner's base (through an N-Triples file:
-    no Python object per input triple) and return its closure so far. With `active`,
-    only the triples of the `schema` graphs and those with an active predicate; with
-    `bucket` (a SPARQL filter on ?s), only those data triples."""
-    path = folder / f"{name}.ttl"  # N-Triples is Turtle; `reasonable` reads Turtle files
-    with path.open("wb") as out:
-        values = "" if active is None else \
-            f"VALUES ?p {{ {' '.join(f'<{p}>' for p in sorted(active))} }}"
-        parts = [([g for g in graphs if g in schema], ""),
-                 ([g for g in graphs if g not in schema], f"{values} ?s ?p ?o {bucket}")]
-        for names, restrict in parts:
-            if names:
-                store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {restrict or '?s ?p ?o'} }}",
-                            default_graph=[ox.NamedNode(g) for g in names]).serialize(
-                    out, format=ox.RdfFormat.N_TRIPLES)
-    reasoner.load_file(str(path))
-    path.unlink()
-    return reasoner.reason()
+def _write_parts(store: ox.Store, graphs: list[str], restrict: str, parts: int,
+                 folder: Path, tag: str) -> list[Path]:
+    """The union of `graphs` (only the triples `restrict` lets through) as N-Triples files
+    (which `reasonable` reads as Turtle), `parts` of them, each triple in the part its
+    subject hashes to: one pass over the store, no Python object per triple."""
+    paths = [folder / f"{tag}-{i}.ttl" for i in range(parts)]
+    if not graphs:
+        for path in paths:
+            path.write_bytes(b"")
+        return paths
+    text = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {restrict} ?s ?p ?o }}",
+                       default_graph=[ox.NamedNode(g) for g in graphs]).serialize(
+        format=ox.RdfFormat.N_TRIPLES)
+    if parts == 1:
+        paths[0].write_bytes(text)
+        return paths
+    lines: list[list[bytes]] = [[] for _ in range(parts)]
+    for line in text.splitlines(keepends=True):
+        lines[zlib.crc32(line[:line.index(b" ")]) % parts].append(line)
+    del text
+    for path, part in zip(paths, lines, strict=True):
+        path.write_bytes(b"".join(part))
+    return paths
 
 
 def schema_closure(ontology: Graph, cache: Path | None = None) -> list[tuple]:
@@ -197,34 +200,42 @@ def materialise_store(store: ox.Store, *, verified: list[str], unverified: list[
                     triple.subject, triple.predicate, triple.object, None)):
                 yield triple
 
-    def run(active: set[str] | None, buckets: list[str]
+    def run(active: set[str] | None, parts: int
             ) -> tuple[set[ox.Triple], set[ox.Triple]] | None:
         on_verified: set[ox.Triple] = set()
         only_unverified: set[ox.Triple] = set()
-        for bucket in buckets:
-            reasoner = reasonable.PyReasoner()
-            with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
-                first = _closure_of_files(reasoner, store, verified, Path(tmp), "v",
-                                          schema=schema_graphs, active=active, bucket=bucket)
+        values = "" if active is None else \
+            f"VALUES ?p {{ {' '.join(f'<{p}>' for p in sorted(active))} }}"
+        data = [g for g in verified if g not in schema_graphs]
+        with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
+            folder = Path(tmp)
+            [schema_file] = _write_parts(store, schema_graphs, "", 1, folder, "schema")
+            firsts = _write_parts(store, data, values, parts, folder, "v")
+            seconds = _write_parts(store, unverified, values, parts, folder, "u")
+            for first_file, second_file in zip(firsts, seconds, strict=True):
+                reasoner = reasonable.PyReasoner()
+                reasoner.load_file(str(schema_file))
+                reasoner.load_file(str(first_file))
+                first = reasoner.reason()
                 if active is not None and _equates(first):
                     return None
                 here = set(new(first))
                 del first
-                both = _closure_of_files(reasoner, store, unverified, Path(tmp), "u",
-                                         schema=schema_graphs, active=active, bucket=bucket)
+                reasoner.load_file(str(second_file))  # continues from the verified closure
+                both = reasoner.reason()
                 if active is not None and _equates(both):
                     return None
                 on_verified |= here
                 only_unverified |= {t for t in new(both) if t not in here}
-            del reasoner, both
+                del reasoner, both
         return on_verified, only_unverified - on_verified
 
     # only the triples that can fire a rule, in parts by subject where the ontology lets
     # no rule join two data triples of different subjects; unless two resources turn out
     # the same (then every triple of one holds of the other: the reasoner gets it all)
     data_graphs = [g for g in verified + unverified if g not in schema_graphs]
-    found = run(active_predicates(ontology), _buckets(store, ontology, data_graphs)) \
-        or run(None, [""])
+    found = run(active_predicates(ontology), _parts(store, ontology, data_graphs)) \
+        or run(None, 1)
     assert found is not None
     on_verified, only_unverified = found
     return sorted(on_verified, key=str), sorted(only_unverified, key=str)
@@ -247,30 +258,27 @@ ASK {{
 }}"""
 
 
-def _buckets(store: ox.Store, ontology: Graph, data_graphs: list[str]) -> list[str]:
-    """SPARQL filters that part the data triples by subject (an MD5 prefix of it) into
-    runs of about CHUNK triples, when that gives the same closure: each rule the ontology
-    can fire then reads one data triple (domain, range, subclass, subproperty, symmetry)
-    or several of one subject (a functional property that no symmetry or inverse feeds).
-    Else one run of everything."""
+def _parts(store: ox.Store, ontology: Graph, data_graphs: list[str]) -> int:
+    """In how many parts, by subject, the data can be reasoned over with the same
+    closure, each of about CHUNK triples: more than one only where each rule the
+    ontology can fire reads one data triple (domain, range, subclass, subproperty,
+    symmetry) or several of one subject (a functional property that no symmetry or
+    inverse feeds), and the data itself defines no schema."""
     named = [ox.NamedNode(g) for g in data_graphs]
+    if not named:
+        return 1
     count = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
                                   default_graph=named)))["n"]
     parts = -(-int(count.value) // CHUNK)
     if parts <= 1 or any(t in _JOINING for triple in ontology for t in triple):
-        return [""]
+        return 1
     functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
     fed = set(ontology.subjects(RDF.type, OWL.SymmetricProperty)) | {
         t for s, o in ontology.subject_objects(OWL.inverseOf) for t in (s, o)} | {
         t for s, o in ontology.subject_objects(OWL.equivalentProperty) for t in (s, o)}
     if functional & fed or store.query(_SCHEMA_IN_DATA, default_graph=named):
-        return [""]
-    parts = min(parts, 256)
-    prefixes: list[list[str]] = [[] for _ in range(parts)]
-    for n in range(256):
-        prefixes[n % parts].append(f'"{n:02x}"')
-    key = 'COALESCE(SUBSTR(MD5(STR(?s)), 1, 2), "00")'  # blank subjects: the first part
-    return [f"FILTER ({key} IN ({', '.join(p)}))" for p in prefixes]
+        return 1
+    return parts
 
 
 def _equates(closure) -> bool:
