@@ -60,12 +60,25 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
         assert row["ours"]["n"] >= 1 and row["pyoxigraph_memory"]["n"] >= 1
         assert ("rdflib" in row) or ("rdflib_error" in row)
     assert set(size["http"]) == {f"{m}_{c}" for m in ("named", "lookup", "aggregate")
-                                 for c in ("warm", "cold")}
-    for by_clients in size["http"].values():
+                                 for c in ("warm", "cold")} | {"browse"}
+    for mix, by_clients in size["http"].items():
         assert set(by_clients) == {"1"}
         for by_server in by_clients.values():
-            assert set(by_server) == {"kg", "oxigraph", "rdflib_endpoint"}
-            assert by_server["kg"]["n"] >= 1 and by_server["oxigraph"]["n"] >= 1
+            servers = {"kg"} if mix == "browse" else {"kg", "oxigraph", "rdflib_endpoint"}
+            assert set(by_server) == servers
+            assert all(by_server[name]["n"] >= 1 for name in servers - {"rdflib_endpoint"})
+            kg = by_server["kg"]
+            assert isinstance(kg["cache_hits"], int)  # the service says, per answer
+            assert by_server.get("oxigraph", {}).get("cache_hits") is None  # it has no cache
+            if mix.endswith("_cold"):
+                assert kg["cache_hits"] == 0, (mix, kg)  # cold: no cache could answer
+    # the warm rows repeat one text: all but the first answers come from the cache
+    assert size["http"]["lookup_warm"]["1"]["kg"]["cache_hits"] >= 1
+    first = size["first_request"]
+    assert set(first) == {"home", "search", "entity", "graph", "named_query",
+                          "sparql_kg", "sparql_oxigraph"}
+    assert all(x["status"] == 200 for k, x in first.items() if not k.startswith("sparql"))
+    assert all(x["first_ms"] > 0 and x["repeat_ms"] > 0 for x in first.values())
     assert set(size["stress"]) == {"kg", "oxigraph"}
     assert size["update"]["seconds"] > 0
     assert size["ratios"]["lookup_warm"]["1"].keys() == {"oxigraph", "rdflib_endpoint"}
@@ -74,3 +87,5 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
                             str(out)], capture_output=True, text=True, check=True).stdout
     assert all(f"| {name} |" in table for name in names)
     assert "| aggregate_cold | 1 |" in table
+    assert "kg cache hits" in table and "| browse | 1 |" in table
+    assert "| first request after a start |" in table

@@ -25,9 +25,11 @@ row is bounded in requests and seconds. Ratios are ours / theirs from the same r
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
+import random
 import resource
 import statistics
 import subprocess
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -264,18 +267,22 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: int,
-         seconds: float, first_address: int = 10) -> dict:
+def load(url: str, texts: Callable[[int, int], str] | None, *, clients: int, requests: int,
+         seconds: float, first_address: int = 10,
+         get: Callable[[int, int], tuple[str, dict]] | None = None) -> dict:
     """`clients` threads, each with its own loopback address, sending `texts(client, i)`
-    until `requests` in all or `seconds` have passed."""
+    (or GET `get(client, i)` = (path, params) under `url`'s origin) until `requests` in
+    all or `seconds` have passed. `cache_hits` counts the answers the server says came
+    from its answer cache (`X-KG-Cache: hit`); None when it never says (no such cache)."""
     times: list[float] = []
-    errors = 0
+    errors = hits = reported = 0
     lock = threading.Lock()
     sent = [0]
     deadline = time.monotonic() + seconds
+    origin = url.split("/", 3)[:3]
 
     def client(c: int) -> None:
-        nonlocal errors
+        nonlocal errors, hits, reported
         transport = httpx.HTTPTransport(local_address=f"127.0.0.{first_address + c}")
         with httpx.Client(transport=transport, timeout=seconds) as http:  # bounded
             i = 0
@@ -285,10 +292,18 @@ def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: 
                         return
                     sent[0] += 1
                 start = time.perf_counter()
+                cache = None
                 try:
-                    response = http.post(url, data={"query": texts(c, i)},
-                                         headers={"Accept": SPARQL_JSON})
-                    ok = response.status_code == 200 and _complete(response.content)
+                    if get is not None:
+                        path, params = get(c, i)
+                        response = http.get("/".join(origin) + path, params=params,
+                                            headers={"Accept": "text/html"})
+                        ok = response.status_code == 200
+                    else:
+                        response = http.post(url, data={"query": texts(c, i)},
+                                             headers={"Accept": SPARQL_JSON})
+                        ok = response.status_code == 200 and _complete(response.content)
+                    cache = response.headers.get("X-KG-Cache")
                 except httpx.HTTPError:
                     ok = False
                 elapsed = time.perf_counter() - start
@@ -297,6 +312,9 @@ def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: 
                         times.append(elapsed)
                     else:
                         errors += 1
+                    if cache is not None:
+                        reported += 1
+                        hits += cache == "hit"
                 i += 1
 
     started = time.perf_counter()
@@ -307,7 +325,8 @@ def load(url: str, texts: Callable[[int, int], str], *, clients: int, requests: 
         thread.join()
     wall = time.perf_counter() - started
     result = summary(times)
-    result.update(errors=errors, rps=len(times) / wall if wall else 0.0)
+    result.update(errors=errors, rps=len(times) / wall if wall else 0.0,
+                  cache_hits=hits if reported else None)
     return result
 
 
@@ -319,19 +338,32 @@ def _complete(body: bytes) -> bool:
         return False
 
 
+# Cold texts are unique in the whole run (all clients, repeats, rows and sizes): no cache
+# can answer them. The smoke test checks that the service reports 0 cache hits on them.
+_COLD = itertools.count()
+_RUN = uuid.uuid4().hex[:12]
+
+
+def cold(text: str) -> str:
+    return f"{text}\n# cold {_RUN} {next(_COLD)}"
+
+
 def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,
-                 seconds: float) -> dict:
+                 seconds: float, seed: int = 1) -> dict:
+    """Warm rows repeat the same texts (the answer cache may answer), cold rows beside
+    them send texts never sent before; `browse` (ours only: the peers have no pages) is a
+    reader's mix of entity pages, searches and named-query routes with random
+    parameters."""
     texts = list(named_texts(graph).values())
     head = prefix_block()
     entities = [f"{WFR}engine-a-{k}" for k in range(200)]
     mixes: dict[str, Callable[[int, int], str]] = {
         "named_warm": lambda c, i: texts[(c + i) % len(texts)],
-        "named_cold": lambda c, i: texts[(c + i) % len(texts)] + f"\n# {c}-{i}",
+        "named_cold": lambda c, i: cold(texts[(c + i) % len(texts)]),
         "lookup_warm": lambda c, i: head + LOOKUP.format(iri=entities[0]),
-        "lookup_cold": lambda c, i: head + LOOKUP.format(iri=entities[(c * 7 + i) % 200])
-        + f"\n# {c}-{i}",
+        "lookup_cold": lambda c, i: cold(head + LOOKUP.format(iri=entities[(c * 7 + i) % 200])),
         "aggregate_warm": lambda c, i: head + AGGREGATE,
-        "aggregate_cold": lambda c, i: head + AGGREGATE + f"\n# {c}-{i}",
+        "aggregate_cold": lambda c, i: cold(head + AGGREGATE),
     }
     out: dict = {}
     for mix, texts_for in mixes.items():
@@ -342,6 +374,64 @@ def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,
                 out.setdefault(mix, {}).setdefault(str(n), {})[name] = row
                 if row["errors"] and name == "rdflib_endpoint":
                     servers.restart(name)
+    blocks = graph.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?e a wf:WorkflowEngine }")
+    engines = max(1, int(next(iter(blocks.rows()))["n"].value) // 2)
+    for n in clients:
+        rng = [random.Random(f"{seed}-{n}-{c}") for c in range(n)]
+
+        def browse(c: int, i: int, rng=rng) -> tuple[str, dict]:
+            k = rng[c].randrange(engines)
+            kind = i % 4
+            if kind == 0:
+                return f"/resource/engine-a-{k}", {}
+            if kind == 1:
+                return "/search", {"q": f"Engine A {k}"}
+            if kind == 2:
+                return "/api/queries/citations", {"entity": f"wfr:engine-a-{k}",
+                                                  "format": "json"}
+            return "/api/queries/connection", {"a": f"wfr:engine-a-{k}",
+                                               "b": f"wfr:prop-atomic-{rng[c].randrange(engines)}",
+                                               "format": "json"}
+
+        out.setdefault("browse", {})[str(n)] = {"kg": load(
+            servers.urls["kg"], None, clients=n, requests=requests, seconds=seconds,
+            get=browse)}
+    return out
+
+
+FIRST = {"home": ("/", {}), "search": ("/search", {"q": "engine"}),
+         "entity": ("/resource/engine-a-0", {}), "graph": ("/graph", {}),
+         "named_query": ("/api/queries/citations", {"entity": "wfr:engine-a-0",
+                                                    "format": "json"})}
+
+
+def measure_first(servers: Servers) -> dict:
+    """The first request of each kind after a fresh start (the server up, as its health
+    probe says), against a repeat of the same request: what a user meets after a start,
+    build or update (every per-version value is made anew), in ms."""
+    out: dict = {}
+    servers.restart("kg")
+    origin = "/".join(servers.urls["kg"].split("/", 3)[:3])
+    with httpx.Client(timeout=600) as http:
+        for kind, (path, params) in FIRST.items():
+            times = []
+            for _ in range(2):
+                start = time.perf_counter()
+                response = http.get(origin + path, params=params, headers={"Accept": "text/html"})
+                times.append((time.perf_counter() - start) * 1000)
+            out[kind] = {"first_ms": times[0], "repeat_ms": times[1],
+                         "status": response.status_code}
+    for name in ("kg", "oxigraph"):
+        servers.restart(name)
+        text = prefix_block() + LOOKUP.format(iri=f"{WFR}engine-a-0")
+        with httpx.Client(timeout=600) as http:
+            times = []
+            for _ in range(2):
+                start = time.perf_counter()
+                http.post(servers.urls[name], data={"query": text},
+                          headers={"Accept": SPARQL_JSON})
+                times.append((time.perf_counter() - start) * 1000)
+        out[f"sparql_{name}"] = {"first_ms": times[0], "repeat_ms": times[1]}
     return out
 
 
@@ -383,11 +473,25 @@ def ratios(http: dict) -> dict:
     for mix, by_clients in http.items():
         for n, by_server in by_clients.items():
             ours = by_server["kg"]["rps"]
+            out.setdefault(mix, {}).setdefault(n, {})
             for peer in ("oxigraph", "rdflib_endpoint"):
-                theirs = by_server.get(peer, {}).get("rps") or 0.0
+                if peer not in by_server:  # a mix only we can serve (pages)
+                    continue
+                theirs = by_server[peer].get("rps") or 0.0
                 out.setdefault(mix, {}).setdefault(n, {})[peer] = (
                     round(ours / theirs, 2) if theirs else None)
     return out
+
+
+def _hits(row: dict) -> str:
+    """Answers from the answer cache out of all answered: what a reader must know to
+    read a row's speed."""
+    return "-" if row.get("cache_hits") is None else f"{row['cache_hits']}/{row['n']}"
+
+
+def _peer(by_server: dict, name: str, key: str, fmt: str) -> str:
+    row = by_server.get(name)
+    return format(row.get(key, 0), fmt) if row else format("-", fmt[:-2].split(".")[0] + "s")
 
 
 def print_tables(size: str, result: dict) -> None:
@@ -404,15 +508,21 @@ def print_tables(size: str, result: dict) -> None:
         print(f"{name:32} {cell('ours')} {cell('pyoxigraph_memory')} {cell('rdflib')} "
               f"{cell('rdflib_prepared')}")
     if "http" in result:
-        print(f"\n{'http mix':16} {'clients':>7} {'kg rps':>9} {'oxigraph':>9} {'rdflib-ep':>9}"
-              f" {'kg p99':>9} {'ox p99':>9}  ours/ox  ours/rdflib-ep")
+        print(f"\n{'http mix':16} {'clients':>7} {'kg rps':>9} {'kg hits':>8} {'oxigraph':>9}"
+              f" {'rdflib-ep':>9} {'kg p99':>9} {'ox p99':>9}  ours/ox  ours/rdflib-ep")
         for mix, by_clients in result["http"].items():
             for n, s in by_clients.items():
                 r = result["ratios"][mix][n]
-                print(f"{mix:16} {n:>7} {s['kg']['rps']:9.0f} {s['oxigraph']['rps']:9.0f} "
-                      f"{s['rdflib_endpoint']['rps']:9.0f} "
-                      f"{s['kg'].get('p99_ms', 0):9.1f} {s['oxigraph'].get('p99_ms', 0):9.1f}"
-                      f"  {r['oxigraph']}  {r['rdflib_endpoint']}")
+                kg = s["kg"]
+                print(f"{mix:16} {n:>7} {kg['rps']:9.0f} "
+                      f"{_hits(kg):>8} {_peer(s, 'oxigraph', 'rps', '9.0f')} "
+                      f"{_peer(s, 'rdflib_endpoint', 'rps', '9.0f')} "
+                      f"{kg.get('p99_ms', 0):9.1f} {_peer(s, 'oxigraph', 'p99_ms', '9.1f')}"
+                      f"  {r.get('oxigraph')}  {r.get('rdflib_endpoint')}")
+    if "first_request" in result:
+        for kind, x in result["first_request"].items():
+            print(f"first request {kind:18} {x['first_ms']:9.1f} ms, repeat "
+                  f"{x['repeat_ms']:9.1f} ms (x{x['first_ms'] / max(x['repeat_ms'], 1e-9):.1f})")
     if "stress" in result:
         for name, s in result["stress"].items():
             total = s["n"] + s["errors"]
@@ -447,19 +557,30 @@ def markdown(results: dict) -> str:
             lines.append(f"| {name} | {ours:.2f} | {mem:.2f} | {plain} | "
                          f"{f'{prep:.1f}' if prep else 'fails'} | {ours / mem:.1f} | "
                          f"{f'{prep / ours:.0f}' if prep else '-'} |")
-        lines += ["", "| HTTP mix | clients | kg req/s | Oxigraph req/s | rdflib-endpoint req/s"
-                  " | kg p50/p99 ms | Oxigraph p50/p99 ms | kg / Oxigraph | kg / rdflib-ep |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "| HTTP mix | clients | kg req/s | kg cache hits | Oxigraph req/s | "
+                  "rdflib-endpoint req/s | kg p50/p99 ms | Oxigraph p50/p99 ms | kg / Oxigraph "
+                  "| kg / rdflib-ep |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for mix, by_clients in r["http"].items():
             for n, row in by_clients.items():
-                def lat(x: dict) -> str:
-                    return (f"{x['median_ms']:.1f} / {x['p99_ms']:.0f}" if x["n"] else "-")
+                def lat(x: dict | None) -> str:
+                    return (f"{x['median_ms']:.1f} / {x['p99_ms']:.0f}" if x and x["n"]
+                            else "-")
                 ratio = r["ratios"][mix][n]
+                ox_row, rdf_row = row.get("oxigraph"), row.get("rdflib_endpoint")
+                ox_rps = f"{ox_row['rps']:.0f}" if ox_row else "-"
+                rdf_rps = f"{rdf_row['rps']:.1f}" if rdf_row else "-"
+                rdf_ratio = ratio.get("rdflib_endpoint") or (
+                    "peer answered none" if rdf_row else "-")
                 lines.append(
-                    f"| {mix} | {n} | {row['kg']['rps']:.0f} | {row['oxigraph']['rps']:.0f} | "
-                    f"{row['rdflib_endpoint']['rps']:.1f} | {lat(row['kg'])} | "
-                    f"{lat(row['oxigraph'])} | {ratio['oxigraph']} | "
-                    f"{ratio['rdflib_endpoint'] or 'peer answered none'} |")
+                    f"| {mix} | {n} | {row['kg']['rps']:.0f} | {_hits(row['kg'])} | "
+                    f"{ox_rps} | {rdf_rps} | {lat(row['kg'])} | {lat(ox_row)} | "
+                    f"{ratio.get('oxigraph') or '-'} | {rdf_ratio} |")
+        if "first_request" in r:
+            lines += ["", "| first request after a start | first ms | repeat ms "
+                      "| first / repeat |", "|---|---:|---:|---:|"]
+            for kind, x in r["first_request"].items():
+                lines.append(f"| {kind} | {x['first_ms']:.1f} | {x['repeat_ms']:.1f} | "
+                             f"{x['first_ms'] / max(x['repeat_ms'], 1e-9):.1f} |")
         lines += ["", "| under stress | cheap p50 ms | cheap p99 ms | errors | answered |",
                   "|---|---:|---:|---:|---:|"]
         for name, x in r["stress"].items():
@@ -512,8 +633,10 @@ def main() -> None:
             servers = Servers(graph, Path(tmp), time_limit=args.time_limit)
             try:
                 result["http"] = measure_http(graph, servers, clients=clients,
-                                              requests=args.requests, seconds=args.seconds)
+                                              requests=args.requests, seconds=args.seconds,
+                                              seed=args.seed)
                 result["ratios"] = ratios(result["http"])
+                result["first_request"] = measure_first(servers)
                 result["stress"] = measure_stress(graph, servers, clients=args.stress_clients,
                                                   seconds=3 * args.seconds)
             finally:

@@ -25,6 +25,7 @@ from ..errors import QueryError
 from ..evidence.catalogue import STATUSES, Catalogue, catalogue, per_version
 from ..namespaces import WF, shorten
 from ..query.terms import not_found
+from ..query.versions import in_background, ready
 from .messages import zh
 
 # Domain links between resources (as in kg.evidence.paths), plus the links of evidenced facts
@@ -318,7 +319,7 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
                  physics=True, focus=iri, truncated=truncated, left_out=left_out)
 
 
-def _layout(store) -> dict[str, tuple[float, float]]:
+def _layout(store) -> dict[str, tuple[float, float]] | None:
     """A precomputed layout of the whole graph (seeded, so it is the same every time),
     cached per store version: the browser draws it at once, no physics to settle. The
     nodes shown by default (no layer) are laid out first, among themselves; the nodes of
@@ -338,7 +339,12 @@ def _layout(store) -> dict[str, tuple[float, float]]:
         _place_around(simple, pos)  # the layers' nodes, around the fixed core
         scale = 90 * math.sqrt(max(len(core), 1))
         return {n: (round(x * scale, 1), round(y * scale, 1)) for n, (x, y) in pos.items()}
-    return per_version(store, "layout", compute)
+    # made in a thread of its own, once per store version: None until it is ready (the
+    # page then lets the browser lay the graph out), so no request waits for it
+    if ready(store, "layout"):
+        return per_version(store, "layout", compute)
+    in_background(store, "layout", compute)
+    return None
 
 
 def _widen(pos: dict[str, tuple[float, float]], aspect: float = 1.7
@@ -416,6 +422,7 @@ def whole(store, *, classes: Iterable[str] = (), statuses: Iterable[str] = (),
     # filtered view small enough to settle in a moment is laid out afresh.
     physics = bool(classes or statuses) and len(nodes) <= PHYSICS_NODES
     positions = None if physics else _layout(store)
+    physics = physics or positions is None  # the layout is still being made
     net = _network(cat, g, nodes[:max_nodes], lang=lang, href=href, positions=positions,
                    facts=_facts(store), overview=not physics)
     title = "Workflow KG: the whole graph" + (" (filtered)" if classes or statuses else "")

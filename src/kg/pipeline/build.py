@@ -18,11 +18,11 @@ from .._version import __version__
 from ..errors import StoreHasUpdates, StoreWriteFailed, ValidationFailed
 from ..namespaces import BASE, INFERRED_GRAPH, META_GRAPH, SD, VOID
 from . import evidence
-from .load import SourceFile, parse_files
+from .load import SourceFile, load_into, parse_files
 from .project import Project, rdf_files
-from .reason import materialise_views
-from .shapes import ValidationReport, union, validate_graph
-from .store import StoreLayout, term_from_rdflib
+from .reason import materialise_store
+from .shapes import ValidationReport, validate_store
+from .store import StoreLayout, term_from_rdflib, term_to_rdflib
 
 Progress = Callable[[str], None]
 DATASET = URIRef(BASE + "dataset")
@@ -56,13 +56,15 @@ def input_hash(project: Project) -> str:
 
 @dataclass
 class Compiled:
-    """Parsed, derived and validated inputs."""
+    """Parsed, derived and validated inputs, held once: in an in-memory pyoxigraph store
+    with one named graph per file and one per evidence status of derived triples."""
 
     ontology: list[SourceFile]
     data: list[SourceFile]
-    shapes: SourceFile
+    shapes: SourceFile  # parsed with rdflib (small): the shapes drive the validation
     report: ValidationReport
-    derived_graphs: dict[URIRef, Graph]  # graph IRI -> plain triples derived from statements
+    store: ox.Store
+    derived_counts: dict[URIRef, int]  # derived graph IRI -> triples
 
     @property
     def files(self) -> list[SourceFile]:
@@ -70,15 +72,30 @@ class Compiled:
 
     @property
     def derived(self) -> int:
-        return sum(len(g) for g in self.derived_graphs.values())
+        return sum(self.derived_counts.values())
+
+    def graph_names(self, *, verified_only: bool = False) -> list[str]:
+        """The asserted graphs: ontology, data and derived (only verified if asked)."""
+        names = [f.graph_iri for f in self.ontology + self.data]
+        return names + [str(g) for g in self.derived_counts
+                        if not verified_only or str(g) not in evidence.UNVERIFIED_GRAPHS]
 
     def asserted(self, *, verified_only: bool = False) -> Graph:
-        """Ontology, data and derived triples (only the verified ones if asked)."""
-        graph = union(self.ontology + self.data)
-        for iri, derived in self.derived_graphs.items():
-            if not verified_only or str(iri) not in evidence.UNVERIFIED_GRAPHS:
-                graph += derived
-        return graph
+        """Ontology, data and derived triples (only the verified ones if asked), as an
+        rdflib graph: for small inputs only (kg check, tests)."""
+        return _rdflib(self.store, self.graph_names(verified_only=verified_only))
+
+    def ontology_graph(self) -> Graph:
+        return _rdflib(self.store, [f.graph_iri for f in self.ontology])
+
+
+def _rdflib(store: ox.Store, names: Sequence[str]) -> Graph:
+    graph = Graph()
+    for name in names:
+        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name)):
+            graph.add((term_to_rdflib(q.subject), term_to_rdflib(q.predicate),
+                       term_to_rdflib(q.object)))
+    return graph
 
 
 def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *,
@@ -103,23 +120,24 @@ def compile_inputs(project: Project, data_paths: Sequence[Path] | None = None, *
             target = ontology_files if path.resolve().is_relative_to(onto_dir) else data_files
             target.append(path)
         selected = {show(p) for p in expanded}
-    ontology = parse_files(ontology_files, display=show, progress=progress)
+    store = ox.Store()  # in memory: the one copy of the inputs
+    ontology = load_into(store, ontology_files, display=show, progress=progress)
     shapes = parse_files([project.shapes_file], display=show, progress=progress)[0]
-    data = parse_files(data_files, display=show, progress=progress)
-    derived = evidence.apply(data)
+    data = load_into(store, data_files, display=show, progress=progress)
+    derived = evidence.apply_in_store(store, [f.graph_iri for f in ontology + data])
     if progress:
         progress(f"validating {len(data)} data file(s) against the shapes")
-    everything = union(ontology + data)
-    for triples in derived.values():
-        everything += triples
-    report = validate_graph(everything, shapes.graph, files=ontology + data)
-    report.files = [f.name for f in ontology + data]
+    compiled = Compiled(ontology, data, shapes, ValidationReport(conforms=True), store,
+                        derived)
+    report = validate_store(store, shapes.graph, graphs=compiled.graph_names(),
+                            files=[(f.graph_iri, f.name) for f in ontology + data])
     if selected is not None:
         report.files = sorted(selected)
         report.violations = [v for v in report.violations if v.file in selected]
         report.warnings = [v for v in report.warnings if v.file in selected]
         report.conforms = not report.violations
-    return Compiled(ontology, data, shapes, report, derived)
+    compiled.report = report
+    return compiled
 
 
 def validate(project: Project, paths: Sequence[Path] | None = None, *,
@@ -180,28 +198,37 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         compiled = compile_inputs(project, progress=progress)
         if not compiled.report.conforms:
             raise ValidationFailed(compiled.report)
+        derived = compiled.derived
         if progress:
             progress("materialising OWL 2 RL inferences")
         # what holds on verified facts alone, and what only the unverified ones add
-        verified = compiled.asserted(verified_only=True)
-        inferred, inferred_unverified = materialise_views(
-            verified, compiled.derived_graphs[evidence.UNVERIFIED_GRAPH],
-            ontology=union(compiled.ontology))
+        work = compiled.store
+        inferred, inferred_unverified = materialise_store(
+            work, verified=compiled.graph_names(verified_only=True),
+            unverified=[str(evidence.UNVERIFIED_GRAPH)],
+            ontology=compiled.ontology_graph(),
+            schema_graphs=[f.graph_iri for f in compiled.ontology],
+            cache=project.store_dir / "cache")
+        for iri, triples in ((INFERRED_GRAPH, inferred),
+                             (evidence.UNVERIFIED_INFERRED_GRAPH, inferred_unverified)):
+            name = ox.NamedNode(str(iri))
+            work.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        work.load(compiled.shapes.path.read_bytes(), format=ox.RdfFormat.TURTLE,
+                  base_iri=compiled.shapes.path.resolve().as_uri(),
+                  to_graph=ox.NamedNode(compiled.shapes.graph_iri))
         partial = layout.new_partial()
         if progress:
             progress(f"loading into a new store at {partial.name}")
-        graphs: dict[str, int] = {}
         files = {f.graph_iri: f for f in compiled.files}
+        graphs = {str(row["g"].value): int(row["n"].value) for row in work.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+        order = list(files) + [str(g) for g in compiled.derived_counts] + [
+            str(INFERRED_GRAPH), str(evidence.UNVERIFIED_INFERRED_GRAPH)]
+        graphs = {iri: graphs.get(iri, 0) for iri in order}
         try:
             store = ox.Store(str(partial))
-            for iri, source in files.items():
-                store.bulk_extend(_quads(source.graph, iri))
-                graphs[iri] = len(source.graph)
-            apart = {**compiled.derived_graphs, INFERRED_GRAPH: inferred,
-                     evidence.UNVERIFIED_INFERRED_GRAPH: inferred_unverified}
-            for iri, triples in apart.items():
-                store.bulk_extend(_quads(triples, str(iri)))
-                graphs[str(iri)] = len(triples)
+            store.bulk_extend(work.quads_for_pattern(None, None, None, None))
+            del work, compiled
             meta = _void(graphs, files, hash_, project)
             store.bulk_extend(_quads(meta, str(META_GRAPH)))
             store.flush()
@@ -209,14 +236,14 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
             if before_publish:
                 before_publish(partial)
             info = {"input_hash": hash_, "graphs": graphs, "built_at": time.time(),
-                    "version": __version__, "derived": compiled.derived}
+                    "version": __version__, "derived": derived}
             final = layout.publish(partial, info)
         except OSError as err:  # a full disk, say: leave no partial store behind
             layout.discard(partial)
             raise StoreWriteFailed(f"could not write the new store: {err.strerror or err}; "
                                    "the live store is unchanged") from err
         layout.clean()
-    result = BuildResult(True, final, hash_, graphs, compiled.derived,
+    result = BuildResult(True, final, hash_, graphs, derived,
                          len(inferred) + len(inferred_unverified),
                          time.monotonic() - started)
     if progress:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from ..namespaces import GRAPH, STATEMENT, WF
 from .load import SourceFile
+from .store import term_to_rdflib
 
 VERIFIED_GRAPH = GRAPH["derived/verified"]
 UNVERIFIED_GRAPH = GRAPH["derived/unverified"]
@@ -97,3 +99,68 @@ def apply(files: Iterable[SourceFile]) -> dict[URIRef, Graph]:
 def verified_view(named_graphs: Iterable[str]) -> list[str]:
     """The graphs that make up the verified view: every named graph but the unverified."""
     return [g for g in named_graphs if g not in UNVERIFIED_GRAPHS]
+
+
+# ------------------------------------------------------------ the same, in a store
+_TYPE, _STATEMENT_CLASS = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(WF.Statement))
+_PARTS = tuple(ox.NamedNode(str(p)) for p in (RDF.subject, RDF.predicate, RDF.object))
+_DERIVE = f"""
+SELECT ?n ?s ?p ?o ?status WHERE {{
+  ?n a <{WF.Statement}> ; <{RDF.subject}> ?s ; <{RDF.predicate}> ?p ; <{RDF.object}> ?o .
+  OPTIONAL {{ ?n <{WF.evidenceStatus}> ?status }}
+}}"""
+
+
+def _first(store: ox.Store, s, p, graph):
+    return next((q.object for q in store.quads_for_pattern(s, p, None, graph)), None)
+
+
+def apply_in_store(store: ox.Store, graphs: list[str]) -> dict[URIRef, int]:
+    """`apply` for files loaded into `store` (one named graph each, kg.load.load_into):
+    skolemise their statements in place, add the derived triples to the graphs of their
+    evidence status, and return how many each got. Nothing is copied out of the store."""
+    names = [ox.NamedNode(g) for g in graphs]
+    taken: set[URIRef] = set()
+    blank: list[tuple[ox.NamedNode, ox.BlankNode]] = []
+    for graph in names:
+        for quad in store.quads_for_pattern(None, _TYPE, _STATEMENT_CLASS, graph):
+            if isinstance(quad.subject, ox.NamedNode):
+                taken.add(URIRef(quad.subject.value))
+            elif isinstance(quad.subject, ox.BlankNode):
+                blank.append((graph, quad.subject))
+    ordered = []
+    for at, (graph, node) in enumerate(blank):
+        parts = [_first(store, node, p, graph) for p in _PARTS]
+        if any(part is None for part in parts):
+            continue  # incomplete: SHACL reports it
+        # statements of the same triple are told apart by what else they say, so that
+        # each keeps its IRI from one build to the next (blank node labels do not)
+        content = sorted(f"{q.predicate} {'_' if isinstance(q.object, ox.BlankNode) else q.object}"
+                         for q in store.quads_for_pattern(node, None, None, graph))
+        ordered.append((names.index(graph), [str(t) for t in parts], content, at, graph, node))
+    for *_, graph, node in sorted(ordered):
+        parts = [_first(store, node, p, graph) for p in _PARTS]
+        iri = ox.NamedNode(str(statement_iri(*(term_to_rdflib(t) for t in parts), taken)))
+        old = list(store.quads_for_pattern(node, None, None, graph))
+        old += store.quads_for_pattern(None, None, node, graph)
+        for quad in old:
+            store.remove(quad)
+        store.extend(ox.Quad(iri if q.subject == node else q.subject, q.predicate,
+                             iri if q.object == node else q.object, graph) for q in old)
+    verified: set[ox.Triple] = set()
+    unverified: set[ox.Triple] = set()
+    seen: set = set()
+    for n, s, p, o, status in store.query(_DERIVE, default_graph=names):
+        if n in seen:  # one value of each, as Graph.value gives
+            continue
+        seen.add(n)
+        if status is not None and status.value == str(WF.Contradicted):
+            continue
+        target = verified if status is not None and status.value == str(WF.Verified) \
+            else unverified
+        target.add(ox.Triple(s, p, o))
+    unverified -= verified
+    for name, triples in ((VERIFIED_GRAPH, verified), (UNVERIFIED_GRAPH, unverified)):
+        graph = ox.NamedNode(str(name))
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    return {VERIFIED_GRAPH: len(verified), UNVERIFIED_GRAPH: len(unverified)}

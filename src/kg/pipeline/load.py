@@ -1,5 +1,6 @@
-"""Parse the project's RDF files, one rdflib graph per file, with syntax errors that
-name the file and line."""
+"""Parse the project's RDF files, one rdflib graph per file or straight into a
+pyoxigraph store (one named graph per file: how a build reads them, with no rdflib copy),
+with syntax errors that name the file and line."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class SourceFile:
 
     path: Path
     name: str  # as shown to users, e.g. data/cases.ttl
-    graph: Graph
+    graph: Graph | None  # None when the file was loaded into a store (load_into)
 
     @property
     def graph_iri(self) -> str:
@@ -70,4 +71,27 @@ def parse_files(paths: Iterable[Path], *, display: Callable[[Path], str] = str,
         if progress:
             progress(f"parsing {display(path)}")
         files.append(parse_file(path, display(path)))
+    return files
+
+
+def load_into(store: ox.Store, paths: Iterable[Path], *, display: Callable[[Path], str] = str,
+              progress: Callable[[str], None] | None = None) -> list[SourceFile]:
+    """Load every file into `store`, each into its own named graph (SourceFile.graph_iri),
+    with pyoxigraph's parser; stop at the first syntax error (RdfSyntaxError naming the
+    file and line). The returned files carry no rdflib graph."""
+    files = []
+    for path in paths:
+        name = display(path)
+        if progress:
+            progress(f"parsing {name}")
+        fmt = RDF_SUFFIXES.get(path.suffix)
+        source = SourceFile(path=path, name=name, graph=None)
+        try:
+            data = path.read_bytes()
+            store.load(data, format=_OX_FORMATS[fmt], base_iri=path.resolve().as_uri(),
+                       to_graph=ox.NamedNode(source.graph_iri))
+        except (KeyError, OSError, SyntaxError):
+            parse_file(path, name)  # raises the error, worded as for any parse
+            raise
+        files.append(source)
     return files

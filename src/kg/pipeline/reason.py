@@ -9,15 +9,21 @@ apart, or without `reasonable`, owlrl runs over everything."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import tempfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import owlrl
-from rdflib import BNode, Graph, Literal
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from ..namespaces import BASE, shorten
+from .store import term_from_rdflib
 
 # What owlrl adds that tells a reader nothing about the domain.
 _TRIVIAL_PREDICATES = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty}
@@ -98,6 +104,186 @@ def materialise_views(verified: Graph, unverified: Graph, *,
         if triple in unverified:
             on_verified.remove(triple)
     return on_verified, only_unverified
+
+
+# Ontology predicates that only describe a term: a data triple whose predicate the
+# ontology mentions only through these cannot fire an OWL 2 RL rule.
+_DESCRIBING = {RDFS.label, RDFS.comment, RDFS.seeAlso, RDFS.isDefinedBy, OWL.versionInfo,
+               URIRef("http://www.w3.org/2004/02/skos/core#definition")}
+_DECLARING = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property}
+
+
+def active_predicates(ontology: Graph) -> set[str]:
+    """The predicates through which data triples can take part in an OWL 2 RL rule: those
+    the ontology says something about beyond a label or a declaration (domain, range,
+    super-properties, characteristics, restrictions, keys, chains...), rdf:type and
+    owl:sameAs. The other data triples (labels, definitions, titles...) only get the
+    trivial conclusions that materialisation drops (x owl:sameAs x)."""
+    active = {str(RDF.type), str(OWL.sameAs)}
+    for s, p, o in ontology:
+        if p in _DESCRIBING or (p == RDF.type and o in _DECLARING):
+            continue
+        for term in (s, o):
+            if isinstance(term, URIRef):
+                active.add(str(term))
+    return active
+
+
+def _write_parts(store: ox.Store, graphs: list[str], restrict: str, parts: int,
+                 folder: Path, tag: str) -> list[Path]:
+    """The union of `graphs` (only the triples `restrict` lets through) as N-Triples files
+    (which `reasonable` reads as Turtle), `parts` of them, each triple in the part its
+    subject hashes to: one pass over the store, no Python object per triple."""
+    paths = [folder / f"{tag}-{i}.ttl" for i in range(parts)]
+    if not graphs:
+        for path in paths:
+            path.write_bytes(b"")
+        return paths
+    text = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {restrict} ?s ?p ?o }}",
+                       default_graph=[ox.NamedNode(g) for g in graphs]).serialize(
+        format=ox.RdfFormat.N_TRIPLES)
+    if parts == 1:
+        paths[0].write_bytes(text)
+        return paths
+    lines: list[list[bytes]] = [[] for _ in range(parts)]
+    for line in text.splitlines(keepends=True):
+        lines[zlib.crc32(line[:line.index(b" ")]) % parts].append(line)
+    del text
+    for path, part in zip(paths, lines, strict=True):
+        path.write_bytes(b"".join(part))
+    return paths
+
+
+def schema_closure(ontology: Graph, cache: Path | None = None) -> list[tuple]:
+    """The interesting part of owlrl's closure of the ontology alone (the schema rules
+    `reasonable` leaves out), kept in `cache` (a folder) by a hash of the ontology's
+    triples and owlrl's version: the ontology rarely changes between builds."""
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in ontology)
+    digest = hashlib.sha256(f"owlrl {owlrl.__version__}\n".encode())
+    digest.update("\n".join(lines).encode())
+    path = cache / f"schema-{digest.hexdigest()[:32]}.nt" if cache is not None else None
+    if path is not None and path.is_file():
+        return list(Graph().parse(path, format="nt"))
+    closure = Graph()
+    for triple in _owlrl_closure(ontology):
+        if _interesting(*triple):
+            closure.add(triple)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        closure.serialize(partial, format="nt", encoding="utf-8")
+        partial.replace(path)
+    return list(closure)
+
+
+def materialise_store(store: ox.Store, *, verified: list[str], unverified: list[str],
+                      ontology: Graph, schema_graphs: list[str], cache: Path | None = None
+                      ) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """`materialise_views` over graphs of a store, with `reasonable` over the whole data
+    (owlrl only over `ontology`, for the schema rules, see schema_closure; `cache` is
+    where its result is kept): the consequences of the
+    `verified` graphs, and those that adding the `unverified` graphs yields. The
+    reasoner continues from the verified closure rather than starting again, and only
+    inferences that no asserted graph holds are kept."""
+    import reasonable
+
+    asserted = {ox.NamedNode(g) for g in verified + unverified}
+    schema = schema_closure(ontology, cache)
+
+    def new(closure) -> Iterator[ox.Triple]:
+        for s, p, o in itertools.chain(closure, schema):
+            if not _interesting(s, p, o):
+                continue
+            triple = ox.Triple(term_from_rdflib(s), term_from_rdflib(p),
+                               term_from_rdflib(_plain(o)))
+            if not any(q.graph_name in asserted for q in store.quads_for_pattern(
+                    triple.subject, triple.predicate, triple.object, None)):
+                yield triple
+
+    def run(active: set[str] | None, parts: int
+            ) -> tuple[set[ox.Triple], set[ox.Triple]] | None:
+        on_verified: set[ox.Triple] = set()
+        only_unverified: set[ox.Triple] = set()
+        values = "" if active is None else \
+            f"VALUES ?p {{ {' '.join(f'<{p}>' for p in sorted(active))} }}"
+        data = [g for g in verified if g not in schema_graphs]
+        with tempfile.TemporaryDirectory(prefix="kg-reason-") as tmp:
+            folder = Path(tmp)
+            [schema_file] = _write_parts(store, schema_graphs, "", 1, folder, "schema")
+            firsts = _write_parts(store, data, values, parts, folder, "v")
+            seconds = _write_parts(store, unverified, values, parts, folder, "u")
+            for first_file, second_file in zip(firsts, seconds, strict=True):
+                reasoner = reasonable.PyReasoner()
+                reasoner.load_file(str(schema_file))
+                reasoner.load_file(str(first_file))
+                first = reasoner.reason()
+                if active is not None and _equates(first):
+                    return None
+                here = set(new(first))
+                del first
+                reasoner.load_file(str(second_file))  # continues from the verified closure
+                both = reasoner.reason()
+                if active is not None and _equates(both):
+                    return None
+                on_verified |= here
+                only_unverified |= {t for t in new(both) if t not in here}
+                del reasoner, both
+        return on_verified, only_unverified - on_verified
+
+    # only the triples that can fire a rule, in parts by subject where the ontology lets
+    # no rule join two data triples of different subjects; unless two resources turn out
+    # the same (then every triple of one holds of the other: the reasoner gets it all)
+    data_graphs = [g for g in verified + unverified if g not in schema_graphs]
+    found = run(active_predicates(ontology), _parts(store, ontology, data_graphs)) \
+        or run(None, 1)
+    assert found is not None
+    on_verified, only_unverified = found
+    return sorted(on_verified, key=str), sorted(only_unverified, key=str)
+
+
+CHUNK = 40_000  # data triples per reasoner run: its memory grows faster than its input
+# OWL 2 RL constructs whose rules join data triples of different subjects, or make the
+# data define schema: with any of them in the ontology the data is reasoned over at once.
+_JOINING = {OWL.TransitiveProperty, OWL.InverseFunctionalProperty, OWL.propertyChainAxiom,
+            OWL.onProperty, OWL.hasKey, OWL.intersectionOf, OWL.unionOf, OWL.complementOf,
+            OWL.oneOf, OWL.sameAs, OWL.differentFrom, OWL.AllDifferent}
+_SCHEMA_IN_DATA = f"""
+ASK {{
+  ?s ?p ?o
+  FILTER (STRSTARTS(STR(?p), "{OWL}")
+          || (STRSTARTS(STR(?p), "{RDFS}") && ?p NOT IN (<{RDFS.label}>, <{RDFS.comment}>,
+                                                         <{RDFS.seeAlso}>, <{RDFS.isDefinedBy}>))
+          || (?p = <{RDF.type}> && isIRI(?o)
+              && (STRSTARTS(STR(?o), "{OWL}") || STRSTARTS(STR(?o), "{RDFS}"))))
+}}"""
+
+
+def _parts(store: ox.Store, ontology: Graph, data_graphs: list[str]) -> int:
+    """In how many parts, by subject, the data can be reasoned over with the same
+    closure, each of about CHUNK triples: more than one only where each rule the
+    ontology can fire reads one data triple (domain, range, subclass, subproperty,
+    symmetry) or several of one subject (a functional property that no symmetry or
+    inverse feeds), and the data itself defines no schema."""
+    named = [ox.NamedNode(g) for g in data_graphs]
+    if not named:
+        return 1
+    count = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                  default_graph=named)))["n"]
+    parts = -(-int(count.value) // CHUNK)
+    if parts <= 1 or any(t in _JOINING for triple in ontology for t in triple):
+        return 1
+    functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
+    fed = set(ontology.subjects(RDF.type, OWL.SymmetricProperty)) | {
+        t for s, o in ontology.subject_objects(OWL.inverseOf) for t in (s, o)} | {
+        t for s, o in ontology.subject_objects(OWL.equivalentProperty) for t in (s, o)}
+    if functional & fed or store.query(_SCHEMA_IN_DATA, default_graph=named):
+        return 1
+    return parts
+
+
+def _equates(closure) -> bool:
+    """Whether the closure says two distinct resources are the same."""
+    return any(p == OWL.sameAs and s != o for s, p, o in closure)
 
 
 @dataclass
@@ -192,4 +378,5 @@ def check_consistency(graph: Graph) -> ConsistencyReport:
                              message="consistent" if not unsat else "unsatisfiable classes")
 
 
-__all__ = ["Clash", "ConsistencyReport", "check_consistency", "find_clashes", "materialise"]
+__all__ = ["Clash", "ConsistencyReport", "check_consistency", "find_clashes", "materialise",
+           "materialise_store"]

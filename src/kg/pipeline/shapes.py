@@ -4,20 +4,21 @@ the focus node is defined in, the focus node, the path, the constraint and the m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
-import pyshacl
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from ..namespaces import SH, WF, shorten
 from ..query.queries import where_group_start
+from .constraints import Result, compile_queries, evaluate, subclass_reader
 from .load import SourceFile
 from .store import term_from_rdflib, term_to_rdflib
 
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 _IRI = re.compile(r"<?(https?://[^\s<>\"{}|^`]+)>?")
 
 
@@ -59,42 +60,35 @@ class ValidationReport:
                 "warnings": [asdict(v) for v in self.warnings]}
 
 
-def _show(node: Node | None) -> str | None:
-    if node is None:
+def _show(term: Term | None) -> str | None:
+    if term is None:
         return None
-    if isinstance(node, Literal):
-        return node.n3()
-    return shorten(str(node))
+    if isinstance(term, ox.Literal):
+        return str(term)  # N-Triples: "text"@en, "5"^^<...#integer>
+    if isinstance(term, ox.BlankNode):
+        return term.value
+    return shorten(term.value)
 
 
-@dataclass(frozen=True)
-class _Result:
-    focus: Node
-    path: Node | None
-    value: Node | None
-    component: Node
-    message: str
-    severity: Node
-
-
-def _core_results(data: Graph, shapes: Graph, *, inplace: bool = False) -> list[_Result]:
-    """Every constraint but SPARQL-based ones, by pySHACL (`inplace`: without copying
-    `data` first)."""
+def _reference_results(data: Graph, shapes: Graph) -> list[Result]:
+    """Every constraint but SPARQL-based ones, by pySHACL: the reference that the
+    SPARQL evaluation (kg.pipeline.constraints) is tested against, and a benchmark baseline."""
+    import pyshacl  # imported here: it takes a second to import and builds do not use it
     _, results, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
-        inplace=inplace)
+        inplace=True)
     out = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
         path = results.value(result, SH.resultPath)
-        inverse = results.value(path, SH.inversePath) if path is not None else None
-        out.append(_Result(
-            focus=results.value(result, SH.focusNode),
-            path=path if inverse is None else None,
-            value=results.value(result, SH.value),
-            component=results.value(result, SH.sourceConstraintComponent),
+        value = results.value(result, SH.value)
+        out.append(Result(
+            focus=term_from_rdflib(results.value(result, SH.focusNode)),
+            path=term_from_rdflib(path) if isinstance(path, URIRef) else None,
+            value=term_from_rdflib(value) if value is not None else None,
+            component=str(results.value(result, SH.sourceConstraintComponent)),
             message=messages[0] if messages else "constraint not met",
-            severity=results.value(result, SH.resultSeverity) or SH.Violation))
+            severity=str(results.value(result, SH.resultSeverity) or SH.Violation)))
     return out
 
 
@@ -107,14 +101,17 @@ def _prefix_block(shapes: Graph, constraint: Node) -> str:
     return "\n".join(lines)
 
 
-def _sparql_results(data: Graph, shapes: Graph) -> list[_Result]:
+Run = Callable[[str], Iterable]
+
+
+def _sparql_results(run: Run, shapes: Graph, focus: str | None = None) -> list[Result]:
     """SPARQL-based constraints (SHACL section 5), each evaluated once for all focus
-    nodes of its shape with pyoxigraph instead of once per focus node (pySHACL's way,
-    about 30 times slower here): the focus nodes are bound to ?this by a pattern put at
-    the start of the WHERE group, which gives the solutions of the pre-bound $this."""
-    store = ox.Store()
-    store.extend(ox.Quad(*(term_from_rdflib(t) for t in triple)) for triple in data)
+    nodes of its shape instead of once per focus node (pySHACL's way, about 30 times
+    slower here): the focus nodes are bound to ?this by a pattern put at the start of
+    the WHERE group, which gives the solutions of the pre-bound $this. `focus` is a
+    VALUES list of the only nodes to validate."""
     out = []
+    restrict = f"VALUES ?this {{ {focus} }} " if focus is not None else ""
     for shape, constraint in shapes.subject_objects(SH.sparql):
         if shapes.value(constraint, SH.deactivated) == Literal(True):
             continue
@@ -132,19 +129,19 @@ def _sparql_results(data: Graph, shapes: Graph) -> list[_Result]:
         query = (f"{_prefix_block(shapes, constraint)}\n"
                  "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
                  "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-                 f"{select[:at]} {' UNION '.join(targets)}\n{select[at:]}")
+                 f"{select[:at]} {restrict}{' UNION '.join(targets)}\n{select[at:]}")
         template = str(shapes.value(constraint, SH.message)
                        or shapes.value(shape, SH.message) or "SPARQL constraint not met")
-        severity = shapes.value(shape, SH.severity) or SH.Violation
-        for solution in store.query(query):
+        severity = str(shapes.value(shape, SH.severity) or SH.Violation)
+        for solution in run(query):
             bound = {v: solution[v] for v in ("this", "path", "value")}
             message = re.sub(r"\{[?$](\w+)\}",
                              lambda m, s=solution: _term_text(s[m.group(1)]), template)
-            out.append(_Result(
-                focus=term_to_rdflib(bound["this"]), path=term_to_rdflib(bound["path"]),
-                value=term_to_rdflib(bound["value"]) if bound["value"] is not None
-                else term_to_rdflib(bound["this"]),
-                component=SH.SPARQLConstraintComponent, message=message, severity=severity))
+            out.append(Result(
+                focus=bound["this"], path=bound["path"],
+                value=bound["value"] if bound["value"] is not None else bound["this"],
+                component=str(SH.SPARQLConstraintComponent), message=message,
+                severity=severity))
     return out
 
 
@@ -160,36 +157,122 @@ def _term_text(term) -> str:
     return shorten(term.value) if isinstance(term, ox.NamedNode) else str(term)
 
 
+def _core_shapes(shapes: Graph) -> Graph:
+    core = Graph()
+    core += shapes
+    core.remove((None, SH.sparql, None))
+    return core
+
+
+# Where a violation comes from: (focus, path, value) -> the file to name, or None.
+Locate = Callable[[Term, Term | None, Term | None], str | None]
+
+
+def results_of(run: Run, shapes: Graph, *,
+               focus: Iterable[Term] | None = None) -> list[Result]:
+    """Every SHACL result of the data that `run` queries (SPARQL over pyoxigraph, core
+    and SPARQL-based constraints), only about the `focus` nodes if given."""
+    keep = None if focus is None else set(focus)
+    values = None if keep is None else " ".join(
+        str(n) for n in keep if not isinstance(n, ox.BlankNode))
+    queries = compile_queries(shapes, subclass_reader(run), focus=keep)
+    results = evaluate(run, queries) + _sparql_results(run, shapes, values)
+    if keep is not None:
+        results = [r for r in results if r.focus in keep]
+    return results
+
+
+def validate_store(store: ox.Store, shapes: Graph, *, graphs: Sequence[str] | None = None,
+                   files: Sequence[tuple[str, str]] = (),
+                   focus: Iterable[Term] | None = None) -> ValidationReport:
+    """Validate the union of the named `graphs` of `store` (all graphs if None) against
+    `shapes`, in the store itself: nothing is copied. `files` are (graph IRI, file name)
+    pairs, in the order that decides which file a violation is reported in; `focus`
+    restricts the validation to those nodes (kg.pipeline.delta)."""
+    run = _runner(store, graphs)
+    results = results_of(run, shapes, focus=focus)
+    names = [(ox.NamedNode(iri), name) for iri, name in files]
+
+    def locate(focus: Term, path: Term | None, value: Term | None) -> str | None:
+        if path is not None and value is not None and not isinstance(focus, ox.Literal):
+            for graph, name in names:
+                if ox.Quad(focus, path, value, graph) in store:
+                    return name
+        if isinstance(focus, ox.Literal):
+            return None
+        for predicate in (_RDF_TYPE, None):
+            for graph, name in names:
+                if next(iter(store.quads_for_pattern(focus, predicate, None, graph)), None):
+                    return name
+        return None
+
+    report = _report(results, store, locate)
+    report.files = [name for _, name in files]
+    return report
+
+
+def _runner(store: ox.Store, graphs: Sequence[str] | None) -> Run:
+    if graphs is None:
+        return lambda q: store.query(q, use_default_graph_as_union=True)
+    default = [ox.NamedNode(g) for g in graphs]
+    return lambda q: store.query(q, default_graph=default)
+
+
 def validate_graph(data: Graph, shapes: Graph, *, files: Iterable[SourceFile] = (),
-                   focus: Iterable[Node] | None = None) -> ValidationReport:
+                   focus: Iterable[Node] | None = None,
+                   engine: str = "sparql") -> ValidationReport:
     """Validate `data` (ontology + data + derived triples) against `shapes`. `files`
     are the parsed inputs, used to name the file each violation comes from. With
-    `focus`, only the results about those nodes are kept (see kg.pipeline.delta)."""
-    core_shapes = Graph()
-    core_shapes += shapes
-    core_shapes.remove((None, SH.sparql, None))
-    results = (_core_results(data, core_shapes, inplace=focus is not None)
-               + _sparql_results(data, shapes))
-    if focus is not None:
-        keep = set(focus)
-        results = [r for r in results if r.focus in keep]
+    `focus`, only the results about those nodes are kept (see kg.pipeline.delta). `engine`
+    "pyshacl" evaluates the core constraints with pySHACL instead (the reference)."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(*(term_from_rdflib(t) for t in triple)) for triple in data)
+    run = _runner(store, None)
+    keep = None if focus is None else {term_from_rdflib(n) for n in focus}
+    if engine == "pyshacl":
+        results = _reference_results(data, _core_shapes(shapes)) + _sparql_results(run, shapes)
+        if keep is not None:
+            results = [r for r in results if r.focus in keep]
+    else:
+        results = results_of(run, shapes, focus=keep)
     files = list(files)
     origins = origins_of(files)
+
+    def locate(focus: Term, path: Term | None, value: Term | None) -> str | None:
+        focus_, path_, value_ = (term_to_rdflib(t) if t is not None else None
+                                 for t in (focus, path, value))
+        if path_ is not None and value_ is not None:
+            for source in files:
+                if (focus_, path_, value_) in source.graph:
+                    return source.name
+        return origins.get(focus_)
+
+    return _report(results, store, locate)
+
+
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_STATEMENT = ox.NamedNode(str(WF.Statement))
+_PARTS = [ox.NamedNode(str(p)) for p in (RDF.subject, RDF.predicate, RDF.object)]
+
+
+def _report(results: list[Result], store: ox.Store, locate: Locate) -> ValidationReport:
     report = ValidationReport(conforms=True)
     for result in results:
         focus, value = result.focus, result.value
         statement = None
-        if focus is not None and (focus, RDF.type, WF.Statement) in data:
-            statement = " ".join(_show(data.value(focus, p)) or "?"
-                                 for p in (RDF.subject, RDF.predicate, RDF.object))
+        if not isinstance(focus, ox.Literal) and next(iter(
+                store.quads_for_pattern(focus, _RDF_TYPE, _STATEMENT, None)), None):
+            statement = " ".join(  # the least value of each where there are several
+                min((_show(q.object) for q in store.quads_for_pattern(focus, p, None, None)),
+                    default="?") for p in _PARTS)
         violation = Violation(
-            file=_locate(files, origins, focus, result.path, value),
+            file=locate(focus, result.path, value),
             focus=_show(focus) or "?",
             path=_show(result.path),
-            constraint=_show(result.component) or "?",
+            constraint=_show(ox.NamedNode(result.component)) or "?",
             message=_shorten_text(result.message),
             value=None if value == focus else _show(value),
-            severity=(_show(result.severity) or "sh:Violation").split(":")[-1],
+            severity=result.severity.rsplit("#", 1)[-1],
             statement=statement,
         )
         (report.violations if violation.severity == "Violation" else report.warnings
@@ -200,19 +283,6 @@ def validate_graph(data: Graph, shapes: Graph, *, files: Iterable[SourceFile] = 
                              key=lambda v: (v.file or "", v.focus, v.path or "", v.message))
     report.conforms = not report.violations
     return report
-
-
-def _locate(files: list[SourceFile], origins: dict[Node, str], focus: Node | None,
-            path: Node | None, value: Node | None) -> str | None:
-    """The file holding the offending triple if there is one, else the file that
-    defines the focus node."""
-    if focus is None:
-        return None
-    if path is not None and value is not None:
-        for source in files:
-            if (focus, path, value) in source.graph:
-                return source.name
-    return origins.get(focus)
 
 
 def origins_of(files: Iterable[SourceFile]) -> dict[Node, str]:
