@@ -103,10 +103,11 @@ def with_using(sparql: str, graphs: list[str], named: list[str]) -> str:
 def apply_update(project: Project, sparql: str, *, policy: Policy | None = None,
                  confirm: str | None = None, agent: str = "update-token",
                  base_iri: str | None = None, using: list[str] | None = None,
-                 using_named: list[str] | None = None) -> UpdateResult:
+                 using_named: list[str] | None = None, remote=None) -> UpdateResult:
     """Run a SPARQL 1.1 Update (refused: LOAD, SERVICE outside the allow-list).
     Relative IRIs resolve against `base_iri` (the service gives its endpoint's URL);
-    `using` / `using_named` are the protocol's dataset for the WHERE clauses."""
+    `using` / `using_named` are the protocol's dataset for the WHERE clauses. With
+    `remote` (a kg.pipeline.remote.RemoteStore), the remote dataset is the one updated."""
     policy = policy or Policy()
     check_update(sparql, policy)
     sparql = with_using(sparql, using or [], using_named or [])
@@ -124,12 +125,12 @@ def apply_update(project: Project, sparql: str, *, policy: Policy | None = None,
         except OSError as err:
             raise SparqlSyntaxError(f"the update failed: {err}") from err
 
-    return _apply(project, change, what=sparql, confirm=confirm, agent=agent)
+    return _apply(project, change, what=sparql, confirm=confirm, agent=agent, remote=remote)
 
 
 def write_graph(project: Project, graph: str | None, data: bytes, media_type: str, *,
                 replace: bool, policy: Policy | None = None, confirm: str | None = None,
-                agent: str = "update-token") -> UpdateResult:
+                agent: str = "update-token", remote=None) -> UpdateResult:
     """Graph Store Protocol PUT (`replace`) or POST (merge) of RDF into one graph
     (None: the default graph). The body is read in a child process under memory, time
     and expansion limits (kg.pipeline.intake)."""
@@ -145,11 +146,11 @@ def write_graph(project: Project, graph: str | None, data: bytes, media_type: st
         confirm = "drop"
     verb = "PUT" if replace else "POST"
     return _apply(project, change, what=f"Graph Store {verb} {graph or 'default graph'}",
-                  confirm=confirm, agent=agent)
+                  confirm=confirm, agent=agent, remote=remote)
 
 
 def delete_graph(project: Project, graph: str | None, *, confirm: str | None = None,
-                 agent: str = "update-token") -> UpdateResult:
+                 agent: str = "update-token", remote=None) -> UpdateResult:
     """Graph Store Protocol DELETE of one graph (None: empty the default graph)."""
     target = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
 
@@ -160,7 +161,7 @@ def delete_graph(project: Project, graph: str | None, *, confirm: str | None = N
             store.remove_graph(target)
 
     return _apply(project, change, what=f"Graph Store DELETE {graph or 'default graph'}",
-                  confirm=confirm, agent=agent)
+                  confirm=confirm, agent=agent, remote=remote)
 
 
 def _graph_of(store: ox.Store, names: set[str]) -> Graph:
@@ -291,8 +292,51 @@ def _schema(project: Project, store: ox.Store, ontology_graphs: set[str]
     return _SCHEMA_CACHE[key]
 
 
+def apply_in_memory(project: Project, working: ox.Store, change: Callable[[ox.Store], None],
+                    *, what: str, confirm: str | None, agent: str, version: str,
+                    previous: str | None, started_at: datetime | None = None) -> UpdateResult:
+    """Apply `change` to the in-memory dataset `working` and check it as every update is
+    checked (whole graphs removed only when confirmed, never a curated one; the shapes;
+    inferences recomputed when the schema or a typed node changed; the PROV record of
+    version `version` added). Raises and leaves nothing to publish when the result is
+    refused; `store_path` of the answer is None."""
+    started = time.monotonic()
+    started_at = started_at or datetime.now(UTC)
+    inferred_name = ox.NamedNode(str(INFERRED_GRAPH))
+    before = _asserted(working)
+    change(working)
+    after = _asserted(working)
+    added, removed = len(after - before), len(before - after)
+    if not added and not removed:
+        return UpdateResult(None, _count(working), seconds=time.monotonic() - started)
+    _removals_checked(project, _emptied(before, after), confirm)
+    shapes_iri = str(GRAPH[project.relative(project.shapes_file)])
+    schema = delta.schema_graphs(project)
+    small = delta.inert(working, after - before, before - after, schema)
+    if small:  # inferences unchanged; validate what the update touches
+        shapes, ontology = _schema(project, working, schema - {shapes_iri})
+        report = delta.validate_touched(project, working, after ^ before, shapes,
+                                        ontology, {shapes_iri, *NOT_DATA})
+    else:
+        report = validate_store(project, working)
+    if not report.conforms:
+        raise ValidationFailed(report)
+    if not small:
+        asserted = _graph_of(working, {shapes_iri, *NOT_DATA})
+        working.remove_graph(inferred_name)
+        working.extend(ox.Quad(term_from_rdflib(s), term_from_rdflib(p),
+                               term_from_rdflib(o), inferred_name)
+                       for s, p, o in materialise(asserted))
+    _history(working, version=version, previous=previous, what=what, agent=agent,
+             started=started_at, added=added, removed=removed)
+    return UpdateResult(None, _count(working), added=added, removed=removed,
+                        seconds=time.monotonic() - started)
+
+
 def _apply(project: Project, change: Callable[[ox.Store], None], *, what: str,
-           confirm: str | None, agent: str) -> UpdateResult:
+           confirm: str | None, agent: str, remote=None) -> UpdateResult:
+    if remote is not None:  # a kg.pipeline.remote.RemoteStore: checked here, published there
+        return remote.apply(project, change, what=what, confirm=confirm, agent=agent)
     started = time.monotonic()
     started_at = datetime.now(UTC)
     layout = StoreLayout(project.store_dir)
@@ -302,36 +346,19 @@ def _apply(project: Project, change: Callable[[ox.Store], None], *, what: str,
             raise StoreNotBuilt(f"no store in {project.store_dir}: run `kg build` first")
         working = ox.Store()  # in memory: the copy the update is applied to
         working.extend(ox.Store.read_only(str(live)).quads_for_pattern(None, None, None, None))
-        inferred_name = ox.NamedNode(str(INFERRED_GRAPH))
-        before = _asserted(working)
-        change(working)
-        after = _asserted(working)
-        added, removed = len(after - before), len(before - after)
-        if not added and not removed:
-            return UpdateResult(None, _count(working), seconds=time.monotonic() - started)
-        _removals_checked(project, _emptied(before, after), confirm)
-        shapes_iri = str(GRAPH[project.relative(project.shapes_file)])
-        schema = delta.schema_graphs(project)
-        small = delta.inert(working, after - before, before - after, schema)
-        if small:  # inferences unchanged; validate what the update touches
-            shapes, ontology = _schema(project, working, schema - {shapes_iri})
-            report = delta.validate_touched(project, working, after ^ before, shapes,
-                                            ontology, {shapes_iri, *NOT_DATA})
-        else:
-            report = validate_store(project, working)
-        if not report.conforms:
-            raise ValidationFailed(report)
-        if not small:
-            asserted = _graph_of(working, {shapes_iri, *NOT_DATA})
-            working.remove_graph(inferred_name)
-            working.extend(ox.Quad(term_from_rdflib(s), term_from_rdflib(p),
-                                   term_from_rdflib(o), inferred_name)
-                           for s, p, o in materialise(asserted))
         partial = layout.new_partial()
         version = partial.name.removeprefix("partial-")
-        _history(working, version=version, previous=live.name, what=what, agent=agent,
-                 started=started_at, added=added, removed=removed)
-        graphs = _count(working)
+        try:
+            checked = apply_in_memory(project, working, change, what=what, confirm=confirm,
+                                      agent=agent, version=version, previous=live.name,
+                                      started_at=started_at)
+        except BaseException:
+            layout.discard(partial)
+            raise
+        if not checked.added and not checked.removed:
+            layout.discard(partial)
+            return checked
+        added, removed, graphs = checked.added, checked.removed, checked.graphs
         try:
             store = ox.Store(str(partial))
             store.bulk_extend(working.quads_for_pattern(None, None, None, None))
