@@ -20,6 +20,7 @@ process-wide `urlopen`, so it cannot take a TLS context or credentials per store
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -82,7 +83,7 @@ class Transport:
         self.user = env.get(ENV_USER) or None
         if self.user:
             passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            hosts = sorted({"{0}://{1}/".format(*urllib.parse.urlsplit(u)[:2]) for u in urls})
+            hosts = sorted({"{}://{}/".format(*urllib.parse.urlsplit(u)[:2]) for u in urls})
             passwords.add_password(None, hosts, self.user, env.get(ENV_PASSWORD, ""))
             handlers += [urllib.request.HTTPBasicAuthHandler(passwords),
                          urllib.request.HTTPDigestAuthHandler(passwords)]
@@ -482,10 +483,8 @@ class RemoteStore:
             say(f"swapping {len(staged)} staged graph(s) in")
             self.update(self._swap(plan, staged))
         except Exception as err:
-            try:
+            with contextlib.suppress(RemoteError):  # else the next push drops them
                 self.drop_staging(prefix=f"{STAGING}{push_id}/")
-            except RemoteError:
-                pass  # the next push drops them
             note = (" The remote store is unchanged: no live graph was touched"
                     f" ({len(staged)} of {len(plan.send)} graph(s) had been staged).")
             if isinstance(err, RemoteError | SparqlSyntaxError | QueryTimeout):
@@ -515,7 +514,8 @@ class RemoteStore:
     def drop_staging(self, *, prefix: str = STAGING) -> list[str]:
         """Drop the staging graphs a failed or interrupted push left behind."""
         result = self.query(
-            "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER STRSTARTS(STR(?g), ?prefix) } GROUP BY ?g",
+            "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER STRSTARTS(STR(?g), ?prefix) } "
+            "GROUP BY ?g",
             bindings={"prefix": ox.Literal(prefix)}, default_graph=[], named_graphs=[])
         left = sorted(result.values("g"))
         if left:
