@@ -9,9 +9,14 @@ PORT   ?= 8000
 # Debian packages the tests and the executable evidence need (a real browser, model
 # checkers, document converters, database servers). Installed once, as root, when missing.
 APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended \
-                postgresql
+                postgresql virtuoso-opensource
 
-.PHONY: run test lint bench setup system clean font
+# Apache Jena Fuseki for the remote-store tests (tests/test_remote_fuseki.py), from Maven
+# Central; a machine that cannot reach it skips those tests and says why.
+FUSEKI_VERSION := 5.6.0
+FUSEKI_JAR     := .cache/fuseki/jena-fuseki-server-$(FUSEKI_VERSION).jar
+
+.PHONY: run test lint bench setup system fuseki clean font
 
 setup: $(STAMP)
 
@@ -38,7 +43,13 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src api tests benchmarks
 
-test: $(STAMP) system lint
+fuseki:
+	@test -f $(FUSEKI_JAR) || mvn -q -B dependency:copy \
+	  -Dartifact=org.apache.jena:jena-fuseki-server:$(FUSEKI_VERSION) \
+	  -DoutputDirectory=.cache/fuseki \
+	  || echo "Fuseki not fetched (Maven Central unreachable?): its tests will be skipped"
+
+test: $(STAMP) system fuseki lint
 	$(BIN)/python -m pytest
 
 # Side by side with Oxigraph server and rdflib-endpoint (BENCHMARKS.md); SIZES=10k,100k,1M
