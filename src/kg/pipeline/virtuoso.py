@@ -31,6 +31,8 @@ Where Virtuoso departs from SPARQL 1.1, and what this adapter does about it:
   Graph Store endpoint instead: POSTs of N-Triples of at most `CHUNK` triples, each
   carrying whole groups of triples that share blank nodes (each request is a blank node
   scope of its own), then swaps with SPARQL Update `MOVE`, which keeps blank nodes.
+- **A transitive path needs a bound start**: `?a p+ ?b` with both ends variables is sent
+  as `?a p ?_kg_step . ?_kg_step p* ?b` (the same pairs, possibly repeated).
 - Full-text search (`bif:contains`) is not needed: kg's search runs over the catalogue
   it reads with ordinary queries.
 """
@@ -46,6 +48,8 @@ from ..query.guard import tokens
 from .remote import PUSH_GRAPH, PUSH_TIMEOUT, Dialect, RemoteStore, components
 
 CHUNK = 20000
+# `?a p+ ?b` with neither end bound: Virtuoso wants a start ("transitive start not given")
+_PLUS = re.compile(r"(\?\w+)\s+([A-Za-z][\w-]*:[\w-]+|<[^<>\s]+>)\+\s+(\?\w+)")
 _CONCAT = re.compile(r"GROUP_CONCAT\s*\(.*?\)\s*AS\s*\?(\w+)", re.IGNORECASE | re.DOTALL)
 EMPTY = PUSH_GRAPH + "/empty"  # a graph that never exists: an empty default graph
 FENCE_LIMIT = 10**12
@@ -85,7 +89,7 @@ class Virtuoso(Dialect):
         return "".join(d + "\n" for d in defines), fields
 
     def prepare(self, sparql: str) -> str:
-        return fence_subqueries(sparql)
+        return _PLUS.sub(r"\1 \2 ?_kg_step . ?_kg_step \2* \3", fence_subqueries(sparql))
 
     def results(self, payload: bytes, sparql: str) -> bytes:
         concat = set(_CONCAT.findall(sparql))
