@@ -10,9 +10,15 @@ PORT   ?= 8000
 # checkers, document converters, database servers). Installed once, as root, when missing.
 APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base texlive-latex-recommended \
                 texlive-latex-extra texlive-bibtex-extra biber texlive-xetex texlive-lang-chinese \
-                texlive-fonts-recommended lmodern poppler-utils postgresql
+                texlive-fonts-recommended lmodern poppler-utils postgresql virtuoso-opensource
 
-.PHONY: run test lint bench setup system clean font paper
+.PHONY: run test lint bench setup system clean font paper fuseki
+
+# Apache Jena Fuseki for the remote-store tests (tests/test_remote_fuseki.py), from Maven
+# Central; a machine that cannot reach it skips those tests and says why.
+FUSEKI_VERSION := 5.6.0
+FUSEKI_JAR     := .cache/fuseki/jena-fuseki-server-$(FUSEKI_VERSION).jar
+
 
 setup: $(STAMP)
 
@@ -39,7 +45,13 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src api tests benchmarks
 
-test: $(STAMP) system lint
+fuseki:
+	@test -f $(FUSEKI_JAR) || mvn -q -B dependency:copy \
+	  -Dartifact=org.apache.jena:jena-fuseki-server:$(FUSEKI_VERSION) \
+	  -DoutputDirectory=.cache/fuseki \
+	  || echo "Fuseki not fetched (Maven Central unreachable?): its tests will be skipped"
+
+test: $(STAMP) system fuseki lint
 	$(BIN)/python -m pytest
 
 # Side by side with Oxigraph server and rdflib-endpoint (BENCHMARKS.md); SIZES=10k,100k,1M

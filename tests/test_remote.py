@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 
@@ -17,6 +18,16 @@ from click.testing import CliRunner
 
 from kg import KnowledgeGraph, ParameterError
 from kg.cli import main
+from kg.errors import RemoteError
+from kg.pipeline.oxigraph_server import OxigraphServer
+from kg.pipeline.remote import STAGING, RemoteStore
+from tests.remote_checks import (
+    ORDER_DEPENDENT,
+    cli,
+    compare_commands,
+    compare_named_queries,
+    compare_service,
+)
 from tests.test_http_queries import example_params
 from tests.test_http_sparql import free_port, start_kg_serve, wait_until_up
 
@@ -136,3 +147,81 @@ def test_kg_serve_against_the_remote_server(pushed, mini_graph, oxigraph_server)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def curated_remote(curated, tmp_path_factory):
+    """The curated graph pushed to an Oxigraph server of its own (`kg push`)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [_oxigraph(), "serve", "--location", str(tmp_path_factory.mktemp("oxigraph-curated")),
+         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(base + "/query?query=ASK%7B%7D", process)
+    graph = KnowledgeGraph(curated.project.root, store=curated.project.store_dir,
+                           endpoint=base + "/query")
+    out = cli(graph, "push")
+    assert "pushed" in out and "Graph Store" not in out, out
+    yield graph
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_curated_named_queries_pages_and_commands_answer_as_embedded(curated_remote, curated):
+    assert curated_remote.store.kind == "oxigraph"
+    assert compare_named_queries(curated, curated_remote) >= 12
+    compare_service(curated, curated_remote)
+    assert set(compare_commands(curated, curated_remote, {})) <= ORDER_DEPENDENT
+
+
+
+
+
+def test_a_second_push_sends_nothing_and_a_dry_run_says_so(curated_remote, curated):
+    plan = curated_remote.store.push(curated.store.quads())
+    assert not plan.changes and plan.requests == 0
+    assert "nothing to push" in cli(curated_remote, "push", "--dry-run")
+
+
+def test_a_changed_graph_alone_is_sent_and_an_interrupted_push_changes_nothing(
+        curated_remote, curated, monkeypatch):
+    store = curated_remote.store
+    quads = list(curated.store.quads())
+    target = ox.NamedNode("https://w3id.org/workflow-kg/graph/data/plan.ttl")
+    extra = ox.Quad(ox.NamedNode("https://w3id.org/workflow-kg/resource/temporal"),
+                    ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"),
+                    ox.Literal("pushed by the test"), target)
+    plan, _ = store.plan([*quads, extra])
+    assert list(plan.send) == [target.value] and not plan.drop
+    before = store.manifest()
+    sent = []
+    real = OxigraphServer.write_graph
+
+    def failing(self, remote_store, graph, triples):
+        sent.append(graph)
+        raise OSError("connection reset by peer")
+
+    monkeypatch.setattr(OxigraphServer, "write_graph", failing)
+    with pytest.raises(OSError):
+        store.push([*quads, extra])
+    monkeypatch.setattr(OxigraphServer, "write_graph", real)
+    assert sent and all(g.startswith(STAGING) for g in sent)
+    assert store.manifest() == before and store.drop_staging() == []
+    ask = 'ASK { ?s rdfs:comment "pushed by the test" }'
+    assert curated_remote.sparql(ask).boolean is False
+    done = store.push([*quads, extra])
+    assert list(done.send) == [target.value] and curated_remote.sparql(ask).boolean is True
+    back = store.push(quads)  # as the embedded store again, for the other tests
+    assert list(back.send) == [target.value] and curated_remote.sparql(ask).boolean is False
+
+
+def test_credentials_come_from_the_environment_only():
+    with pytest.raises(RemoteError, match="KG_REMOTE_USER"):
+        RemoteStore("http://user:secret@127.0.0.1:9/query")
+    store = RemoteStore("http://127.0.0.1:9/query", environ={"KG_REMOTE_TOKEN": "t0ken"})
+    assert store.transport.headers["Authorization"] == "Bearer t0ken"
+    assert store.transport.opener.handlers  # TLS context of the default, verifying kind
+    https = [h for h in store.transport.opener.handlers
+             if type(h).__name__ == "HTTPSHandler"]
+    assert https and https[0]._context.verify_mode == ssl.CERT_REQUIRED

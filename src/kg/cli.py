@@ -106,13 +106,19 @@ def _print_report(report: ValidationReport, fmt: str) -> None:
               help="Run against this remote SPARQL 1.1 query endpoint instead of the "
                    "embedded store.")
 @click.option("--update-endpoint", envvar="KG_UPDATE_ENDPOINT", metavar="URL",
-              help="The remote SPARQL Update endpoint [default: --endpoint].")
+              help="The remote SPARQL Update endpoint [default: derived from --endpoint "
+                   "for the store's kind, else --endpoint].")
 @click.option("--store-endpoint", envvar="KG_STORE_ENDPOINT", metavar="URL",
               help="The remote Graph Store Protocol endpoint, for `kg push` "
-                   "[default: --endpoint].")
+                   "[default: derived from --endpoint for the store's kind, else --endpoint].")
+@click.option("--store-kind", envvar="KG_STORE_KIND", default="auto", show_default=True,
+              type=click.Choice(["auto", "oxigraph", "fuseki", "virtuoso", "sparql"]),
+              help="The remote store's kind, for its adapter (auto: from its answers). "
+                   "Credentials come from KG_REMOTE_USER and KG_REMOTE_PASSWORD, or "
+                   "KG_REMOTE_TOKEN, never from the command line.")
 @click.pass_context
 def main(ctx: click.Context, project: str | None, store: str | None, endpoint: str | None,
-         update_endpoint: str | None, store_endpoint: str | None) -> None:
+         update_endpoint: str | None, store_endpoint: str | None, store_kind: str) -> None:
     """Workflow KG: build, validate, query and cite a knowledge graph of workflow engines,
     distributed computing and formal verification.
 
@@ -122,7 +128,7 @@ def main(ctx: click.Context, project: str | None, store: str | None, endpoint: s
     """
     ctx.obj = {"project": project, "store": store,
                "endpoints": {"endpoint": endpoint, "update_endpoint": update_endpoint,
-                             "store_endpoint": store_endpoint}}
+                             "store_endpoint": store_endpoint, "store_kind": store_kind}}
 
 
 @main.command()
@@ -690,23 +696,37 @@ def site(ctx: click.Context, output: str, quiet: bool) -> None:
 
 
 @main.command()
+@click.option("--dry-run", is_flag=True, help="Only say which graphs would be sent or dropped.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
 @click.pass_context
-def push(ctx: click.Context, quiet: bool) -> None:
-    """Upload the built dataset (every named graph) to the remote server through the
-    SPARQL 1.1 Graph Store Protocol; each graph replaces the one of the same name.
+def push(ctx: click.Context, dry_run: bool, quiet: bool) -> None:
+    """Send the built dataset to the remote store: only the named graphs whose content
+    changed since the last push, staged under new names and swapped in with one SPARQL
+    Update, so a push that fails leaves the remote as it was. Oxigraph server and Fuseki
+    are written through the Graph Store Protocol, Virtuoso through its Graph Store
+    endpoint (docs/deploy.md).
 
     \b
     Example:
-      kg --endpoint http://localhost:7878/query --store-endpoint http://localhost:7878/store push
+      kg --endpoint http://localhost:7878/query push --dry-run
+      KG_REMOTE_USER=kg KG_REMOTE_PASSWORD=... kg --endpoint http://localhost:8890/sparql push
     """
     try:
-        sent = _graph(ctx).push(progress=Progress(quiet))
+        plan = _graph(ctx).push(dry_run=dry_run, progress=Progress(quiet))
     except StoreNotBuilt as err:
         _fail(str(err), 1)
     except KgError as err:
         _fail(str(err), 1)
-    click.echo(f"pushed {sum(sent.values())} triples in {len(sent)} graphs")
+    for line in plan.describe():
+        click.echo(("would " if dry_run else "") + line)
+    unchanged = f"{len(plan.unchanged)} graph(s) unchanged"
+    if not plan.changes:
+        click.echo(f"nothing to push: {unchanged}")
+    elif dry_run:
+        click.echo(f"dry run: nothing was sent; {unchanged}")
+    else:
+        click.echo(f"pushed {sum(plan.send.values())} triples in {len(plan.send)} graph(s), "
+                   f"dropped {len(plan.drop)}; {unchanged} ({plan.requests} write requests)")
 
 
 @main.command()

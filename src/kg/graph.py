@@ -37,7 +37,7 @@ from .pipeline.build import BuildResult, Progress
 from .pipeline.evidence import EVIDENCE_VIEWS, verified_view
 from .pipeline.project import Project, find_project
 from .pipeline.reason import ConsistencyReport, check_consistency
-from .pipeline.remote import RemoteStore
+from .pipeline.remote import PushPlan, RemoteStore
 from .pipeline.shapes import ValidationReport
 from .pipeline.store import EmbeddedStore, StoreLayout
 from .query.queries import NamedQuery, QueryRegistry
@@ -62,12 +62,12 @@ class KnowledgeGraph:
     def __init__(self, project: str | os.PathLike[str] | None = None, *,
                  store: str | os.PathLike[str] | None = None,
                  endpoint: str | None = None, update_endpoint: str | None = None,
-                 store_endpoint: str | None = None):
+                 store_endpoint: str | None = None, store_kind: str = "auto"):
         self.project: Project = find_project(project, store)
         # With an endpoint, queries, stats and export run on that SPARQL server.
         self.remote: RemoteStore | None = (
             RemoteStore(endpoint, update_endpoint=update_endpoint,
-                        store_endpoint=store_endpoint) if endpoint else None)
+                        store_endpoint=store_endpoint, kind=store_kind) if endpoint else None)
 
     # ------------------------------------------------------------- inputs
     @cached_property
@@ -110,13 +110,14 @@ class KnowledgeGraph:
                 opened.path != StoreLayout(self.project.store_dir).live()):
             del self.__dict__["store"]
 
-    def push(self, *, progress: Progress | None = None) -> dict[str, int]:
-        """Upload the built embedded dataset (every named graph) to the remote server
-        through the Graph Store Protocol; see kg.pipeline.remote.RemoteStore.push."""
+    def push(self, *, dry_run: bool = False, progress: Progress | None = None) -> PushPlan:
+        """Send the built embedded dataset to the remote store: the named graphs whose
+        content changed since the last push, all or none; see
+        kg.pipeline.remote.RemoteStore.push."""
         if self.remote is None:
             raise ProjectError("no remote endpoint: give --endpoint or set KG_ENDPOINT")
         return self.remote.push(EmbeddedStore(self.project.store_dir).quads(),
-                                progress=progress)
+                                dry_run=dry_run, progress=progress)
 
     def view(self, evidence: str = "all") -> list[str] | None:
         """The default graph of an evidence view: None (every graph) for "all"; for
@@ -189,7 +190,7 @@ class KnowledgeGraph:
             "GROUP BY ?class ORDER BY DESC(?n) ?class")
         graphs = self.store.query(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-            default_graph=[])
+            default_graph=[], named_graphs=self.store.named_graphs())
         return Stats(
             classes={shorten(r["class"].value): int(r["n"].value) for r in classes.rows()},
             graphs={r["g"].value: int(r["n"].value) for r in graphs.rows()

@@ -1,30 +1,56 @@
-"""A remote SPARQL 1.1 server as the store: queries through SPARQLWrapper, uploads
-through the SPARQL 1.1 Graph Store HTTP Protocol. Any server works (Oxigraph server,
-Apache Jena Fuseki, GraphDB, Virtuoso, QLever, ...).
+"""A remote SPARQL 1.1 server as the store (Oxigraph server, Apache Jena Fuseki, Virtuoso,
+or any other): queries through the SPARQL 1.1 Protocol, pushes through the Graph Store
+Protocol and SPARQL Update, each store's departures from SPARQL 1.1 in one adapter
+(`Dialect`; kg.pipeline.oxigraph_server, kg.pipeline.fuseki, kg.pipeline.virtuoso).
 
-The embedded store answers with all graphs as the default graph; configure the server
-the same way (Oxigraph: `--union-default-graph`; Fuseki: `tdb2:unionDefaultGraph true`;
-GraphDB and Virtuoso do it by default) so that named queries give the same answers."""
+A push is incremental and all-or-nothing: the remote keeps a manifest (the graph
+`PUSH_GRAPH`: a content hash and a triple count per named graph the push wrote), only the
+graphs whose hash changed are sent, each into a staging graph of its own, and one SPARQL
+Update request then moves every staged graph onto its live name, drops the graphs that
+are gone and rewrites the manifest. A push that fails while sending leaves the live
+graphs as they were (the staging graphs are dropped, or by the next push).
+
+Credentials come from the environment only, never from the command line, and never
+appear in messages: KG_REMOTE_USER and KG_REMOTE_PASSWORD (HTTP basic or digest, as
+the server asks) or KG_REMOTE_TOKEN (a bearer token). TLS certificates are verified;
+KG_REMOTE_CA_BUNDLE names a PEM file of extra trusted authorities.
+
+HTTP is spoken with the standard library: SPARQLWrapper opens every request with the
+process-wide `urlopen`, so it cannot take a TLS context or credentials per store."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import ssl
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from ..errors import QueryTimeout, RemoteError, SparqlSyntaxError
-from ..namespaces import META_GRAPH, PREFIXES
+from ..namespaces import BASE, META_GRAPH, PREFIXES
 from ..query.queries import with_values
 from ..query.results import QueryResult
 
 DEFAULT_TIMEOUT = 60.0
-USER_AGENT = "workflow-kg (SPARQLWrapper)"
+PUSH_TIMEOUT = 600.0
+USER_AGENT = "workflow-kg"
+PUSH_GRAPH = BASE + "graph/push"  # the manifest of what the pushes wrote
+STAGING = BASE + "graph/staging/"  # + push id + "/" + the graph's IRI, percent-encoded
+DEFAULT_GRAPH = BASE + "graph/default"  # where the embedded default graph goes
+ENV_USER, ENV_PASSWORD, ENV_TOKEN, ENV_CA = (
+    "KG_REMOTE_USER", "KG_REMOTE_PASSWORD", "KG_REMOTE_TOKEN", "KG_REMOTE_CA_BUNDLE")
+STORE_KINDS = ("auto", "oxigraph", "fuseki", "virtuoso", "sparql")
+_IDENTIFIER = "http://purl.org/dc/terms/identifier"
+_TRIPLES = "http://rdfs.org/ns/void#triples"
 
 
 def with_prefixes(sparql: str) -> str:
@@ -44,18 +70,273 @@ def query_form(sparql: str) -> str:
                  if t.kind == "word" and t.text.upper() in forms), "SELECT")
 
 
+# --------------------------------------------------------------------------- HTTP
+class Transport:
+    """HTTP to one server with the environment's credentials and verified TLS."""
+
+    def __init__(self, urls: Iterable[str], environ: Mapping[str, str] | None = None):
+        """Credentials are given only to the hosts of `urls` (never to a host a
+        redirect leads to)."""
+        env = os.environ if environ is None else environ
+        context = ssl.create_default_context(cafile=env.get(ENV_CA) or None)
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=context)]
+        self.user = env.get(ENV_USER) or None
+        if self.user:
+            passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+            hosts = sorted({"{}://{}/".format(*urllib.parse.urlsplit(u)[:2]) for u in urls})
+            passwords.add_password(None, hosts, self.user, env.get(ENV_PASSWORD, ""))
+            handlers += [urllib.request.HTTPBasicAuthHandler(passwords),
+                         urllib.request.HTTPDigestAuthHandler(passwords)]
+        self.headers = {"User-Agent": USER_AGENT}
+        token = env.get(ENV_TOKEN)
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.opener = urllib.request.build_opener(*handlers)
+        self.sent = 0  # requests that wrote something (kg push counts them)
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.user or "Authorization" in self.headers)
+
+    def request(self, method: str, url: str, *, data: bytes | None = None,
+                headers: Mapping[str, str] | None = None,
+                timeout: float = DEFAULT_TIMEOUT) -> tuple[dict[str, str], bytes]:
+        request = urllib.request.Request(url, data=data, method=method,
+                                         headers={**self.headers, **(headers or {})})
+        where = _without_query(url)
+        try:
+            with self.opener.open(request, timeout=timeout) as response:
+                return {k.lower(): v for k, v in response.headers.items()}, response.read()
+        except urllib.error.HTTPError as err:
+            detail = _detail(err.read())
+            if err.code in (401, 403):
+                raise RemoteError(
+                    f"{where} refused the request (HTTP {err.code}): set {ENV_USER} and "
+                    f"{ENV_PASSWORD}, or {ENV_TOKEN}, to credentials it accepts"
+                    + (f"; it said: {detail}" if detail else "")) from err
+            if err.code == 400:
+                raise SparqlSyntaxError(f"{where} rejected the request: {detail}") from err
+            raise RemoteError(f"{where} answered HTTP {err.code}: {detail}") from err
+        except TimeoutError as err:
+            raise QueryTimeout(f"{where} did not answer within {timeout:g} s") from err
+        except ssl.SSLError as err:
+            raise RemoteError(f"{where}: TLS failed ({err.reason or err}); give the "
+                              f"server's authority in {ENV_CA}") from err
+        except urllib.error.URLError as err:
+            if isinstance(err.reason, TimeoutError):
+                raise QueryTimeout(f"{where} did not answer within {timeout:g} s") from err
+            if isinstance(err.reason, ssl.SSLError):
+                raise RemoteError(f"{where}: TLS failed ({err.reason.reason or err.reason}); "
+                                  f"give the server's authority in {ENV_CA}") from err
+            raise RemoteError(f"{where}: {err.reason}") from err
+        except OSError as err:
+            raise RemoteError(f"{where}: {err}") from err
+
+    def form(self, url: str, fields: list[tuple[str, str]], *, accept: str,
+             timeout: float = DEFAULT_TIMEOUT) -> tuple[dict[str, str], bytes]:
+        return self.request("POST", url, data=urllib.parse.urlencode(fields).encode(),
+                            headers={"Content-Type": "application/x-www-form-urlencoded",
+                                     "Accept": accept}, timeout=timeout)
+
+
+def _without_query(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2],
+                                    parts.path, "", ""))
+
+
+def _detail(body: bytes) -> str:
+    return " ".join(body[:400].decode("utf-8", "replace").split())
+
+
+# --------------------------------------------------------------------------- adapters
+class Dialect:
+    """How one kind of store departs from plain SPARQL 1.1 (the defaults are SPARQL 1.1
+    with every graph as the default graph, as Oxigraph server and Fuseki are configured
+    for it). An adapter overrides only what its store does differently."""
+
+    name = "sparql"
+    writes = "Graph Store Protocol PUT"
+
+    def endpoints(self, endpoint: str, *, authenticated: bool) -> tuple[str, str]:
+        """The update and Graph Store URLs a query URL implies."""
+        return endpoint, endpoint
+
+    def graph_url(self, store_endpoint: str, graph: str) -> str:
+        separator = "&" if "?" in store_endpoint else "?"
+        return f"{store_endpoint}{separator}graph={urllib.parse.quote(graph, safe='')}"
+
+    def prepare(self, sparql: str) -> str:
+        """The query text the store is sent."""
+        return sparql
+
+    def dataset(self, remote: RemoteStore, default_graph: list[str] | None,
+                named_graphs: list[str] | None) -> tuple[str, list[tuple[str, str]]]:
+        """A text to put before the query and the protocol's dataset fields for a
+        query's dataset (None: every graph kg pushed)."""
+        return "", ([("default-graph-uri", g) for g in default_graph or []]
+                    + [("named-graph-uri", g) for g in named_graphs or []])
+
+    def results(self, payload: bytes, sparql: str) -> bytes:
+        """SPARQL results JSON (of the query `sparql`) as the embedded store answers."""
+        return payload
+
+    def write_graph(self, remote: RemoteStore, graph: str, triples: list[ox.Triple]) -> None:
+        """Write `triples` into the (new, empty) graph `graph`."""
+        remote.transport.request(
+            "PUT", self.graph_url(remote.store_endpoint, graph),
+            data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"",
+            headers={"Content-Type": "application/n-triples"}, timeout=PUSH_TIMEOUT)
+        remote.transport.sent += 1
+
+
+def dialect_for(kind: str) -> Dialect:
+    from .fuseki import Fuseki
+    from .oxigraph_server import OxigraphServer
+    from .virtuoso import Virtuoso
+
+    kinds: dict[str, type[Dialect]] = {"oxigraph": OxigraphServer, "fuseki": Fuseki,
+                                       "virtuoso": Virtuoso, "sparql": Dialect}
+    if kind not in kinds:
+        raise RemoteError(f"unknown store kind {kind!r}; choose one of {', '.join(STORE_KINDS)}")
+    return kinds[kind]()
+
+
+def detect(headers: Mapping[str, str]) -> str:
+    """The kind of store that sent these response headers."""
+    server = headers.get("server", "").lower()
+    if "virtuoso" in server:
+        return "virtuoso"
+    if "fuseki" in server or "fuseki-request-id" in headers:
+        return "fuseki"
+    if "oxigraph" in server:
+        return "oxigraph"
+    return "sparql"
+
+
+def components(triples: Iterable[ox.Triple]) -> list[list[ox.Triple]]:
+    """The triples in groups that share no blank node with another group: a request that
+    carries a group carries every triple naming its blank nodes (each request is a blank
+    node scope of its own)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    plain, linked = [], []
+    for t in triples:
+        nodes = [n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
+        if not nodes:
+            plain.append([t])
+            continue
+        linked.append((t, nodes[0]))
+        if len(nodes) == 2:
+            parent[find(nodes[0])] = find(nodes[1])
+    groups: dict[str, list[ox.Triple]] = {}
+    for t, node in linked:
+        groups.setdefault(find(node), []).append(t)
+    return plain + list(groups.values())
+
+
+def content_hash(triples: Iterable[ox.Triple]) -> str:
+    """A hash of a graph's content that does not depend on blank node labels: each blank
+    node is named by the triples around it (with blank nodes as `_`), so a rebuild of
+    the same input hashes the same."""
+    triples = list(triples)
+    around: dict[str, list[str]] = {}
+
+    def blank(term) -> str:
+        return "_" if isinstance(term, ox.BlankNode) else str(term)
+
+    for t in triples:
+        line = f"{blank(t.subject)} {t.predicate} {blank(t.object)}"
+        for role, term in (("s", t.subject), ("o", t.object)):
+            if isinstance(term, ox.BlankNode):
+                around.setdefault(term.value, []).append(role + line)
+    names = {b: hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
+             for b, lines in around.items()}
+
+    def term(t) -> str:
+        return f"_:{names[t.value]}" if isinstance(t, ox.BlankNode) else str(t)
+
+    digest = hashlib.sha256()
+    for line in sorted(f"{term(t.subject)} {t.predicate} {term(t.object)}" for t in triples):
+        digest.update(line.encode() + b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- push plan
+@dataclass
+class PushPlan:
+    """What a push changes on the remote: graphs to send (IRI -> triples), graphs the
+    remote has that the dataset no longer has (to drop), and graphs already there."""
+
+    send: dict[str, int] = field(default_factory=dict)
+    drop: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    hashes: dict[str, tuple[str, int]] = field(default_factory=dict)  # after the push
+    requests: int = 0  # write requests the push made (0: a dry run, or nothing changed)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.send or self.drop)
+
+    def describe(self) -> list[str]:
+        lines = [f"send <{g}> ({n} triples)" for g, n in sorted(self.send.items())]
+        lines += [f"drop <{g}> (no longer in the dataset)" for g in self.drop]
+        return lines
+
+
+# --------------------------------------------------------------------------- the store
 class RemoteStore:
     """A SPARQL 1.1 server. `update_endpoint` and `store_endpoint` (Graph Store Protocol)
-    default to `endpoint`, as on servers that serve every protocol at one URL."""
+    default to what the store's adapter derives from `endpoint`; `kind` is one of
+    STORE_KINDS ("auto": from the server's response headers)."""
 
     def __init__(self, endpoint: str, *, update_endpoint: str | None = None,
-                 store_endpoint: str | None = None):
+                 store_endpoint: str | None = None, kind: str = "auto",
+                 environ: Mapping[str, str] | None = None):
+        if "@" in urllib.parse.urlsplit(endpoint).netloc:
+            raise RemoteError(f"credentials in a URL would show in logs: set {ENV_USER} "
+                              f"and {ENV_PASSWORD} (or {ENV_TOKEN}) instead")
         self.endpoint = endpoint
-        self.update_endpoint = update_endpoint or endpoint
-        self.store_endpoint = store_endpoint or endpoint
+        self.transport = Transport([u for u in (endpoint, update_endpoint, store_endpoint) if u],
+                                   environ)
+        self._kind = kind
+        self._update_endpoint = update_endpoint
+        self._store_endpoint = store_endpoint
+        self._ours: tuple[float, tuple[list[str], list[str]]] | None = None
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.endpoint!r})"
+
+    @property
+    def dialect(self) -> Dialect:
+        if "_dialect" not in self.__dict__:
+            kind = self._kind
+            if kind == "auto":
+                headers, _ = self.transport.form(self.endpoint, [("query", "ASK {}")],
+                                                 accept="application/sparql-results+json")
+                kind = detect(headers)
+            self.__dict__["_dialect"] = dialect_for(kind)
+        return self.__dict__["_dialect"]
+
+    @property
+    def kind(self) -> str:
+        return self.dialect.name
+
+    @property
+    def update_endpoint(self) -> str:
+        return self._update_endpoint or self.dialect.endpoints(
+            self.endpoint, authenticated=self.transport.authenticated)[0]
+
+    @property
+    def store_endpoint(self) -> str:
+        return self._store_endpoint or self.dialect.endpoints(
+            self.endpoint, authenticated=self.transport.authenticated)[1]
 
     # ------------------------------------------------------------- reading
     def query(self, sparql: str, *, bindings: Mapping[str, object] | None = None,
@@ -64,40 +345,58 @@ class RemoteStore:
               timeout: float | None = None) -> QueryResult:
         """Run a query on the server; the same signature and answer as
         EmbeddedStore.query (plus a client-side `timeout` in seconds)."""
-        text = with_prefixes(with_values(sparql, dict(bindings or {})))
-        client = SPARQLWrapper(self.endpoint, agent=USER_AGENT)
-        client.setQuery(text)
-        client.setMethod(POST)
-        client.setTimeout(max(1, round(timeout or DEFAULT_TIMEOUT)))
-        for graph in default_graph or []:
-            client.addDefaultGraph(graph)
-        for graph in named_graphs or []:
-            client.addNamedGraph(graph)
+        dialect = self.dialect
+        prologue, fields = dialect.dataset(self, default_graph, named_graphs)
+        text = prologue + dialect.prepare(with_prefixes(with_values(sparql, dict(bindings or {}))))
+        fields = [("query", text), *fields]
         form = query_form(sparql)
-        client.queryType = form  # its own guess can be fooled by words in comments
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
-        client.setReturnFormat(TURTLE if graph_form else JSON)
-        try:
-            response = client.query().response
-            body = response.read()
-        except QueryBadFormed as err:
-            raise SparqlSyntaxError(_short(err)) from err
-        except TimeoutError as err:
-            raise QueryTimeout(f"{self.endpoint} did not answer within "
-                               f"{timeout or DEFAULT_TIMEOUT:g} s") from err
-        except (SPARQLWrapperException, urllib.error.URLError, OSError) as err:
-            raise RemoteError(f"{self.endpoint}: {_short(err)}") from err
+        accept = "application/n-triples" if graph_form else "application/sparql-results+json"
+        headers, body = self.transport.form(self.endpoint, fields, accept=accept,
+                                            timeout=timeout or DEFAULT_TIMEOUT)
         if graph_form:
-            media = (response.headers.get("Content-Type") or "text/turtle").split(";")[0]
-            rdf_format = ox.RdfFormat.from_media_type(media.strip()) or ox.RdfFormat.TURTLE
+            media = headers.get("content-type", "application/n-triples").split(";")[0]
+            rdf_format = ox.RdfFormat.from_media_type(media.strip()) or ox.RdfFormat.N_TRIPLES
             triples = [q.triple for q in ox.parse(body, format=rdf_format)]
             return QueryResult("graph",
                                ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
-        parsed = json.loads(body)
+        body = dialect.results(body, sparql)
+        try:
+            parsed = json.loads(body)
+        except ValueError as err:
+            raise RemoteError(f"{self.endpoint} answered something other than SPARQL "
+                              f"results JSON: {_detail(body)}") from err
         if "boolean" in parsed:
             return QueryResult("ask", json.dumps({"head": {}, "boolean": bool(parsed["boolean"])}
                                                  ).encode())
         return QueryResult("select", body)
+
+    def update(self, sparql: str, *, timeout: float = PUSH_TIMEOUT) -> None:
+        """Run a SPARQL 1.1 Update request (one transaction on the store)."""
+        self.transport.form(self.update_endpoint, [("update", sparql)], accept="*/*",
+                            timeout=timeout)
+        self.transport.sent += 1
+
+    def manifest(self) -> dict[str, tuple[str, int]]:
+        """What the pushes wrote: graph IRI -> (content hash, triples)."""
+        result = self.query(
+            "SELECT ?g ?h ?n WHERE { GRAPH ?push { ?g ?identifier ?h ; ?triples ?n } }",
+            bindings={"push": ox.NamedNode(PUSH_GRAPH),
+                      "identifier": ox.NamedNode(_IDENTIFIER),
+                      "triples": ox.NamedNode(_TRIPLES)},
+            default_graph=[], named_graphs=[PUSH_GRAPH])
+        return {row["g"].value: (row["h"].value, int(row["n"].value))
+                for row in result.rows()}
+
+    def our_graphs(self) -> tuple[list[str], list[str]]:
+        """The graphs the pushes wrote, and the store's other graphs (read at most every
+        5 s)."""
+        if self._ours is None or time.monotonic() - self._ours[0] > 5:
+            ours = sorted(self.manifest())
+            every = self.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                               default_graph=[], named_graphs=[]).values("g")
+            self._ours = (time.monotonic(), (ours, sorted(set(every) - set(ours))))
+        return self._ours[1]
 
     @property
     def info(self) -> dict:
@@ -105,12 +404,13 @@ class RemoteStore:
         result = self.query(
             "SELECT ?p ?o WHERE { GRAPH ?meta { ?d a void:Dataset ; ?p ?o "
             "FILTER NOT EXISTS { ?x void:subset ?d } } }",
-            bindings={"meta": ox.NamedNode(str(META_GRAPH))}, default_graph=[])
+            bindings={"meta": ox.NamedNode(str(META_GRAPH))}, default_graph=[],
+            named_graphs=[str(META_GRAPH)])
         names = {"http://purl.org/dc/terms/created": "built_at",
                  "http://purl.org/dc/terms/identifier": "input_hash",
                  "http://purl.org/dc/terms/hasVersion": "version",
                  "http://rdfs.org/ns/void#triples": "triples"}
-        info: dict = {"endpoint": self.endpoint}
+        info: dict = {"endpoint": self.endpoint, "kind": self.kind}
         for row in result.rows():
             key = names.get(row["p"].value)
             if key:
@@ -118,60 +418,123 @@ class RemoteStore:
         return info
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every triple of every named graph."""
+        """Every triple of every graph the pushes wrote (the embedded default graph's as
+        the default graph again)."""
+        graphs = self.named_graphs(with_default=True)
+        if not graphs:
+            return
         result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-                            default_graph=[])
+                            default_graph=[], named_graphs=graphs)
         for row in result.rows():
-            yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+            name = row["g"]
+            yield ox.Quad(row["s"], row["p"], row["o"],
+                          ox.DefaultGraph() if name.value == DEFAULT_GRAPH else name)
 
-    def named_graphs(self) -> list[str]:
-        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-                            default_graph=[])
-        return sorted(result.values("g"))
+    def named_graphs(self, *, with_default: bool = False) -> list[str]:
+        """The named graphs of the pushed dataset (from the manifest; a remote store
+        no push wrote: every non-empty graph the store lists)."""
+        graphs = sorted(self.manifest())
+        if not graphs:
+            result = self.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                                default_graph=[])
+            graphs = sorted(g for g in result.values("g")
+                            if g != PUSH_GRAPH and not g.startswith(STAGING))
+        return [g for g in graphs if with_default or g != DEFAULT_GRAPH]
 
     # ------------------------------------------------------------- writing
-    def put_graph(self, graph: str | None, triples: list[ox.Triple], *,
-                  timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Replace one graph (None: the default graph) through the Graph Store Protocol."""
-        target = "default" if graph is None else "graph=" + urllib.parse.quote(graph, safe="")
-        separator = "&" if "?" in self.store_endpoint else "?"
-        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        request = urllib.request.Request(
-            f"{self.store_endpoint}{separator}{target}", data=body, method="PUT",
-            headers={"Content-Type": "application/n-triples", "User-Agent": USER_AGENT})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as err:
-            detail = err.read()[:300].decode("utf-8", "replace").strip()
-            raise RemoteError(f"{self.store_endpoint}: PUT <{graph or 'default'}> failed "
-                              f"with HTTP {err.code}: {detail}") from err
-        except (urllib.error.URLError, OSError) as err:
-            raise RemoteError(f"{self.store_endpoint}: {_short(err)}") from err
-
-    def push(self, quads: Iterator[ox.Quad], *,
-             progress: Callable[[str], None] | None = None) -> dict[str, int]:
-        """Upload a dataset graph by graph (each PUT replaces that graph on the server);
-        returns the triples sent per graph."""
-        graphs: dict[str | None, list[ox.Triple]] = {}
+    def plan(self, quads: Iterable[ox.Quad]) -> tuple[PushPlan, dict[str, list[ox.Triple]]]:
+        """Compare a dataset with the remote's manifest: what a push would send."""
+        graphs: dict[str, list[ox.Triple]] = {}
         for quad in quads:
-            name = None if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            name = DEFAULT_GRAPH if isinstance(quad.graph_name, ox.DefaultGraph) \
+                else quad.graph_name.value
             graphs.setdefault(name, []).append(quad.triple)
-        sent: dict[str, int] = {}
-        for name, triples in sorted(graphs.items(), key=lambda item: item[0] or ""):
-            if progress:
-                progress(f"PUT {len(triples)} triples into <{name or 'default graph'}>")
-            self.put_graph(name, triples)
-            sent[name or "default"] = len(triples)
-        return sent
+        remote = self.manifest()
+        plan = PushPlan()
+        for name, triples in sorted(graphs.items()):
+            plan.hashes[name] = (content_hash(triples), len(triples))
+            if remote.get(name) == plan.hashes[name]:
+                plan.unchanged.append(name)
+            else:
+                plan.send[name] = len(triples)
+        plan.drop = sorted(set(remote) - set(graphs))
+        return plan, graphs
 
+    def push(self, quads: Iterable[ox.Quad], *, dry_run: bool = False,
+             progress: Callable[[str], None] | None = None) -> PushPlan:
+        """Send the graphs whose content changed since the last push (see the module's
+        docstring); with `dry_run`, only say what would change."""
+        say = progress or (lambda _message: None)
+        self.drop_staging()
+        plan, graphs = self.plan(quads)
+        if dry_run or not plan.changes:
+            return plan
+        before = self.transport.sent
+        push_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        staged: dict[str, str] = {}
+        try:
+            for name in sorted(plan.send):
+                triples = graphs[name]
+                stage = f"{STAGING}{push_id}/{urllib.parse.quote(name, safe='')}"
+                say(f"sending {len(triples)} triples of <{name}> ({self.dialect.writes})")
+                if triples:
+                    self.dialect.write_graph(self, stage, triples)
+                staged[name] = stage
+            say(f"swapping {len(staged)} staged graph(s) in")
+            self.update(self._swap(plan, staged))
+        except Exception as err:
+            with contextlib.suppress(RemoteError):  # else the next push drops them
+                self.drop_staging(prefix=f"{STAGING}{push_id}/")
+            note = (" The remote store is unchanged: no live graph was touched"
+                    f" ({len(staged)} of {len(plan.send)} graph(s) had been staged).")
+            if isinstance(err, RemoteError | SparqlSyntaxError | QueryTimeout):
+                raise RemoteError(f"push failed: {err}.{note}") from err
+            raise
+        finally:
+            plan.requests = self.transport.sent - before
+        self._ours = None
+        return plan
 
-def _short(err: Exception) -> str:
-    """The server's message if the client kept it, else the error's first line."""
-    text = str(err).strip() or type(err).__name__
-    if "Response:" in text:  # SPARQLWrapper: "...\n\nResponse:\nb'<server message>'"
-        detail = text.split("Response:", 1)[1].strip()
-        if detail.startswith(("b'", 'b"')):
-            detail = detail[2:-1].encode().decode("unicode_escape", "replace")
-        return detail.strip()[:500] or text.splitlines()[0]
-    return text.splitlines()[0][:500]
+    def _swap(self, plan: PushPlan, staged: dict[str, str]) -> str:
+        """One update request: staged graphs onto their live names, gone graphs dropped,
+        the manifest rewritten."""
+        ops = []
+        for name, stage in sorted(staged.items()):
+            ops.append(f"DROP SILENT GRAPH <{name}>")
+            if plan.send[name]:
+                ops.append(f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{name}>")
+        ops += [f"DROP SILENT GRAPH <{name}>" for name in plan.drop]
+        ops.append(f"DROP SILENT GRAPH <{PUSH_GRAPH}>")
+        lines = "\n".join(
+            f"<{g}> <{_IDENTIFIER}> \"{h}\" ; <{_TRIPLES}> {n} ."
+            for g, (h, n) in sorted(plan.hashes.items()))
+        ops.append(f"INSERT DATA {{ GRAPH <{PUSH_GRAPH}> {{\n{lines}\n}} }}")
+        return " ;\n".join(ops)
+
+    def drop_staging(self, *, prefix: str = STAGING) -> list[str]:
+        """Drop the staging graphs a failed or interrupted push left behind."""
+        result = self.query(
+            "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER STRSTARTS(STR(?g), ?prefix) } "
+            "GROUP BY ?g",
+            bindings={"prefix": ox.Literal(prefix)}, default_graph=[], named_graphs=[])
+        left = sorted(result.values("g"))
+        if left:
+            self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in left))
+        return left
+
+    def apply(self, project, change: Callable[[ox.Store], None], *, what: str,
+              confirm: str | None, agent: str):
+        """A validated update of the remote dataset (kg.update's rules: shapes, the
+        curated graphs kept, inferences recomputed, a PROV record): the dataset is read
+        into memory, changed and checked there, and the graphs it changed are pushed
+        (all or none). Two writers changing the same graph at once: the later wins."""
+        from .update import apply_in_memory
+
+        working = ox.Store()
+        working.extend(self.quads())
+        result = apply_in_memory(project, working, change, what=what, confirm=confirm,
+                                 agent=agent, version=time.strftime("%Y%m%dT%H%M%S-remote"),
+                                 previous=None)
+        if result.added or result.removed:
+            self.push(working.quads_for_pattern(None, None, None, None))
+        return result
