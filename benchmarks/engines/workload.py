@@ -229,7 +229,7 @@ def db_cpu_seconds(port: int | None) -> float:
     is counted in this process's own CPU time)."""
     if port is None:
         return 0.0
-    from kg.postgres import server_cpu_seconds
+    from kg.lab.postgres import server_cpu_seconds
     return server_cpu_seconds(port)
 
 
