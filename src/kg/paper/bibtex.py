@@ -83,8 +83,12 @@ def fields(ref, relations: list[str], dialect: str = "biblatex"
                  "incollection": "booktitle"}.get(entry_type, "howpublished")
     if ref.venue:
         out.append((container, escape(ref.venue)))
-    for name, value in (("series", ref.series), ("volume", ref.volume),
-                        ("number", ref.issue)):
+    # A periodical numbered by issue alone (no volume): classic BibTeX styles warn on a
+    # number without a volume, so there the issue is the volume, as BibTeX's own docs do.
+    volume, number = ref.volume, ref.issue
+    if dialect == "bibtex" and number and not volume:
+        volume, number = number, None
+    for name, value in (("series", ref.series), ("volume", volume), ("number", number)):
         if value:
             out.append((name, escape(value)))
     if ref.version and dialect == "biblatex":
