@@ -170,7 +170,9 @@ def test_derived_graphs_follow_the_statements_an_update_writes(mini_project):
     apply_update(graph.project, f"""
         DELETE DATA {{ GRAPH <{MINI}> {{ {statement} wf:evidenceStatus wf:Verified }} }} ;
         INSERT DATA {{ GRAPH <{MINI}> {{ {statement} wf:evidenceStatus wf:Contradicted ;
-            wf:contradictedBy src:fixture-doc ; wf:evidenceNote "The fixture document states that engine B cannot use db-x."@en }} }}""")
+            wf:contradictedBy src:fixture-doc ;
+            wf:evidenceNote "The fixture document states that engine B cannot use db-x."@en
+        }} }}""")
     graph.reopen()
     for name in ("derived/verified", "derived/unverified"):
         assert graph.sparql(derived.format(g=GRAPH[name])).boolean is False
