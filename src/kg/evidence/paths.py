@@ -105,11 +105,13 @@ class LinkGraph:
             if status.get(key) != "verified":
                 status[key] = _STATUS_OF_GRAPH[row["g"].value]
         self.graph = nx.MultiGraph()
-        for row in store.query(_EDGES, default_graph=default_graph).rows():
-            s, p, o = row["s"].value, row["p"].value, row["o"].value
+        # edges in one order on every store, so that equally short paths tie the same way
+        edges = sorted((row["s"].value, row["p"].value, row["o"].value)
+                       for row in store.query(_EDGES, default_graph=default_graph).rows())
+        for s, p, o in edges:
             self.graph.add_edge(s, o, predicate=p, source=s, evidence=status.get((s, p, o), ""))
-        self.labels = {row["s"].value: row["label"].value
-                       for row in store.query(_LABELS).rows()}
+        self.labels = dict(sorted((row["s"].value, row["label"].value)
+                                  for row in store.query(_LABELS).rows()))
         self.facts: dict[tuple[str, str, str], str] = {}
         self.nary: set[str] = set()
         self.keys: dict[str, set[str]] = {}
