@@ -77,7 +77,8 @@ def test_every_subpackage_says_what_it_owns_and_may_import():
             continue
         doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
         assert doc and "Imports" in doc, f"kg.{folder.name} has no docstring naming its imports"
-        assert folder.name in ALLOWED, f"kg.{folder.name} is not in the layout's table"
+        assert folder.name in ALLOWED or folder.name in TOP, \
+            f"kg.{folder.name} is not in the layout's table"
 
 
 def test_the_checker_resolves_relative_imports(tmp_path):

@@ -131,15 +131,63 @@ class KnowledgeGraph:
         return verified_view(self.store.named_graphs())
 
     def sparql(self, text: str, *, bindings: Mapping[str, object] | None = None,
-               evidence: str = "all", labels: str | None = None) -> QueryResult:
+               evidence: str = "all", labels: str | None = None,
+               time_limit: float | None = None) -> QueryResult:
         """Run SPARQL text against the store (all graphs as the default graph, or the
         verified view with evidence="verified"). With `labels` (a language tag such as
         "en" or "zh"), each IRI column gets a label column in that language (see
         QueryResult.with_labels). In the verified view, a row that rests on a fact no
-        source verifies is left out too (counted in `withheld`; see kg.evidence.views)."""
-        result = self.store.query(text, bindings=bindings, default_graph=self.view(evidence))
+        source verifies is left out too (counted in `withheld`; see kg.evidence.views).
+        With `time_limit` (seconds), the query runs in a worker process that is stopped
+        at the limit, as `kg serve` runs it (without the service's row limit)."""
+        if time_limit is None:
+            result = self.store.query(text, bindings=bindings,
+                                      default_graph=self.view(evidence))
+        else:
+            result = self._time_limited(text, bindings, time_limit, self.view(evidence))
         result = in_view(self.store, result, evidence)
         return self.labelled(result, labels) if labels else result
+
+    def _time_limited(self, text: str, bindings: Mapping[str, object] | None,
+                      seconds: float, default_graph: list[str] | None) -> QueryResult:
+        from .query.guard import Policy
+        from .workers import QueryRunner
+
+        runner = QueryRunner(self, Policy(time_limit=seconds, max_rows=10**9,
+                                          max_result_bytes=10**12), workers=1)
+        try:
+            return runner.query(text, bindings=bindings, default_graph=default_graph)
+        finally:
+            runner.close()
+
+    def query_input(self, name_or_file: str | None = None, expression: str | None = None,
+                    params: Mapping[str, str] | None = None) -> tuple[str, dict, bool]:
+        """What `kg query` runs: the SPARQL text and bindings of a named query, a .rq
+        file (its header's parameters, if it has one) or inline text, and whether to warn
+        about unknown terms (inline and file queries; the named queries are tested)."""
+        params = dict(params or {})
+        if expression is not None:
+            if name_or_file:
+                raise QueryError("give a query name/file or -e, not both")
+            return expression, {}, True
+        if not name_or_file:
+            raise QueryError("give a named query (see `kg queries`), a .rq file, or -e SPARQL")
+        path = Path(name_or_file)
+        if path.is_file():
+            from .query.queries import parse_header
+
+            text = path.read_text(encoding="utf-8")
+            try:
+                bindings = parse_header(path.stem, path, text).bindings(params, self.resolve)
+            except QueryError:
+                if params:
+                    raise
+                bindings = {}
+            return text, bindings, True
+        if path.suffix == ".rq" or "/" in name_or_file:
+            raise QueryError(f"file not found: {name_or_file}")
+        named = self.named(name_or_file)
+        return named.text, named.bindings(params, self.resolve), False
     def labelled(self, result: QueryResult, language: str) -> QueryResult:
         """`result` with label columns in `language` (else English, else any label)."""
         iris = sorted({t.value for row in result.rows() for t in row.values()

@@ -369,6 +369,34 @@ def markdown_figure(data: FigureData, graphic: str) -> str:
     return f"![{data.markdown_caption()}]({graphic}){{#fig:{data.name}}}\n"
 
 
+@dataclass
+class FigureFiles:
+    """What `write_figure` wrote: the drawing, the figure with its caption for LaTeX
+    (beside a PDF) or Pandoc (beside a PNG or SVG), and their bibliography."""
+
+    drawing: Path
+    snippet: Path
+    bibliography: Path
+    caption: str
+
+
+def write_figure(graph, name: str, output: str | os.PathLike[str] | None = None, *,
+                 width: str = "column", bib_format: str = "biblatex") -> FigureFiles:
+    """Draw figure `name` to `output` (default NAME.svg) and write beside it the figure
+    with its caption citing its sources (FILE.tex for a PDF, FILE.md otherwise) and the
+    bibliography of those sources."""
+    from .cite import entries_for_keys
+    from .report import bibliography_beside
+
+    data = figure_data(graph, name)
+    drawing = draw(data, output or f"{name}.svg", width=width)
+    bib = bibliography_beside(drawing, entries_for_keys(graph.store, data.keys), bib_format)
+    snippet = drawing.with_suffix(".tex" if drawing.suffix == ".pdf" else ".md")
+    snippet.write_text((latex_figure if drawing.suffix == ".pdf" else markdown_figure)(
+        data, str(output or drawing)), encoding="utf-8")
+    return FigureFiles(drawing, snippet, bib, data.caption)
+
+
 def _wrap(text: str, width: int) -> str:
     import textwrap
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 from jinja2 import Environment
@@ -375,6 +377,25 @@ def render_table(table: Table, fmt: str, *, link_base: str | None = None,
     if fmt == "html":
         return to_html(table, link_base=link_base)
     return TABLE_FORMATS[fmt](table)
+
+
+def bibliography_beside(output: str | os.PathLike[str], entries, dialect: str) -> Path:
+    """Write the bibliography of `entries` beside an output file (FILE.bib, or FILE.json
+    for csl-json), so the paper's \\cite or [@key] of every cell or caption resolves."""
+    bib = Path(output).with_suffix(".json" if dialect == "csl-json" else ".bib")
+    bib.write_text(cite.render(entries, dialect), encoding="utf-8")
+    return bib
+
+
+def write_table(table: Table, output: str | os.PathLike[str], *, fmt: str | None = None,
+                link_base: str | None = None, long: bool | None = None,
+                bib_format: str = "biblatex") -> Path:
+    """Write `table` to `output` (format from its suffix unless `fmt`) and the
+    bibliography of every cited source beside it; the bibliography's path."""
+    fmt = fmt or TABLE_SUFFIXES.get(Path(output).suffix, "markdown")
+    Path(output).write_text(render_table(table, fmt, link_base=link_base, long=long),
+                            encoding="utf-8")
+    return bibliography_beside(output, table.entries, bib_format)
 
 
 # ------------------------------------------------------------------------- paths

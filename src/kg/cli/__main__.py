@@ -1,0 +1,5 @@
+"""`python -m kg.cli`, as the console script `kg`."""
+
+from . import run
+
+run()
