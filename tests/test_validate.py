@@ -7,19 +7,9 @@ import json
 
 import pytest
 
-PREFIXES = """
-@prefix wf:      <https://w3id.org/workflow-kg/ontology#> .
-@prefix wfr:     <https://w3id.org/workflow-kg/resource/> .
-@prefix src:     <https://w3id.org/workflow-kg/source/> .
-@prefix rdf:     <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
-@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix cito:    <http://purl.org/spar/cito/> .
-@prefix schema:  <https://schema.org/> .
-@prefix bibo:    <http://purl.org/ontology/bibo/> .
-"""
+from kg.namespaces import TURTLE_PREFIXES
+
+PREFIXES = "\n" + TURTLE_PREFIXES
 
 
 def add(project, name: str, turtle: str):

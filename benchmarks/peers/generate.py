@@ -21,25 +21,13 @@ import random
 import shutil
 from pathlib import Path
 
+from kg.namespaces import TURTLE_PREFIXES
+
 ROOT = Path(__file__).resolve().parents[2]
 TRIPLES_PER_BLOCK = 300  # about: asserted and derived triples of one block, measured
 
-PREFIXES = """\
-# Synthetic benchmark data (benchmarks/peers/generate.py): not research content.
-@prefix wf:      <https://w3id.org/workflow-kg/ontology#> .
-@prefix wfr:     <https://w3id.org/workflow-kg/resource/> .
-@prefix src:     <https://w3id.org/workflow-kg/source/> .
-@prefix rdf:     <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
-@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
-@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix prov:    <http://www.w3.org/ns/prov#> .
-@prefix cito:    <http://purl.org/spar/cito/> .
-@prefix schema:  <https://schema.org/> .
-@prefix bibo:    <http://purl.org/ontology/bibo/> .
-@prefix qudt:    <http://qudt.org/schema/qudt/> .
-
+PREFIXES = "# Synthetic benchmark data (benchmarks/peers/generate.py): not research content.\n" \
+    + TURTLE_PREFIXES + """
 wfr:plan a wf:ResearchPlan ; rdfs:label "Synthetic plan"@en , "合成计划"@zh ;
     skos:definition "The plan of the synthetic benchmark data."@en ;
     wf:startWeek 1 ; wf:endWeek 32 .

@@ -45,6 +45,9 @@ PREFIXES: dict[str, str] = {
     "sh": str(SH),
 }
 
+# The same prefixes as Turtle @prefix lines, for Turtle that code writes (fixtures, generated data).
+TURTLE_PREFIXES = "".join(f"@prefix {name}: <{ns}> .\n" for name, ns in PREFIXES.items())
+
 
 _PN_LOCAL = re.compile(r"[\w](?:[\w.-]*[\w-])?")  # a local name SPARQL reads unescaped
 

@@ -1,0 +1,5 @@
+"""`python -m kg`, as the console script `kg`."""
+
+from .cli import run
+
+run()
