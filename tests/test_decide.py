@@ -270,6 +270,10 @@ def test_set_2_java_team_that_needs_an_open_source_licence(curated):
         "wfr:restate-jvm-sdk", "wf:sdkFor", "wfr:restate", "wf:Verified")
     fits = sorted(c.engine for c in decision.candidates if c.verdict == "fits")
     assert fits == [W + "cadence", W + "netflix-conductor", W + "temporal"]
+    # the replaced MIT licence fails its own line of argument; Apache 2.0 carries Cadence
+    cadence = next(c for c in decision.candidates if c.engine == W + "cadence")
+    assert "http://spdx.org/licenses/MIT" not in cadence.components
+    assert "http://spdx.org/licenses/Apache-2.0" in cadence.components
     # Zeebe has a Java client, but its licence is not on the SPDX list: undecided
     assert checks(decision, "zeebe")["language=Java"][0] == MEETS
     assert checks(decision, "zeebe")["licence=open-source"][0] == UNDECIDED
