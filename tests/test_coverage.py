@@ -16,6 +16,24 @@ def test_technology_selection_can_answer_beyond_temporal(curated):
         assert W + "temporal" in engines and W + engine in engines, (language, engines)
 
 
+def test_sdk_matrix_shows_each_sdks_licence_and_maintainer(curated):
+    """Read from each SDK's LICENSE (sources-sdks.ttl): Temporal's Java SDK is Apache-2.0,
+    its Go and Python SDKs MIT; Cadence's Go client moved from MIT to Apache-2.0 in May
+    2025, so only Apache-2.0 is shown; Durable Functions' Java SDK is Microsoft's."""
+    rows = curated.query("sdk-matrix", {}).rows()
+    licences = {}
+    for r in rows:
+        if "licence" in r:
+            licences.setdefault(r["sdk"].value.removeprefix(W), set()).add(r["licence"].value)
+    assert licences["temporal-java-sdk"] == {"Apache-2.0"}
+    assert licences["temporal-go-sdk"] == licences["temporal-python-sdk"] == {"MIT"}
+    assert licences["cadence-go-client"] == {"Apache-2.0"}
+    maintainers = {r["sdk"].value.removeprefix(W): r["maintainer"].value for r in rows
+                   if "maintainer" in r}
+    assert maintainers["durable-functions-java"] == W + "microsoft"
+    assert maintainers["conductor-java-sdk"] == W + "orkes"
+
+
 def test_sdk_maturity_for_go_java_php(curated):
     rows = curated.query("sdk-matrix", {"engine": "wfr:temporal"}).rows()
     maturity = {r["sdk"].value.removeprefix(W): r["maturity"].value for r in rows

@@ -248,8 +248,17 @@ def test_set_2_java_team_that_needs_an_open_source_licence(curated):
     decision = decide(curated, require=["licence=open-source", "language=Java"])
     assert fact(curated, ST + "206904a688048546") == (
         "wfr:temporal", "wf:licence", "MIT", "wf:Verified")
+    # Cadence's server moved from MIT to Apache 2.0 on 2 May 2025 (cadence-server-license)
     assert fact(curated, ST + "09533ef9c44d6f9f") == (
-        "wfr:cadence", "wf:licence", "MIT", "wf:Verified")
+        "wfr:cadence", "wf:licence", "MIT", "wf:Contradicted")
+    assert fact(curated, W + "cadence-licence-apache") == (
+        "wfr:cadence", "wf:licence", "Apache-2.0", "wf:Verified")
+    assert fact(curated, ST + "e004d809b8486941") == (  # Netflix/conductor's LICENSE
+        "wfr:netflix-conductor", "wf:licence", "Apache-2.0", "wf:Verified")
+    assert fact(curated, ST + "33c45843eeeae31c") == (
+        "http://spdx.org/licenses/Apache-2.0", "wf:osiApproved", "true", "wf:Verified")
+    assert fact(curated, ST + "e2d533f07574a265") == (  # conductor-java-sdk-repo's README
+        "wfr:conductor-java-sdk", "wf:sdkFor", "wfr:netflix-conductor", "wf:Verified")
     assert fact(curated, ST + "ab7eab562a8c72be") == (
         "wfr:restate", "wf:licence", "BUSL-1.1", "wf:Verified")
     # the SPDX License List: MIT is OSI-approved, BUSL-1.1 is not
@@ -260,7 +269,14 @@ def test_set_2_java_team_that_needs_an_open_source_licence(curated):
     assert fact(curated, ST + "ab3c90e74f137952") == (
         "wfr:restate-jvm-sdk", "wf:sdkFor", "wfr:restate", "wf:Verified")
     fits = sorted(c.engine for c in decision.candidates if c.verdict == "fits")
-    assert fits == [W + "cadence", W + "temporal"]
+    assert fits == [W + "cadence", W + "netflix-conductor", W + "temporal"]
+    # the replaced MIT licence fails its own line of argument; Apache 2.0 carries Cadence
+    cadence = next(c for c in decision.candidates if c.engine == W + "cadence")
+    assert "http://spdx.org/licenses/MIT" not in cadence.components
+    assert "http://spdx.org/licenses/Apache-2.0" in cadence.components
+    # Zeebe has a Java client, but its licence is not on the SPDX list: undecided
+    assert checks(decision, "zeebe")["language=Java"][0] == MEETS
+    assert checks(decision, "zeebe")["licence=open-source"][0] == UNDECIDED
     # Restate has a JVM SDK but a source-available licence: excluded, by the SPDX fact
     restate = checks(decision, "restate")
     assert restate["language=Java"][0] == MEETS
@@ -340,6 +356,84 @@ def test_set_6_python_team_with_durable_execution_preferring_measured_costs(cura
         W + "dbos", W + "aws-step-functions", W + "azure-durable-functions", W + "restate",
         W + "temporal"]
     assert checks(decision, "temporal")["cost=measured"] == (UNDECIDED, [])
+
+
+def sdk_fact(graph, sdk: str, engine: str) -> set[tuple[str, str, str]]:
+    """(IRI, status, language) of each statement that the SDK is one of the engine's, with
+    the SDK's language, as the store holds them."""
+    rows = graph.sparql("""SELECT ?f ?status ?language WHERE {
+      ?f rdf:subject ?sdk ; rdf:predicate wf:sdkFor ; rdf:object ?engine ;
+         wf:evidenceStatus ?status .
+      ?sdk wf:programmingLanguage ?language }""",
+                        bindings={"sdk": NamedNode(W + sdk),
+                                  "engine": NamedNode(W + engine)}).rows()
+    return {(r["f"].value, shorten(r["status"].value), r["language"].value) for r in rows}
+
+
+def meets_by(decision, engine: str, requirement: str) -> list[str]:
+    verdict, facts = checks(decision, engine)[requirement]
+    assert verdict == MEETS, (engine, verdict)
+    return facts
+
+
+# Each engine with the SDK whose verified sdkFor statement (source in the comment) says a
+# team can write its workflows in the language.
+PYTHON_SDKS = {
+    "apache-airflow": "airflow-task-sdk",            # airflow-task-sdk-readme
+    "argo-workflows": "hera",                        # hera-repo (README)
+    "aws-step-functions": "sfn-data-science-sdk",    # sfn-data-science-sdk-repo
+    "azure-durable-functions": "durable-functions-python",  # durable-functions-python-repo
+    "cloudflare-workflows": "cloudflare-workflows-python-sdk",  # cloudflare-workflows-python-sdk
+    "dbos": "dbos-transact-py",                      # dbos-transact-py-repo
+    "flyte": "flytekit",                             # flytekit-repo
+    "luigi": "luigi-python-api",                     # spotify-luigi-repo
+    "netflix-conductor": "conductor-python-sdk",     # conductor-python-sdk-repo
+    "prefect": "prefect-python-sdk",                 # pypi-prefect
+    "restate": "restate-python-sdk",                 # restate-sdk-python-repo
+    "snakemake": "snakemake-language",               # snakemake-license
+    "temporal": "temporal-python-sdk",               # temporal-docs-develop
+}
+JAVA_SDKS = {
+    "aws-swf": "aws-flow-framework-java",            # aws-flow-framework-concepts
+    "azure-durable-functions": "durable-functions-java",  # durabletask-java-repo
+    "cadence": "cadence-java-client",                # cadence-java-client-repo
+    "camunda": "camunda-java-client",                # camunda-docs-java-client
+    "netflix-conductor": "conductor-java-sdk",       # conductor-java-sdk-repo
+    "restate": "restate-jvm-sdk",                    # restate-sdk-java-repo
+    "temporal": "temporal-java-sdk",                 # temporal-docs-develop
+    "zeebe": "zeebe-java-client",                    # camunda-docs-java-client
+}
+
+
+@pytest.mark.parametrize(("language", "sdks"), [("Python", PYTHON_SDKS), ("Java", JAVA_SDKS)])
+def test_set_7_a_team_that_writes_workflows_in_its_own_language(curated, language, sdks):
+    """language=Python finds every Python-native engine (Airflow, Prefect, Flyte, Luigi,
+    Snakemake) and every engine with a Python SDK; language=Java every engine with a Java
+    SDK or client, each by the SDK's own verified fact."""
+    decision = decide(curated, require=[f"language={language}"])
+    for engine, sdk in sdks.items():
+        [(iri, status, lang)] = [r for r in sdk_fact(curated, sdk, engine) if r[2] == language]
+        assert status == "wf:Verified", (sdk, engine)
+        assert iri in meets_by(decision, engine, f"language={language}")
+    fits = [c for c in decision.candidates if c.verdict == "fits"]
+    assert {c.engine for c in fits} == {W + e for e in sdks}
+    # they all meet the one requirement by one verified fact, so they tie: by name
+    assert [c.label.lower() for c in fits] == sorted(c.label.lower() for c in fits)
+    # the rest are undecided, never excluded: no source says an engine lacks a language
+    assert {c.verdict for c in decision.candidates if c not in fits} == {"undecided"}
+
+
+def test_set_7_engines_without_an_sdk_in_the_language_stay_undecided(curated):
+    """Step Functions workflows are Amazon States Language documents: the graph records
+    only its Python Data Science SDK, so a Java team's requirement stays undecided; and
+    Temporal's Java SDK is Apache-2.0 (its LICENSE), not MIT as a blog post generalised."""
+    java = decide(curated, require=["language=Java"])
+    assert checks(java, "aws-step-functions")["language=Java"] == (UNDECIDED, [])
+    rows = curated.sparql("""SELECT ?o ?status WHERE {
+      ?f rdf:subject wfr:temporal-java-sdk ; rdf:predicate wf:licence ; rdf:object ?o ;
+         wf:evidenceStatus ?status }""").rows()
+    assert {(r["o"].value, shorten(r["status"].value)) for r in rows} == {
+        ("Apache-2.0", "wf:Verified"), ("MIT", "wf:Contradicted")}
 
 
 def test_licence_records_match_the_spdx_list_and_cover_every_licence_fact(curated):

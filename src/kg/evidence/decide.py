@@ -113,16 +113,20 @@ class Candidate:
 
     @property
     def components(self) -> list[str]:
-        """The backends, SDKs and mechanisms the facts that meet a requirement name."""
+        """The backends, SDKs and mechanisms named by the lines of argument that meet a
+        requirement: a line that fails (an MIT licence since replaced) names none, even
+        where its generic step is verified."""
         return sorted({f.component for c in self.checks if c.verdict == MEETS
-                       for f in c.facts if f.component and f.status == "verified"})
+                       for line in chains(list(c.facts)).values()
+                       if _chain_verdict(line) == MEETS
+                       for f in line if f.component and f.status == "verified"})
 
     def sort_key(self) -> tuple:
         verified = sum(1 for c in self.checks for f in c.facts if f.status == "verified")
         return ({FITS: 0, OPEN: 1, EXCLUDED: 2}[self.verdict],
                 -self.count(MEETS, required=True), self.count(FAILS, required=True),
                 -self.count(MEETS, required=False), self.count(FAILS, required=False),
-                -verified, self.label.lower())
+                -verified, self.label.lower(), self.engine)
 
 
 @dataclass
