@@ -180,9 +180,17 @@ class StoreLayout:
 
 def _own_bytes(folder: Path) -> int:
     """The bytes of the files only this folder holds (files shared with other versions
-    through hard links, as checkpoints share them, are not counted)."""
-    return sum(f.stat().st_size for f in folder.rglob("*")
-               if f.is_file() and f.stat().st_nlink == 1)
+    through hard links, as checkpoints share them, are not counted). One stat per file:
+    every update asks this of each version kept for its age."""
+    total = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                total += _own_bytes(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                stat = entry.stat(follow_symlinks=False)
+                total += stat.st_size if stat.st_nlink == 1 else 0
+    return total
 
 
 def open_store(layout: StoreLayout, live: Path, memory_quads: int = MEMORY_QUADS) -> ox.Store:

@@ -474,8 +474,9 @@ def keep_text(project: Project, text: str) -> str:
 
 
 def _history(working: ox.Store, *, version: str, previous: str | None, what: str,
-             digest: str, agent: str, started: datetime, added: int, removed: int) -> None:
-    """Add the PROV record of one update to the history graph."""
+             digest: str, agent: str, started: datetime, added: int, removed: int) -> int:
+    """Add the PROV record of one update to the history graph; the number of triples
+    it adds (the agent's triples are there once for all its updates)."""
     prov = "http://www.w3.org/ns/prov#"
     g = ox.NamedNode(str(HISTORY_GRAPH))
     activity = ox.NamedNode(f"{BASE}history/{version}")
@@ -504,28 +505,25 @@ def _history(working: ox.Store, *, version: str, previous: str | None, what: str
     if previous:
         triples.append((activity, ox.NamedNode(prov + "used"),
                         ox.NamedNode(f"{BASE}version/{previous}")))
-    working.extend(ox.Quad(s, p, o, g) for s, p, o in triples)
+    new = [q for q in (ox.Quad(s, p, o, g) for s, p, o in triples) if q not in working]
+    working.extend(new)
+    return len(new)
 
 
 # ------------------------------------------------------------------ the pipeline
-_SCHEMA_CACHE: dict[tuple, tuple[Graph, Graph]] = {}
+_SHAPES: dict[tuple, Graph] = {}
 
 
-def _schema(project: Project, store: ox.Store, stamp: str) -> tuple[Graph, Graph]:
-    """The shapes and the ontology as rdflib graphs, kept while they do not change (a
-    long-running writer validates many small updates against the same schema).
-    `stamp` names the ontology's state (see _schema_stamp)."""
+def _shapes(project: Project, stamp: str) -> Graph:
+    """The shapes as an rdflib graph, kept while they do not change (a long-running
+    writer validates many small updates against the same shapes). `stamp` names the
+    schema's state (see _schema_stamp)."""
     shapes_file = project.shapes_file
     key = (str(shapes_file), shapes_file.stat().st_mtime_ns, stamp)
-    if key not in _SCHEMA_CACHE:
-        shapes_iri = deltas.shapes_graph(project)
-        ontology = deltas.rdflib_graph(
-            q for g in deltas.schema_graphs(project) - {shapes_iri}
-            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-        shapes = parse_files([shapes_file], display=project.relative)[0].graph
-        _SCHEMA_CACHE.clear()
-        _SCHEMA_CACHE[key] = (shapes, ontology)
-    return _SCHEMA_CACHE[key]
+    if key not in _SHAPES:
+        _SHAPES.clear()
+        _SHAPES[key] = parse_files([shapes_file], display=project.relative)[0].graph
+    return _SHAPES[key]
 
 
 def _schema_stamp(project: Project, store: ox.Store, info: dict) -> str:
@@ -550,15 +548,11 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     derived = deltas.derive_delta(before, store, change, deltas.SYSTEM | schema)
     deltas.apply_delta(store, derived)
     asserted = change.changed | derived.changed
-    shapes, ontology = _schema(project, store, stamp)
+    shapes = _shapes(project, stamp)
     inferred = None if force_full else deltas.infer_delta(
         before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema, stamp)
     if inferred is not None:
-        if any(isinstance(n, ox.BlankNode) for n in deltas.touched(asserted)):
-            report = deltas.validate_all(store, project, shapes)  # no IRI to target
-        else:
-            report = deltas.validate_touched(store, asserted, shapes, ontology,
-                                             deltas.not_validated(project))
+        report = deltas.validate_touched(store, asserted, project, shapes, stamp)
         path = "local"
     else:
         report = deltas.validate_all(store, project, shapes)
@@ -606,13 +600,11 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
                 raise ValidationFailed(report)
             version = partial.name.removeprefix("partial-")
             digest = keep_text(project, what)
-            _history(store, version=version, previous=live.name, what=what, digest=digest,
-                     agent=agent, started=started_at, added=len(change.added),
-                     removed=len(change.removed))
+            recorded = _history(store, version=version, previous=live.name, what=what,
+                                digest=digest, agent=agent, started=started_at,
+                                added=len(change.added), removed=len(change.removed))
             graphs = _counts_after(counts, everything)
-            graphs[str(HISTORY_GRAPH)] = sum(
-                1 for _ in store.quads_for_pattern(None, None, None,
-                                                   ox.NamedNode(str(HISTORY_GRAPH))))
+            graphs[str(HISTORY_GRAPH)] = counts.get(str(HISTORY_GRAPH), 0) + recorded
             store.flush()
             del store
             notes = []
