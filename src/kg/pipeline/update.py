@@ -568,6 +568,64 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     return everything, report, path
 
 
+@dataclass
+class _NextVersion:
+    """The next store version, opened beside the live one: `store`, a checkpoint of
+    `live` (hard links, no copy) open for writing, and `before`, the live one read-only."""
+
+    live: Path
+    partial: Path
+    before: ox.Store
+    store: ox.Store
+
+
+_PREPARED: list[_NextVersion] = []  # at most one, opened by `prepare`
+
+
+def _open_next(live: Path, partial: Path) -> _NextVersion:
+    before = ox.Store.read_only(str(live))
+    before.backup(str(partial))
+    return _NextVersion(live, partial, before, ox.Store(str(partial)))
+
+
+def prepare(project: Project) -> None:
+    """Open the next store version ahead of the next write, so that the write does not
+    wait for the stores to open (about half of a small update's time): the writer
+    process calls this between writes. It takes no lock (a build or rollback started
+    meanwhile is not refused): a version prepared from a store that is no longer live
+    when the write comes, or that a build's clean removed, is thrown away then."""
+    layout = StoreLayout(project.store_dir)
+    forget_prepared(layout)
+    live = layout.live()
+    if live is None:
+        return
+    partial = layout.new_partial()
+    try:
+        _PREPARED.append(_open_next(live, partial))
+    except BaseException:
+        layout.discard(partial)
+        raise
+
+
+def forget_prepared(layout: StoreLayout) -> None:
+    """Close and remove the prepared version, if any."""
+    while _PREPARED:
+        stale = _PREPARED.pop()
+        partial = stale.partial
+        del stale
+        layout.discard(partial)
+
+
+def _take_prepared(layout: StoreLayout, live: Path) -> _NextVersion | None:
+    """The prepared next version if it was made from `live` and is still whole (a
+    build's clean removes partial stores), else None (a stale one is removed)."""
+    if _PREPARED and _PREPARED[0].live == live and _PREPARED[0].partial.is_dir() \
+            and _PREPARED[0].partial.parent == layout.stores:
+        return _PREPARED.pop()
+    forget_prepared(layout)
+    return None
+
+
 def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: str,
            confirm: str | None, agent: str,
            on_publish: Callable[[], None] | None = None) -> UpdateResult:
@@ -580,11 +638,12 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
             raise StoreNotBuilt("no store yet: run `kg build` first")
         info = dict(layout.info())
         counts = dict(info.get("graphs", {}))
-        partial = layout.new_partial()
-        before = ox.Store.read_only(str(live))
+        next_version = _take_prepared(layout, live)
+        partial = next_version.partial if next_version else layout.new_partial()
         try:
-            before.backup(str(partial))  # hard links: the next version, beside the live
-            store = ox.Store(str(partial))
+            next_version = next_version or _open_next(live, partial)
+            before, store = next_version.before, next_version.store
+            del next_version
             change = change_of(store)
             if not change:
                 del store
