@@ -239,3 +239,44 @@ def test_touched_nodes_are_subjects_and_objects():
     quads = {ox.Quad(a, ox.NamedNode("urn:p"), b), ox.Quad(a, ox.NamedNode("urn:q"),
                                                             ox.Literal("x"))}
     assert deltas.touched(quads) == {a, b}
+
+
+SEEDED_BAD = [  # each breaks a shape; the first two are the HTTP tests' refused updates
+    "INSERT DATA {{ GRAPH {g} {{ <{wfr}engine-a> <{wf}supportsBackend> <{wfr}db-z> }} }}",
+    "INSERT DATA {{ GRAPH {g} {{ <{wfr}engine-a> <{wf}colour> 'red' }} }}",
+    "DELETE WHERE {{ GRAPH {g} {{ <{wfr}engine-a> <{skos}definition> ?d }} }}",
+    "DELETE {{ GRAPH {g} {{ <{wfr}engine-a> <{rdfs}label> ?l }} }} "
+    "WHERE {{ GRAPH {g} {{ <{wfr}engine-a> <{rdfs}label> ?l FILTER (lang(?l) = 'en') }} }}",
+    "INSERT DATA {{ GRAPH {g} {{ <{wfr}engine-a> <{rdfs}label> 'second'@en }} }}",
+    "INSERT DATA {{ GRAPH {g} {{ <{wfr}engine-a> <{rdfs}label> 'no language' }} }}",
+    "INSERT DATA {{ GRAPH {g} {{ <{wfr}engine-a> <{wf}relatedTo> <{wfr}nowhere> }} }}",
+]
+
+
+def _shown(violations) -> set[tuple]:
+    return {(v.focus, v.path, v.constraint, v.message, v.value) for v in violations}
+
+
+@pytest.mark.parametrize("template", SEEDED_BAD)
+def test_the_focus_validation_reports_what_pyshacl_reports(mini, template):
+    """The SPARQL-compiled shapes run on the focus nodes in the store give pySHACL's
+    results about those nodes over the whole dataset (SPARQL-based constraints are
+    evaluated by SPARQL on both sides: pySHACL is the reference for the core ones)."""
+    from kg.pipeline.shapes import validate_graph
+    from kg.pipeline.update import _shapes
+
+    text = template.format(g=mini.graph, wf=WF, wfr=WFR, skos=SKOS, rdfs=RDFS)
+    store = mini.copy()
+    change = run_update(store, text)
+    assert change, text
+    _, report, path = pipeline(mini.project, mini.store, store, change, stamp="seeded")
+    assert path == "local" and not report.conforms, text
+    focus = deltas.focus_nodes(store, change.changed, deltas.not_validated(mini.project))
+    graphs = [g if isinstance(g, ox.DefaultGraph) else ox.NamedNode(g)
+              for g in deltas.validated_graphs(store, mini.project)]
+    data = deltas.rdflib_graph(q for g in graphs
+                               for q in store.quads_for_pattern(None, None, None, g))
+    reference = validate_graph(data, _shapes(mini.project, "seeded"),
+                               focus={deltas.term_to_rdflib(n) for n in focus},
+                               engine="pyshacl")
+    assert _shown(report.violations) == _shown(reference.violations), text

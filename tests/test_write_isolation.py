@@ -240,3 +240,30 @@ def test_each_update_text_is_stored_once_and_the_record_holds_its_start(mini_pro
     assert len(rows) == 3
     assert all(len(r["t"].value) < TEXT_IN_RECORD + 200 for r in rows)
     assert all("texts/" in r["t"].value for r in rows)
+
+
+def test_a_prepared_version_is_used_only_while_its_store_is_live(mini_project):
+    """The next version opened between writes (kg.pipeline.update.prepare) carries the
+    write when the live store is the one it was made from; after a rollback it is
+    thrown away and the write applies to the store made live."""
+    from kg.pipeline import update
+    from kg.pipeline.history import rollback
+
+    graph = KnowledgeGraph(mini_project)
+    graph.build()
+    layout = StoreLayout(graph.project.store_dir)
+    label = "INSERT DATA {{ GRAPH <{g}> {{ wfr:engine-a skos:altLabel '{t}'@en }} }}"
+    ask = "ASK {{ wfr:engine-a skos:altLabel '{t}'@en }}"
+    update.prepare(graph.project)
+    prepared = update._PREPARED[0].partial
+    first = update.apply_update(graph.project, label.format(g=MINI, t="one"))
+    assert first.store_path.name == prepared.name.removeprefix("partial-")
+    update.prepare(graph.project)
+    stale = update._PREPARED[0].partial
+    rollback(graph.project)  # the version before "one" is live again
+    second = update.apply_update(graph.project, label.format(g=MINI, t="two"))
+    assert not stale.exists() and not list(layout.stores.glob("partial-*"))
+    assert second.store_path.name != stale.name.removeprefix("partial-")
+    graph.reopen()
+    assert graph.sparql(ask.format(t="two")).boolean is True
+    assert graph.sparql(ask.format(t="one")).boolean is False

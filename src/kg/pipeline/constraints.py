@@ -230,7 +230,7 @@ class _Compiler:
 
 
 @dataclass(frozen=True)
-class _Query:
+class Query:
     """One constraint of one shape: a SELECT of ?this (and ?value) per result."""
 
     sparql: str
@@ -238,6 +238,7 @@ class _Query:
     path: Node | None
     message: str
     severity: str
+    target: str = ""  # the shape's focus nodes, the group that `sparql` starts with
 
 
 def _message(shapes: Graph, shape: Node, component: str) -> str:
@@ -249,14 +250,14 @@ def _message(shapes: Graph, shape: Node, component: str) -> str:
 
 
 def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
-                    focus: Iterable[ox.NamedNode | ox.BlankNode] | None = None) -> list[_Query]:
+                    focus: Iterable[ox.NamedNode | ox.BlankNode] | None = None) -> list[Query]:
     """Every core constraint of every active shape with targets, as one query each.
     With `focus`, only those nodes are validated."""
     c = _Compiler(shapes, subclasses)
     values = None
     if focus is not None:
         values = " ".join(str(n) for n in focus if not isinstance(n, ox.BlankNode))
-    out: list[_Query] = []
+    out: list[Query] = []
     targeted = {s for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
                             SH.targetObjectsOf) for s in shapes.subjects(p, None)}
     for shape in sorted(targeted, key=str):
@@ -272,9 +273,9 @@ def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
         for predicate, arg in c.value_constraints(shape):
             component = component_iri(predicate)
             cond = c.value_constraint(predicate, arg, "?this")
-            out.append(_Query(f"SELECT ?this (?this AS ?value) WHERE {{ {target} "
-                              f"FILTER (!({cond})) }}", component, None,
-                              _message(shapes, shape, component), severity))
+            out.append(Query(f"SELECT ?this (?this AS ?value) WHERE {{ {target} "
+                             f"FILTER (!({cond})) }}", component, None,
+                             _message(shapes, shape, component), severity, target))
         for prop in shapes.objects(shape, SH.property):
             if shapes.value(prop, SH.deactivated) == Literal(True):
                 continue
@@ -301,15 +302,15 @@ def _target(shapes: Graph, shape: Node, c: _Compiler, values: str | None) -> str
 
 
 def _property_queries(c: _Compiler, shapes: Graph, prop: Node, owner: Node, path: Node,
-                      target: str, severity: str) -> list[_Query]:
+                      target: str, severity: str) -> list[Query]:
     pe = c.path(path)
     shown = path if isinstance(path, URIRef) else None
     out = []
 
     def add(sparql: str, predicate: Node) -> None:
         component = component_iri(predicate)
-        out.append(_Query(sparql, component, shown, _message(shapes, owner, component),
-                          severity))
+        out.append(Query(sparql, component, shown, _message(shapes, owner, component),
+                         severity, target))
 
     low, high = shapes.value(prop, SH.minCount), shapes.value(prop, SH.maxCount)
     if low is not None and int(low) == 1:
@@ -366,7 +367,7 @@ def _property_queries(c: _Compiler, shapes: Graph, prop: Node, owner: Node, path
     return out
 
 
-def evaluate(run: Callable[[str], Iterable], queries: Iterable[_Query]) -> list[Result]:
+def evaluate(run: Callable[[str], Iterable], queries: Iterable[Query]) -> list[Result]:
     """Run each query (with `run`, over the data graph) and gather its results."""
     out = []
     for q in queries:
@@ -395,4 +396,4 @@ def subclass_reader(run: Callable[[str], Iterable]) -> Callable[[Node], list[str
     return subclasses
 
 
-__all__ = ["Result", "UnsupportedShape", "compile_queries", "evaluate", "subclass_reader"]
+__all__ = ["Query", "Result", "UnsupportedShape", "compile_queries", "evaluate", "subclass_reader"]

@@ -11,9 +11,8 @@ tests/test_update_incremental.py checks it on random updates):
   properties with one value (see `Schema`). A node whose stored inferences these rules
   do not explain exactly, or any change to the ontology or shapes, takes the full path
   (`rebuild`: the whole closure by kg.pipeline.reason, as `kg build` computes it);
-- **validation**: the shapes are checked on the touched nodes and the nodes that link to
-  them, over their neighbourhood (their triples, their neighbours' triples) and the
-  ontology, and only their results count (`validate_touched`).
+- **validation**: the shapes, compiled to SPARQL once, are checked on the touched nodes
+  and the nodes that link to them, in the store itself (`validate_touched`).
 
 Graph roles: the *schema* graphs are those of the ontology files and the shapes; the
 *system* graphs (derived, inferred, build metadata, history) are written only by this
@@ -26,13 +25,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib import Graph
 
 from ..namespaces import GRAPH, HISTORY_GRAPH, INFERRED_GRAPH, META_GRAPH, WF
 from . import evidence
 from .project import Project
-from .shapes import ValidationReport, validate_graph
+from .shapes import FocusChecks, ValidationReport, runner, validate_store
 from .store import term_from_rdflib, term_to_rdflib
 
 SMALL = 500  # triples changed (added plus removed) above which the full path is taken
@@ -376,9 +374,10 @@ _SIMPLE: dict[str, dict] = {}  # schema stamp -> which terms are simple (see for
 
 
 def forget() -> None:
-    """Drop what is known of the vocabulary (after a change on the full path, which may
-    add vocabulary triples to data graphs)."""
+    """Drop what is known of the vocabulary and the shapes compiled against it (after a
+    change on the full path, which may add vocabulary triples to data graphs)."""
     _SIMPLE.clear()
+    _CHECKS.clear()
 
 
 def infer_delta(before: ox.Store, after: ox.Store, changed: set[ox.Quad],
@@ -468,64 +467,53 @@ def not_validated(project: Project) -> set[str]:
             str(HISTORY_GRAPH)}
 
 
+def validated_graphs(store: ox.Store, project: Project) -> list[str | ox.DefaultGraph]:
+    """The graphs SHACL reads: the default graph and every named graph but those of
+    not_validated."""
+    skip = not_validated(project)
+    return [ox.DefaultGraph(), *sorted(g.value for g in store.named_graphs()
+                                       if isinstance(g, ox.NamedNode) and g.value not in skip)]
+
+
+def curated_files(project: Project) -> list[tuple[str, str]]:
+    """(graph IRI, file name) of the ontology and data files: where a violation is."""
+    return [(str(GRAPH[project.relative(p)]), project.relative(p))
+            for p in project.ontology_files() + project.data_files()]
+
+
 def validate_all(store: ox.Store, project: Project, shapes: Graph) -> ValidationReport:
-    """SHACL-validate the asserted and derived triples of the whole dataset."""
-    return validate_graph(rdflib_graph(View(store, not_validated(project)).quads()), shapes)
+    """SHACL-validate the asserted and derived triples of the whole dataset, in the
+    store (as `kg build` validates)."""
+    return validate_store(store, shapes, graphs=validated_graphs(store, project),
+                          files=curated_files(project))
 
 
 # ------------------------------------------------------------------ validation
-def validate_touched(store: ox.Store, changed: set[ox.Quad], shapes: Graph,
-                     ontology: Graph, skip: set[str]) -> ValidationReport:
-    """SHACL results for the touched nodes and the nodes that link to them, validated
-    over their neighbourhood (their triples, their neighbours' triples) and the ontology.
-    `skip` names graphs that are not validated (see not_validated)."""
+_CHECKS: dict[str, tuple[Graph, FocusChecks]] = {}  # schema stamp -> compiled shapes
+
+
+def focus_nodes(store: ox.Store, changed: set[ox.Quad], skip: set[str]) -> set:
+    """The nodes whose SHACL results an asserted change can alter: the subjects and
+    objects of the changed triples, and the nodes that link to them (a value's class or
+    kind may have changed). `skip` names graphs that are not validated."""
     view = View(store, skip)
     focus = touched(changed)
-    focus |= {q.subject for n in list(focus) for q in view.quads(None, None, n)}
-    around = set(focus)
-    for node in focus:  # what they link to, and what links to them (statement nodes...)
-        around |= {q.object for q in view.quads(node, None, None)
-                   if isinstance(q.object, ox.NamedNode | ox.BlankNode)}
-        around |= {q.subject for q in view.quads(None, None, node)}
-    graph = rdflib_graph(q for node in around for q in view.quads(node, None, None))
-    terms = {p for _, p, _ in graph} | set(graph.objects(None, RDF.type))
-    for hierarchy in (RDFS.subClassOf, RDFS.subPropertyOf):
-        for triple in ontology.triples((None, hierarchy, None)):
-            graph.add(triple)
-            terms.add(triple[2])
-    for term in terms:  # what the ontology says of the terms the neighbourhood uses
-        for triple in ontology.triples((term, None, None)):
-            graph.add(triple)
-    nodes = {term_to_rdflib(n) for n in focus}
-    return validate_graph(graph, targeted(shapes, graph, nodes), focus=nodes)
+    return focus | {q.subject for n in list(focus) for q in view.quads(None, None, n)}
 
 
-TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
-NOWHERE = URIRef("urn:x-kg:no-focus-node")  # a target that is in no graph
-
-
-def targeted(shapes: Graph, data: Graph, focus: set) -> Graph:
-    """`shapes` with each shape's targets replaced by the focus nodes it targets in
-    `data` (as sh:targetNode), so that the ontology's own terms and the neighbours in
-    `data` are not validated. (pySHACL's `focus_nodes` option would do this, but it
-    also restricts the value nodes of qualified value shapes, which breaks
-    sh:qualifiedMinCount.)"""
-    out = Graph()
-    out += shapes
-    shape_nodes = {s for p in TARGETS for s in shapes.subjects(p, None)}
-    for shape in shape_nodes:
-        hits: set = set()
-        for cls in shapes.objects(shape, SH.targetClass):
-            hits |= {n for n in focus if any(
-                cls in data.transitive_objects(t, RDFS.subClassOf)
-                for t in data.objects(n, RDF.type))}
-        hits |= focus & set(shapes.objects(shape, SH.targetNode))
-        for prop in shapes.objects(shape, SH.targetSubjectsOf):
-            hits |= {n for n in focus if (n, prop, None) in data}
-        for prop in shapes.objects(shape, SH.targetObjectsOf):
-            hits |= {n for n in focus if (None, prop, n) in data}
-        for predicate in TARGETS:
-            out.remove((shape, predicate, None))
-        for node in hits or {NOWHERE}:
-            out.add((shape, SH.targetNode, node))
-    return out
+def validate_touched(store: ox.Store, changed: set[ox.Quad], project: Project,
+                     shapes: Graph, stamp: str) -> ValidationReport:
+    """SHACL results for the focus nodes of a change (focus_nodes), evaluated over the
+    whole store by the SPARQL-compiled shapes with the focus nodes as VALUES: the
+    results `validate_all` gives about them, without reading the other nodes. A blank
+    focus node cannot be named in a query: then the whole store is validated."""
+    focus = focus_nodes(store, changed, not_validated(project))
+    if any(isinstance(n, ox.BlankNode) for n in focus):
+        return validate_all(store, project, shapes)
+    graphs = validated_graphs(store, project)
+    held = _CHECKS.get(stamp)
+    if held is None or held[0] is not shapes:
+        _CHECKS.clear()
+        held = _CHECKS[stamp] = (shapes, FocusChecks.compile(runner(store, graphs), shapes))
+    return validate_store(store, shapes, graphs=graphs, files=curated_files(project),
+                          focus=focus, checks=held[1])

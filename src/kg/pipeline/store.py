@@ -127,6 +127,7 @@ class StoreLayout:
     def activate(self, final: Path) -> None:
         """Make a finished store the live one, atomically (a build, an update, a
         rollback)."""
+        _SIZES.pop(final, None)
         link_tmp = self.root / f"current.{os.getpid()}.tmp"
         with contextlib.suppress(FileNotFoundError):
             link_tmp.unlink()
@@ -167,9 +168,13 @@ class StoreLayout:
         newest = set(older[-KEEP_PREVIOUS:]) if KEEP_PREVIOUS else set()
         by_age = [p for p in older if p not in newest
                   and now - p.stat().st_mtime < KEEP_SECONDS]
-        size = sum(_own_bytes(p) for p in by_age)
+        if live is not None:
+            _SIZES.pop(live, None)  # the live version's files are linked by the next one
+        names = frozenset(p.name for p in self.versions())
+        sizes = {p: _remembered_bytes(p, names) for p in by_age}
+        size = sum(sizes.values())
         while by_age and size > KEEP_BYTES:
-            size -= _own_bytes(by_age.pop(0))
+            size -= sizes[by_age.pop(0)]
         dropped = [p for p in older if p not in newest and p not in by_age]
         for path in dropped:
             shutil.rmtree(path, ignore_errors=True)
@@ -178,11 +183,38 @@ class StoreLayout:
         return dropped
 
 
+# A version's own bytes, and the versions there were when they were counted.
+_SIZES: dict[Path, tuple[int, frozenset[str]]] = {}
+
+
+def _remembered_bytes(folder: Path, names: frozenset[str]) -> int:
+    """_own_bytes of an old version, counted again only when it may have changed: its
+    files gain links only while it is live (each update's checkpoint links the live
+    version's files) and lose them only when another version is removed. Every update
+    asks this of each version kept for its age, which would otherwise read every file
+    of every such version. (A rollback by another process is not seen: a version it
+    made live may then count more than its own bytes until a version is removed.)"""
+    known = _SIZES.get(folder)
+    if known is not None and known[1] <= names:
+        return known[0]
+    size = _own_bytes(folder)
+    _SIZES[folder] = (size, names)
+    return size
+
+
 def _own_bytes(folder: Path) -> int:
     """The bytes of the files only this folder holds (files shared with other versions
-    through hard links, as checkpoints share them, are not counted)."""
-    return sum(f.stat().st_size for f in folder.rglob("*")
-               if f.is_file() and f.stat().st_nlink == 1)
+    through hard links, as checkpoints share them, are not counted). One stat per file:
+    every update asks this of each version kept for its age."""
+    total = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                total += _own_bytes(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                stat = entry.stat(follow_symlinks=False)
+                total += stat.st_size if stat.st_nlink == 1 else 0
+    return total
 
 
 def open_store(layout: StoreLayout, live: Path, memory_quads: int = MEMORY_QUADS) -> ox.Store:

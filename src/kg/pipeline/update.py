@@ -474,8 +474,9 @@ def keep_text(project: Project, text: str) -> str:
 
 
 def _history(working: ox.Store, *, version: str, previous: str | None, what: str,
-             digest: str, agent: str, started: datetime, added: int, removed: int) -> None:
-    """Add the PROV record of one update to the history graph."""
+             digest: str, agent: str, started: datetime, added: int, removed: int) -> int:
+    """Add the PROV record of one update to the history graph; the number of triples
+    it adds (the agent's triples are there once for all its updates)."""
     prov = "http://www.w3.org/ns/prov#"
     g = ox.NamedNode(str(HISTORY_GRAPH))
     activity = ox.NamedNode(f"{BASE}history/{version}")
@@ -504,28 +505,25 @@ def _history(working: ox.Store, *, version: str, previous: str | None, what: str
     if previous:
         triples.append((activity, ox.NamedNode(prov + "used"),
                         ox.NamedNode(f"{BASE}version/{previous}")))
-    working.extend(ox.Quad(s, p, o, g) for s, p, o in triples)
+    new = [q for q in (ox.Quad(s, p, o, g) for s, p, o in triples) if q not in working]
+    working.extend(new)
+    return len(new)
 
 
 # ------------------------------------------------------------------ the pipeline
-_SCHEMA_CACHE: dict[tuple, tuple[Graph, Graph]] = {}
+_SHAPES: dict[tuple, Graph] = {}
 
 
-def _schema(project: Project, store: ox.Store, stamp: str) -> tuple[Graph, Graph]:
-    """The shapes and the ontology as rdflib graphs, kept while they do not change (a
-    long-running writer validates many small updates against the same schema).
-    `stamp` names the ontology's state (see _schema_stamp)."""
+def _shapes(project: Project, stamp: str) -> Graph:
+    """The shapes as an rdflib graph, kept while they do not change (a long-running
+    writer validates many small updates against the same shapes). `stamp` names the
+    schema's state (see _schema_stamp)."""
     shapes_file = project.shapes_file
     key = (str(shapes_file), shapes_file.stat().st_mtime_ns, stamp)
-    if key not in _SCHEMA_CACHE:
-        shapes_iri = deltas.shapes_graph(project)
-        ontology = deltas.rdflib_graph(
-            q for g in deltas.schema_graphs(project) - {shapes_iri}
-            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
-        shapes = parse_files([shapes_file], display=project.relative)[0].graph
-        _SCHEMA_CACHE.clear()
-        _SCHEMA_CACHE[key] = (shapes, ontology)
-    return _SCHEMA_CACHE[key]
+    if key not in _SHAPES:
+        _SHAPES.clear()
+        _SHAPES[key] = parse_files([shapes_file], display=project.relative)[0].graph
+    return _SHAPES[key]
 
 
 def _schema_stamp(project: Project, store: ox.Store, info: dict) -> str:
@@ -550,15 +548,11 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     derived = deltas.derive_delta(before, store, change, deltas.SYSTEM | schema)
     deltas.apply_delta(store, derived)
     asserted = change.changed | derived.changed
-    shapes, ontology = _schema(project, store, stamp)
+    shapes = _shapes(project, stamp)
     inferred = None if force_full else deltas.infer_delta(
         before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema, stamp)
     if inferred is not None:
-        if any(isinstance(n, ox.BlankNode) for n in deltas.touched(asserted)):
-            report = deltas.validate_all(store, project, shapes)  # no IRI to target
-        else:
-            report = deltas.validate_touched(store, asserted, shapes, ontology,
-                                             deltas.not_validated(project))
+        report = deltas.validate_touched(store, asserted, project, shapes, stamp)
         path = "local"
     else:
         report = deltas.validate_all(store, project, shapes)
@@ -574,6 +568,64 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     return everything, report, path
 
 
+@dataclass
+class _NextVersion:
+    """The next store version, opened beside the live one: `store`, a checkpoint of
+    `live` (hard links, no copy) open for writing, and `before`, the live one read-only."""
+
+    live: Path
+    partial: Path
+    before: ox.Store
+    store: ox.Store
+
+
+_PREPARED: list[_NextVersion] = []  # at most one, opened by `prepare`
+
+
+def _open_next(live: Path, partial: Path) -> _NextVersion:
+    before = ox.Store.read_only(str(live))
+    before.backup(str(partial))
+    return _NextVersion(live, partial, before, ox.Store(str(partial)))
+
+
+def prepare(project: Project) -> None:
+    """Open the next store version ahead of the next write, so that the write does not
+    wait for the stores to open (about half of a small update's time): the writer
+    process calls this between writes. It takes no lock (a build or rollback started
+    meanwhile is not refused): a version prepared from a store that is no longer live
+    when the write comes, or that a build's clean removed, is thrown away then."""
+    layout = StoreLayout(project.store_dir)
+    forget_prepared(layout)
+    live = layout.live()
+    if live is None:
+        return
+    partial = layout.new_partial()
+    try:
+        _PREPARED.append(_open_next(live, partial))
+    except BaseException:
+        layout.discard(partial)
+        raise
+
+
+def forget_prepared(layout: StoreLayout) -> None:
+    """Close and remove the prepared version, if any."""
+    while _PREPARED:
+        stale = _PREPARED.pop()
+        partial = stale.partial
+        del stale
+        layout.discard(partial)
+
+
+def _take_prepared(layout: StoreLayout, live: Path) -> _NextVersion | None:
+    """The prepared next version if it was made from `live` and is still whole (a
+    build's clean removes partial stores), else None (a stale one is removed)."""
+    if _PREPARED and _PREPARED[0].live == live and _PREPARED[0].partial.is_dir() \
+            and _PREPARED[0].partial.parent == layout.stores:
+        return _PREPARED.pop()
+    forget_prepared(layout)
+    return None
+
+
 def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: str,
            confirm: str | None, agent: str,
            on_publish: Callable[[], None] | None = None) -> UpdateResult:
@@ -586,11 +638,12 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
             raise StoreNotBuilt("no store yet: run `kg build` first")
         info = dict(layout.info())
         counts = dict(info.get("graphs", {}))
-        partial = layout.new_partial()
-        before = ox.Store.read_only(str(live))
+        next_version = _take_prepared(layout, live)
+        partial = next_version.partial if next_version else layout.new_partial()
         try:
-            before.backup(str(partial))  # hard links: the next version, beside the live
-            store = ox.Store(str(partial))
+            next_version = next_version or _open_next(live, partial)
+            before, store = next_version.before, next_version.store
+            del next_version
             change = change_of(store)
             if not change:
                 del store
@@ -606,13 +659,11 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
                 raise ValidationFailed(report)
             version = partial.name.removeprefix("partial-")
             digest = keep_text(project, what)
-            _history(store, version=version, previous=live.name, what=what, digest=digest,
-                     agent=agent, started=started_at, added=len(change.added),
-                     removed=len(change.removed))
+            recorded = _history(store, version=version, previous=live.name, what=what,
+                                digest=digest, agent=agent, started=started_at,
+                                added=len(change.added), removed=len(change.removed))
             graphs = _counts_after(counts, everything)
-            graphs[str(HISTORY_GRAPH)] = sum(
-                1 for _ in store.quads_for_pattern(None, None, None,
-                                                   ox.NamedNode(str(HISTORY_GRAPH))))
+            graphs[str(HISTORY_GRAPH)] = counts.get(str(HISTORY_GRAPH), 0) + recorded
             store.flush()
             del store
             notes = []

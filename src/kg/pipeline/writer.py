@@ -1,6 +1,7 @@
 """Writes where a crash costs a process, not the service. The HTTP service hands every
 update and Graph Store write to one writer process (kept running, so the schema it
-validates against stays loaded), which parses, validates and applies it (kg.pipeline.update):
+validates against stays loaded, and the next store version is opened between writes),
+which parses, validates and applies it (kg.pipeline.update):
 
 - a write that crashes the writer (a parser's stack overflow, say) is answered with
   WorkerFailed and a message; the writer is restarted, and the store is unchanged
@@ -59,6 +60,10 @@ def _serve() -> None:  # pragma: no cover - runs in the writer process
             traceback.print_exc()
             answers.send(("error", "WorkerFailed", f"internal error in the writer: {err!r}",
                           None))
+        # between writes: the next one finds its store version open (or, if this
+        # fails, opens it itself and reports what fails)
+        with contextlib.suppress(errors.KgError, OSError):
+            update.prepare(kwargs["project"])
 
 
 _BOOT = """import sys
