@@ -28,6 +28,7 @@ from kg import errors as kg_errors
 from kg.evidence.decide import decide
 from kg.evidence.decide import render as render_decision
 from kg.evidence.views import in_view, withheld_note
+from kg.pages.prepare import Preparer
 from kg.pages.render import render as render_page
 from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.paper.cite import render as render_citations
@@ -109,9 +110,13 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers,
                                                    **runner_options)
         app.state.writer = Writer(graph.project)  # started at the first write
+        # the pages' per-version values, made now and after each new version, off the
+        # request path
+        app.state.preparer = Preparer(graph).start()
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.preparer.stop)
             await run_in_threadpool(app.state.runner.close)
             await run_in_threadpool(app.state.writer.close)
 

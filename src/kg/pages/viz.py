@@ -347,6 +347,14 @@ def _layout(store) -> dict[str, tuple[float, float]] | None:
     return None
 
 
+def make_ahead(store) -> None:
+    """Make the graph views' per-version values before a page asks: the links, the
+    layers' facts, and the layout (in its own thread, as a page starts it)."""
+    links(store)
+    _facts(store)
+    _layout(store)
+
+
 def _widen(pos: dict[str, tuple[float, float]], aspect: float = 1.7
            ) -> dict[str, tuple[float, float]]:
     """The layout turned so that its longest axis is horizontal, and stretched to the
