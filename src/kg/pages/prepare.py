@@ -1,10 +1,11 @@
 """What the pages compute once per store version, made ahead of the first request: the
 catalogue and the overview (`/`), the search index with the sources' names
 (`/search`), the names that resolve parameters, the list counts, and the graph views'
-links, facts and layout (`/graph`). A service runs a `Preparer`: it makes them at its
-start and whenever a build or an update publishes a new version, in a thread of its
-own, so that no reader waits for them (kg.query.versions keeps each one per version;
-a page that asks while one is being made waits only for that one)."""
+links and facts (`/graph`; its layout is still made when a view first asks). A service
+runs a `Preparer`: it makes them at its start and whenever a build or an update
+publishes a new version, in a thread of its own, so that no reader waits for them
+(kg.query.versions keeps each one per version; a page that asks while one is being
+made waits only for that one)."""
 
 from __future__ import annotations
 

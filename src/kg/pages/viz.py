@@ -348,11 +348,12 @@ def _layout(store) -> dict[str, tuple[float, float]] | None:
 
 
 def make_ahead(store) -> None:
-    """Make the graph views' per-version values before a page asks: the links, the
-    layers' facts, and the layout (in its own thread, as a page starts it)."""
+    """Make the graph views' per-version values before a page asks: the links and the
+    layers' facts. Not the layout: the first view does without it (the browser lays
+    the graph out), and making it loads numerical libraries that a service that never
+    shows the whole graph should not hold."""
     links(store)
     _facts(store)
-    _layout(store)
 
 
 def _widen(pos: dict[str, tuple[float, float]], aspect: float = 1.7
