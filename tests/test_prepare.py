@@ -36,6 +36,7 @@ def test_the_pages_values_are_ready_before_the_first_request(mini_project):
     assert made(old) == []
     with TestClient(create_app(graph, workers=1)) as client:
         wait_until(lambda: made(old) == list(VALUES), "every value made at the start")
+        wait_until(lambda: client.get("/healthz").json()["pages"] == "ready", "pages ready")
         assert getattr(catalogue(old), "_search_index", None) is not None
         assert client.get("/search", params={"q": "engine"}).status_code == 200
         # a new version (an update outside the service) is prepared without a request

@@ -328,12 +328,14 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
     # ---------------------------------------------------------------- health, stats
     @app.get("/healthz", tags=["service"], summary="Liveness and store status")
-    async def healthz() -> dict:
+    async def healthz(request: Request) -> dict:
+        pages = "ready" if request.app.state.preparer.ready() else "preparing"
         if graph.remote is not None:
-            return {"status": "ok", "store": "remote", "endpoint": graph.remote.endpoint}
+            return {"status": "ok", "store": "remote", "endpoint": graph.remote.endpoint,
+                    "pages": pages}
         live = StoreLayout(graph.project.store_dir).live()
         return {"status": "ok" if live else "no store: run `kg build`",
-                "store": "embedded", "built": live is not None,
+                "store": "embedded", "built": live is not None, "pages": pages,
                 "read_only": not policy.writable}
 
     @app.get("/api/stats", tags=["service"], summary="Counts per class and graph, build info")

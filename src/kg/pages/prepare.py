@@ -39,12 +39,14 @@ def prepare(graph) -> None:
 class Preparer:
     """A thread that prepares the pages' values for each store version that goes live
     (an embedded store: a new build or update moves the live link; a remote store is
-    prepared once). `prepared` is set each time a version's values are made."""
+    prepared once). `prepared` is set each time a version's values are made; `ready()`
+    says whether the live version's are."""
 
     def __init__(self, graph):
         self.graph = graph
         self.prepared = threading.Event()
         self._stop = threading.Event()
+        self._done: str | None = None  # the version last prepared
         self._thread = threading.Thread(target=self._run, daemon=True, name="kg-prepare")
         self._link = None if graph.remote is not None else StoreLayout(
             graph.project.store_dir).current
@@ -63,20 +65,24 @@ class Preparer:
         except OSError:
             return None  # no store built yet
 
+    def ready(self) -> bool:
+        """Whether the live version's values are made (or could not be: then a page
+        meets the error itself)."""
+        live = self._live()
+        return live is not None and live == self._done
+
     def _run(self) -> None:
-        done: str | None = None
         while not self._stop.is_set():
             live = self._live()
-            if live is not None and live != done:
+            if live is not None and live != self._done:
                 try:
                     self.graph.reopen()
                     prepare(self.graph)
-                    done = live
-                    self.prepared.set()
                 except Exception:  # a page that asks will meet the error itself
                     log.exception("preparing the pages of store version %s failed", live)
-                    done = live
-            if self._link is None and done is not None:
+                self._done = live
+                self.prepared.set()
+            if self._link is None and self._done is not None:
                 return
             self._stop.wait(LOOK_EVERY)
 
