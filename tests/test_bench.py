@@ -80,6 +80,9 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     assert all(x["status"] == 200 for k, x in first.items() if not k.startswith("sparql"))
     assert all(x["first_ms"] > 0 and x["repeat_ms"] > 0 for x in first.values())
     assert set(size["stress"]) == {"kg", "oxigraph"}
+    assert size["pages_ready_s"] >= 0
+    assert set(size["memory"]) == {"kg", "oxigraph"}
+    assert all(m["idle_mib"] > 0 and m["peak_mib"] > 0 for m in size["memory"].values())
     assert size["update"]["seconds"] > 0
     assert size["ratios"]["lookup_warm"]["1"].keys() == {"oxigraph", "rdflib_endpoint"}
     assert "lookup_warm" in done.stdout  # the printed table
@@ -89,3 +92,4 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     assert "| aggregate_cold | 1 |" in table
     assert "kg cache hits" in table and "| browse | 1 |" in table
     assert "| first request after a start |" in table
+    assert "| memory (PSS MiB, all processes) |" in table

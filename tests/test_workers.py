@@ -247,3 +247,53 @@ def test_literals_that_look_like_a_solution_boundary_are_counted_exactly():
     assert {row["o"].value for row in answer.rows()} == {"a},{}b", "x},{"}
     with pytest.raises(ResultTooLarge, match="more than 299 rows"):
         execute(store, Job("SELECT * { ?s ?p ?o }", max_rows=299))
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_workers_are_forked_from_one_zygote_and_read_the_store_read_only(mini_graph):
+    pool = WorkerPool(mini_graph.project.store_dir, size=2)
+    try:
+        zygote = pool._zygote.process.pid
+        assert _parent(zygote) == os.getpid()
+        assert {_parent(w.process.pid) for w in pool._idle} == {zygote}
+        # RocksDB lets only one process open a store for writing: a worker that held
+        # the live store open for writing would make this fail
+        ox.Store(str(mini_graph.store.path)).flush()
+        assert pool.run(Job(CHEAP), timeout=20).boolean is True
+    finally:
+        pool.close()
+
+
+def test_a_runaway_query_is_killed_and_the_abort_of_a_worker_is_reported(mini_graph):
+    pool = WorkerPool(mini_graph.project.store_dir, size=1)
+    try:
+        (worker,) = pool._idle
+        with pytest.raises(QueryTimeout):
+            pool.run(Job(RUNAWAY), timeout=1)
+        wait_for(lambda: not os.path.exists(f"/proc/{worker.process.pid}"),
+                 "the runaway's worker killed and reaped")
+        (fresh,) = pool._idle
+        os.kill(fresh.process.pid, signal.SIGABRT)
+        with pytest.raises(EOFError):
+            fresh.answer(10)
+        assert fresh.process.returncode == -signal.SIGABRT
+    finally:
+        pool.close()
+
+
+def test_workers_come_back_when_the_zygote_was_killed(mini_graph):
+    pool = WorkerPool(mini_graph.project.store_dir, size=1)
+    try:
+        (worker,) = pool._idle
+        os.kill(pool._zygote.process.pid, signal.SIGKILL)
+        pool._zygote.process.wait(timeout=10)
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=10)
+        assert pool.run(Job(CHEAP), timeout=20).boolean is True
+        assert pool._idle[0] is not worker and pool._idle[0].alive
+    finally:
+        pool.close()

@@ -28,6 +28,7 @@ from kg import errors as kg_errors
 from kg.evidence.decide import decide
 from kg.evidence.decide import render as render_decision
 from kg.evidence.views import in_view, withheld_note
+from kg.pages.prepare import Preparer
 from kg.pages.render import render as render_page
 from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
 from kg.paper.cite import render as render_citations
@@ -109,9 +110,13 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
         app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers,
                                                    **runner_options)
         app.state.writer = Writer(graph.project)  # started at the first write
+        # the pages' per-version values, made now and after each new version, off the
+        # request path
+        app.state.preparer = Preparer(graph).start()
         try:
             yield
         finally:
+            await run_in_threadpool(app.state.preparer.stop)
             await run_in_threadpool(app.state.runner.close)
             await run_in_threadpool(app.state.writer.close)
 
@@ -323,12 +328,14 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
     # ---------------------------------------------------------------- health, stats
     @app.get("/healthz", tags=["service"], summary="Liveness and store status")
-    async def healthz() -> dict:
+    async def healthz(request: Request) -> dict:
+        pages = "ready" if request.app.state.preparer.ready() else "preparing"
         if graph.remote is not None:
-            return {"status": "ok", "store": "remote", "endpoint": graph.remote.endpoint}
+            return {"status": "ok", "store": "remote", "endpoint": graph.remote.endpoint,
+                    "pages": pages}
         live = StoreLayout(graph.project.store_dir).live()
         return {"status": "ok" if live else "no store: run `kg build`",
-                "store": "embedded", "built": live is not None,
+                "store": "embedded", "built": live is not None, "pages": pages,
                 "read_only": not policy.writable}
 
     @app.get("/api/stats", tags=["service"], summary="Counts per class and graph, build info")

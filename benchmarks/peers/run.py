@@ -348,6 +348,59 @@ def cold(text: str) -> str:
     return f"{text}\n# cold {_RUN} {next(_COLD)}"
 
 
+def pss_mib(pid: int) -> float:
+    """Proportional set size of a process and all its descendants, in MiB: shared pages
+    (a forked worker's, the libraries') count once in all, split between the sharers."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) for line in rollup
+                              if line.startswith("Pss:"))
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(c) for c in children.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+class MemoryPeaks:
+    """The servers' PSS (see pss_mib), sampled every quarter second while rows run."""
+
+    def __init__(self, servers: Servers, names: tuple[str, ...] = ("kg", "oxigraph")):
+        self.servers, self.names = servers, names
+        self.peak = dict.fromkeys(names, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            for name in self.names:
+                self.peak[name] = max(self.peak[name],
+                                      pss_mib(self.servers.by_name[name].pid))
+
+    def __enter__(self) -> MemoryPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def wait_pages_ready(url: str, seconds: float = 600) -> float:
+    """Seconds until our service says its pages are prepared (`/healthz`)."""
+    origin = "/".join(url.split("/", 3)[:3])
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        if httpx.get(origin + "/healthz", timeout=10).json().get("pages") == "ready":
+            break
+        time.sleep(0.05)
+    return time.perf_counter() - start
+
+
 def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,
                  seconds: float, seed: int = 1) -> dict:
     """Warm rows repeat the same texts (the answer cache may answer), cold rows beside
@@ -366,14 +419,18 @@ def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,
         "aggregate_cold": lambda c, i: cold(head + AGGREGATE),
     }
     out: dict = {}
-    for mix, texts_for in mixes.items():
-        for n in clients:
-            for name in list(servers.urls):
-                row = load(servers.urls[name], texts_for, clients=n, requests=requests,
-                           seconds=seconds)
-                out.setdefault(mix, {}).setdefault(str(n), {})[name] = row
-                if row["errors"] and name == "rdflib_endpoint":
-                    servers.restart(name)
+    wait_pages_ready(servers.urls["kg"])
+    idle = {name: pss_mib(servers.by_name[name].pid) for name in ("kg", "oxigraph")}
+    with MemoryPeaks(servers) as peaks:
+        for mix, texts_for in mixes.items():
+            for n in clients:
+                for name in list(servers.urls):
+                    row = load(servers.urls[name], texts_for, clients=n, requests=requests,
+                               seconds=seconds)
+                    out.setdefault(mix, {}).setdefault(str(n), {})[name] = row
+                    if row["errors"] and name == "rdflib_endpoint":
+                        servers.restart(name)
+    memory = {name: {"idle_mib": idle[name], "peak_mib": peaks.peak[name]} for name in idle}
     blocks = graph.store.query("SELECT (COUNT(*) AS ?n) WHERE { ?e a wf:WorkflowEngine }")
     engines = max(1, int(next(iter(blocks.rows()))["n"].value) // 2)
     for n in clients:
@@ -396,7 +453,7 @@ def measure_http(graph, servers: Servers, *, clients: list[int], requests: int,
         out.setdefault("browse", {})[str(n)] = {"kg": load(
             servers.urls["kg"], None, clients=n, requests=requests, seconds=seconds,
             get=browse)}
-    return out
+    return out, memory
 
 
 FIRST = {"home": ("/", {}), "search": ("/search", {"q": "engine"}),
@@ -405,12 +462,14 @@ FIRST = {"home": ("/", {}), "search": ("/search", {"q": "engine"}),
                                                     "format": "json"})}
 
 
-def measure_first(servers: Servers) -> dict:
-    """The first request of each kind after a fresh start (the server up, as its health
-    probe says), against a repeat of the same request: what a user meets after a start,
-    build or update (every per-version value is made anew), in ms."""
+def measure_first(servers: Servers) -> tuple[dict, float]:
+    """The first request of each kind after a fresh start, against a repeat of the same
+    request: what a user meets after a start, build or update (every per-version value
+    is made anew), in ms. Ours is asked once its health probe says the pages are
+    prepared; the seconds after the start that took come second."""
     out: dict = {}
     servers.restart("kg")
+    pages_ready = wait_pages_ready(servers.urls["kg"])
     origin = "/".join(servers.urls["kg"].split("/", 3)[:3])
     with httpx.Client(timeout=600) as http:
         for kind, (path, params) in FIRST.items():
@@ -432,7 +491,7 @@ def measure_first(servers: Servers) -> dict:
                           headers={"Accept": SPARQL_JSON})
                 times.append((time.perf_counter() - start) * 1000)
         out[f"sparql_{name}"] = {"first_ms": times[0], "repeat_ms": times[1]}
-    return out
+    return out, pages_ready
 
 
 def measure_stress(graph, servers: Servers, *, clients: int, seconds: float) -> dict:
@@ -520,9 +579,14 @@ def print_tables(size: str, result: dict) -> None:
                       f"{kg.get('p99_ms', 0):9.1f} {_peer(s, 'oxigraph', 'p99_ms', '9.1f')}"
                       f"  {r.get('oxigraph')}  {r.get('rdflib_endpoint')}")
     if "first_request" in result:
+        print(f"pages prepared {result.get('pages_ready_s', 0):.1f} s after the start")
         for kind, x in result["first_request"].items():
             print(f"first request {kind:18} {x['first_ms']:9.1f} ms, repeat "
                   f"{x['repeat_ms']:9.1f} ms (x{x['first_ms'] / max(x['repeat_ms'], 1e-9):.1f})")
+    if "memory" in result:
+        for name, m in result["memory"].items():
+            print(f"memory {name:10} PSS {m['idle_mib']:.0f} MiB after start, "
+                  f"{m['peak_mib']:.0f} MiB peak under load")
     if "stress" in result:
         for name, s in result["stress"].items():
             total = s["n"] + s["errors"]
@@ -581,6 +645,17 @@ def markdown(results: dict) -> str:
             for kind, x in r["first_request"].items():
                 lines.append(f"| {kind} | {x['first_ms']:.1f} | {x['repeat_ms']:.1f} | "
                              f"{x['first_ms'] / max(x['repeat_ms'], 1e-9):.1f} |")
+            if "pages_ready_s" in r:
+                lines += ["", f"Pages prepared {r['pages_ready_s']:.1f} s "
+                          "after the service was up (asked after that)."]
+        if "memory" in r:
+            m = r["memory"]
+            lines += ["", "| memory (PSS MiB, all processes) | after start | peak under "
+                      "load |", "|---|---:|---:|"]
+            lines += [f"| {name} | {m[name]['idle_mib']:.0f} | {m[name]['peak_mib']:.0f} |"
+                      for name in m]
+            lines.append(f"| kg / Oxigraph | {m['kg']['idle_mib'] / m['oxigraph']['idle_mib']:.1f}"
+                         f" | {m['kg']['peak_mib'] / m['oxigraph']['peak_mib']:.1f} |")
         lines += ["", "| under stress | cheap p50 ms | cheap p99 ms | errors | answered |",
                   "|---|---:|---:|---:|---:|"]
         for name, x in r["stress"].items():
@@ -632,11 +707,11 @@ def main() -> None:
             result["embedded"] = measure_embedded(graph, args.repeat, args.budget)
             servers = Servers(graph, Path(tmp), time_limit=args.time_limit)
             try:
-                result["http"] = measure_http(graph, servers, clients=clients,
-                                              requests=args.requests, seconds=args.seconds,
-                                              seed=args.seed)
+                result["http"], result["memory"] = measure_http(
+                    graph, servers, clients=clients, requests=args.requests,
+                    seconds=args.seconds, seed=args.seed)
                 result["ratios"] = ratios(result["http"])
-                result["first_request"] = measure_first(servers)
+                result["first_request"], result["pages_ready_s"] = measure_first(servers)
                 result["stress"] = measure_stress(graph, servers, clients=args.stress_clients,
                                                   seconds=3 * args.seconds)
             finally:

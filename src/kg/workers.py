@@ -250,6 +250,64 @@ def _serve(store_dir: str, memory_quads: int,
             answers.send(("error", "WorkerFailed", f"internal error in the worker: {err!r}"))
 
 
+def _zygote(store_dir: str, memory_quads: int,
+            memory_limit: int) -> None:  # pragma: no cover - in the zygote
+    """The process the workers are forked from. It has imported what a worker needs
+    once, so that each worker shares those pages with it (copy on write) instead of
+    holding a copy of its own. A request on fd 0 (a Unix socket) brings two file
+    descriptors, a worker's job pipe and answer pipe: it forks a worker on them and
+    answers its pid. When a worker exits, it sends ("exited", code) on that worker's
+    answer pipe, so that the pool learns how it ended (a failed allocation aborts).
+    The socket's end (the pool is gone) ends it."""
+    import gc
+    import socket
+
+    requests = socket.socket(fileno=os.dup(0))
+    answer_pipes: dict[int, int] = {}  # worker pid -> this process's copy of its answer pipe
+
+    def reap(*_: object) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            fd = answer_pipes.pop(pid, None)
+            if fd is not None:
+                os.set_blocking(fd, False)  # never wait for a reader that has gone
+                pipe = Connection(fd, readable=False)
+                with contextlib.suppress(OSError):
+                    pipe.send(("exited", os.waitstatus_to_exitcode(status)))
+                pipe.close()
+
+    gc.collect()
+    gc.freeze()  # a worker's collector then leaves the shared objects' pages alone
+    signal.signal(signal.SIGCHLD, reap)
+    while True:
+        message, fds, _, _ = socket.recv_fds(requests, 16, 2)
+        if not message or len(fds) != 2:
+            return
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+                os.dup2(fds[0], 0)
+                os.dup2(fds[1], 1)
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # no other worker's pipes
+                _serve(store_dir, memory_quads, memory_limit)
+                status = 0
+            finally:
+                os._exit(status)
+        answer_pipes[pid] = fds[1]
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        os.close(fds[0])
+        requests.sendall(b"%d\n" % pid)
+
+
 WATCH = 0.05  # seconds between two looks at a busy worker's memory
 _OVER_MEMORY = ("memory",)
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -263,8 +321,9 @@ def _link(layout: StoreLayout) -> str | None:
         return None
 
 
-# A worker imports only the modules it needs, not the package (its __init__ loads the
-# build, SHACL and graph-analysis stacks): it starts in about half the time. Of
+# The zygote imports only the modules a worker needs, not the package (its __init__ loads
+# the build, SHACL and graph-analysis stacks), then forks the workers: they share those
+# pages with it instead of importing their own. Of
 # kg.namespaces it needs only the prefixes, given as JSON: the real module builds
 # rdflib's namespaces, which cost each worker about 20 MB; its functions load it on use.
 _BOOT = """import importlib, json, sys, types
@@ -280,30 +339,103 @@ def _lazy(name):
     return call
 names.__getattr__ = _lazy
 sys.modules["kg.namespaces"] = names
-from kg.workers import _serve
-_serve(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+from kg.workers import _zygote
+_zygote(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 """
+
+
+class _Zygote:
+    """The zygote process (running `_zygote`) and the socket that asks it for workers."""
+
+    def __init__(self, store_dir: Path, memory_quads: int, memory_limit: int | None = None):
+        import socket
+
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(Path(__file__).parent), str(store_dir),
+             str(memory_quads), str(memory_limit or 0), json.dumps(PREFIXES)],
+            stdin=theirs, close_fds=True)
+        theirs.close()
+        self.socket = ours
+        self._lock = threading.Lock()
+
+    def fork(self) -> tuple[_Process, Connection, Connection]:
+        """A new worker, with its job and answer pipes (OSError: the zygote has gone)."""
+        import socket
+
+        jobs_read, jobs_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self.socket, [b"w"], [jobs_read, answers_write])
+                reply = b""
+                while not reply.endswith(b"\n"):
+                    part = self.socket.recv(32)
+                    if not part:
+                        raise OSError("the worker zygote has gone")
+                    reply += part
+        except OSError:
+            os.close(jobs_write)
+            os.close(answers_read)
+            raise
+        finally:
+            os.close(jobs_read)
+            os.close(answers_write)
+        return (_Process(int(reply)), Connection(jobs_write, readable=False),
+                Connection(answers_read, writable=False))
+
+    def close(self) -> None:
+        self.socket.close()  # the zygote ends; the workers still running go on
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+class _Process:
+    """A worker process, forked by the zygote (so not this process's child): watched
+    and signalled through a pidfd, which never names another process once it ends.
+    `returncode` is what the zygote reported on the answer pipe (None: not known)."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.fd: int | None = os.pidfd_open(pid)  # None once closed: then taken as ended
+        self.returncode: int | None = None
+
+    def running(self) -> bool:
+        import select
+
+        return self.fd is not None and not select.select([self.fd], [], [], 0)[0]
+
+    def wait(self, timeout: float) -> int | None:
+        import select
+
+        if self.fd is not None and not select.select([self.fd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.fd is not None:
+            signal.pidfd_send_signal(self.fd, signal.SIGKILL)
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 class _Worker:
     """One worker process (running `_serve`), talking over its pipes."""
 
-    def __init__(self, store_dir: Path, memory_quads: int, memory_limit: int | None = None):
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(Path(__file__).parent), str(store_dir),
-             str(memory_quads), str(memory_limit or 0), json.dumps(PREFIXES)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.send = Connection(os.dup(self.process.stdin.fileno()), readable=False)
-        self.recv = Connection(os.dup(self.process.stdout.fileno()), writable=False)
-        self.process.stdin.close()
-        self.process.stdout.close()
+    def __init__(self, zygote: _Zygote):
+        self.process, self.send, self.recv = zygote.fork()
         self.ready = False
 
     def wait_ready(self) -> None:
         """Wait for the worker's "ready" (it has started and opened the store)."""
         if not self.ready:
-            if not self.recv.poll(LOAD_LIMIT) or self.recv.recv() != ("ready",):
+            if not self.recv.poll(LOAD_LIMIT) or self._message() != ("ready",):
                 raise WorkerFailed("a query worker did not start")
             self.ready = True
 
@@ -320,7 +452,7 @@ class _Worker:
                 if memory_limit and self.resident() > memory_limit:
                     return _OVER_MEMORY
                 continue
-            message = self.recv.recv()
+            message = self._message()
             if message != ("loading",):
                 return message
             self.ready = False
@@ -352,12 +484,20 @@ class _Worker:
                             return _OVER_MEMORY
                 finally:
                     loop.remove_reader(fd)
-            message = self.recv.recv()
+            message = self._message()
             if message != ("loading",):
                 return message
             self.ready = False
             await loop.run_in_executor(None, self.wait_ready)
             deadline = loop.time() + timeout
+
+    def _message(self) -> tuple:
+        """The next message; EOFError once the worker has exited (its exit code kept)."""
+        message = self.recv.recv()
+        if message[0] == "exited":
+            self.process.returncode = message[1]
+            raise EOFError("the query worker exited")
+        return message
 
     def resident(self) -> int:
         """The worker's resident memory in bytes (0 once it has gone)."""
@@ -369,17 +509,19 @@ class _Worker:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.running()
 
     def _close_pipes(self) -> None:
         for connection in (self.send, self.recv):
             with contextlib.suppress(OSError):
                 connection.close()
+        self.process.close()
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
             self.process.kill()
-        self.process.wait(timeout=5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
         self._close_pipes()
 
     def stop(self) -> None:
@@ -388,8 +530,10 @@ class _Worker:
         try:
             self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+            with contextlib.suppress(OSError):
+                self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
         self._close_pipes()
 
 
@@ -438,6 +582,7 @@ class WorkerPool:
         self._all: set[_Worker] = set()
         self._seconds = 0.1  # moving average of a query's execution time
         self._closed = False
+        self._zygote = _Zygote(store_dir, memory_quads, memory_limit)
         workers = [self._spawn() for _ in range(self.size)]
         for worker in workers:  # all start at once; the service is up when they are
             worker.wait_ready()
@@ -445,7 +590,15 @@ class WorkerPool:
 
     # ------------------------------------------------------------- workers
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.store_dir, self.memory_quads, self.memory_limit)
+        try:
+            worker = _Worker(self._zygote)
+        except OSError:  # the zygote has gone (killed): start another
+            with self._cond:
+                old, self._zygote = self._zygote, _Zygote(
+                    self.store_dir, self.memory_quads, self.memory_limit)
+            with contextlib.suppress(OSError):
+                old.close()
+            worker = _Worker(self._zygote)
         with self._cond:
             self._all.add(worker)
         return worker
@@ -656,6 +809,7 @@ class WorkerPool:
         for worker in busy:
             with contextlib.suppress(OSError):
                 worker.process.kill()
+        self._zygote.close()
 
 
 def _wake(future: Future) -> None:

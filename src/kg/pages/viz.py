@@ -347,6 +347,15 @@ def _layout(store) -> dict[str, tuple[float, float]] | None:
     return None
 
 
+def make_ahead(store) -> None:
+    """Make the graph views' per-version values before a page asks: the links and the
+    layers' facts. Not the layout: the first view does without it (the browser lays
+    the graph out), and making it loads numerical libraries that a service that never
+    shows the whole graph should not hold."""
+    links(store)
+    _facts(store)
+
+
 def _widen(pos: dict[str, tuple[float, float]], aspect: float = 1.7
            ) -> dict[str, tuple[float, float]]:
     """The layout turned so that its longest axis is horizontal, and stretched to the
