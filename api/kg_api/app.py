@@ -28,6 +28,7 @@ from kg import errors as kg_errors
 from kg.evidence.decide import decide
 from kg.evidence.decide import render as render_decision
 from kg.evidence.views import in_view, withheld_note
+from kg.namespaces import HISTORY_GRAPH
 from kg.pages.prepare import Preparer
 from kg.pages.render import render as render_page
 from kg.paper.cite import MEDIA_TYPES as CITE_MEDIA_TYPES
@@ -109,7 +110,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runner = await run_in_threadpool(QueryRunner, graph, policy, workers=workers,
                                                    **runner_options)
-        app.state.writer = Writer(graph.project)  # started at the first write
+        app.state.writer = await run_in_threadpool(_writer, graph)  # started at the first write
         # the pages' per-version values, made now and after each new version, off the
         # request path
         app.state.preparer = Preparer(graph).start()
@@ -290,19 +291,24 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
              summary="Kept store versions, newest first (needs the token)")
     async def history(request: Request) -> list[dict]:
         _authorize(request, policy)
+        _embedded_only("the kept store versions")
         return [v.to_dict() for v in await run_in_threadpool(versions, graph.project)]
 
     @app.post("/api/rollback", tags=["service"],
               summary="Make a kept store version live again (needs the token)")
     async def rollback_post(request: Request, version: str | None = None) -> dict:
         _authorize(request, policy)
+        _embedded_only("a rollback")
         done = await run_in_threadpool(rollback, graph.project, version)
         return {"status": "rolled back", "version": done.to_dict()}
 
-    def _authorize(request: Request, policy: Policy) -> None:
+    def _embedded_only(what: str) -> None:
         if graph.remote is not None:
-            raise kg_errors.Refused("updates through this service need the embedded store; "
-                                    "send them to the remote server itself")
+            raise kg_errors.Refused(f"{what} needs the embedded store: over a remote store "
+                                    "each write's record is in the history graph "
+                                    f"<{HISTORY_GRAPH}>, and no earlier version is kept")
+
+    def _authorize(request: Request, policy: Policy) -> None:
         if not policy.writable:
             raise kg_errors.ReadOnly("the service is read-only: start it with "
                                      "KG_UPDATE_TOKEN set to accept updates")
@@ -356,6 +362,12 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
     _add_cite_route(app, graph)
     _add_decide_route(app, graph)
     return app
+
+
+def _writer(graph: KnowledgeGraph) -> Writer:
+    """The service's writer: over a remote store, its writes go to that store
+    (kg.pipeline.remote_write)."""
+    return Writer(graph.project, graph.remote.settings if graph.remote is not None else None)
 
 
 # -------------------------------------------------------------------- citations

@@ -746,6 +746,7 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         seconds: float | None = None
         error: errors.KgError | None = None
+        message: tuple | None = None  # none when the worker died before it answered
         try:
             try:
                 worker.send.send(job)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from ..errors import QueryTimeout, RemoteError, SparqlSyntaxError
+from ..errors import BuildLocked, QueryTimeout, RemoteError, SparqlSyntaxError
 from ..namespaces import BASE, META_GRAPH, PREFIXES
 from ..query.queries import with_values
 from ..query.results import QueryResult
@@ -329,6 +329,13 @@ class RemoteStore:
         return self.dialect.name
 
     @property
+    def settings(self) -> dict[str, str | None]:
+        """What opens this store again in another process (credentials excepted: they
+        come from that process's environment)."""
+        return {"endpoint": self.endpoint, "update_endpoint": self._update_endpoint,
+                "store_endpoint": self._store_endpoint, "kind": self.kind}
+
+    @property
     def update_endpoint(self) -> str:
         return self._update_endpoint or self.dialect.endpoints(
             self.endpoint, authenticated=self.transport.authenticated)[0]
@@ -387,6 +394,14 @@ class RemoteStore:
             default_graph=[], named_graphs=[PUSH_GRAPH])
         return {row["g"].value: (row["h"].value, int(row["n"].value))
                 for row in result.rows()}
+
+    def version(self) -> str:
+        """A probe of the store's version: a hash of the push manifest, which every push
+        and every write through `kg serve` rewrites (the history graph's hash changes
+        with each write). One small query; "" when no push wrote the store."""
+        manifest = sorted(self.manifest().items())
+        return hashlib.sha256(json.dumps(manifest).encode()).hexdigest()[:16] if manifest \
+            else ""
 
     def our_graphs(self) -> tuple[list[str], list[str]]:
         """The graphs the pushes wrote, and the store's other graphs (read at most every
@@ -461,9 +476,12 @@ class RemoteStore:
         return plan, graphs
 
     def push(self, quads: Iterable[ox.Quad], *, dry_run: bool = False,
-             progress: Callable[[str], None] | None = None) -> PushPlan:
+             progress: Callable[[str], None] | None = None,
+             expect: Mapping[str, tuple[str, int]] | None = None) -> PushPlan:
         """Send the graphs whose content changed since the last push (see the module's
-        docstring); with `dry_run`, only say what would change."""
+        docstring); with `dry_run`, only say what would change. With `expect` (the
+        manifest the dataset was read with), a push finding that another writer pushed
+        meanwhile is refused with BuildLocked, just before the swap."""
         say = progress or (lambda _message: None)
         self.drop_staging()
         plan, graphs = self.plan(quads)
@@ -480,6 +498,9 @@ class RemoteStore:
                 if triples:
                     self.dialect.write_graph(self, stage, triples)
                 staged[name] = stage
+            if expect is not None and self.manifest() != dict(expect):
+                raise BuildLocked("another writer changed the remote store meanwhile; "
+                                  "nothing was changed: send the write again")
             say(f"swapping {len(staged)} staged graph(s) in")
             self.update(self._swap(plan, staged))
         except Exception as err:
@@ -521,20 +542,3 @@ class RemoteStore:
         if left:
             self.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in left))
         return left
-
-    def apply(self, project, change: Callable[[ox.Store], None], *, what: str,
-              confirm: str | None, agent: str):
-        """A validated update of the remote dataset (kg.update's rules: shapes, the
-        curated graphs kept, inferences recomputed, a PROV record): the dataset is read
-        into memory, changed and checked there, and the graphs it changed are pushed
-        (all or none). Two writers changing the same graph at once: the later wins."""
-        from .update import apply_in_memory
-
-        working = ox.Store()
-        working.extend(self.quads())
-        result = apply_in_memory(project, working, change, what=what, confirm=confirm,
-                                 agent=agent, version=time.strftime("%Y%m%dT%H%M%S-remote"),
-                                 previous=None)
-        if result.added or result.removed:
-            self.push(working.quads_for_pattern(None, None, None, None))
-        return result

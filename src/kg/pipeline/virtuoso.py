@@ -17,6 +17,9 @@ Where Virtuoso departs from SPARQL 1.1, and what this adapter does about it:
 - **Blank nodes come back as `nodeID://b123`** in SPARQL results JSON; they are read as
   the blank node `b123`. **An ASK with a dataset** (`default-graph-uri`) comes back as a
   one-row SELECT of `__ASK_RETVAL` (1 or 0); it is read as the boolean it stands for.
+- **Booleans come back as `"1"^^xsd:boolean`** (and `"0"`), both valid forms of
+  true and false; they are read as `true` and `false`, as stored, so a graph read back
+  hashes as it was pushed.
 - **Language tags are stored in lower case** (`en-GB` reads back as `en-gb`); the
   embedded store lower-cases them too, so answers agree. Compare tags case-insensitively
   in your own queries (`langMatches`), as BCP 47 says.
@@ -31,6 +34,15 @@ Where Virtuoso departs from SPARQL 1.1, and what this adapter does about it:
   Graph Store endpoint instead: POSTs of N-Triples of at most `CHUNK` triples, each
   carrying whole groups of triples that share blank nodes (each request is a blank node
   scope of its own), then swaps with SPARQL Update `MOVE`, which keeps blank nodes.
+- **It drops what restricts a UNION from outside** (a VALUES block, a FILTER) when a
+  branch holds a BIND and an OPTIONAL follows the union: `VALUES ?fact { ... } { ...
+  BIND ("supports" AS ?r) } UNION { ... } OPTIONAL { ... }` answers for every fact
+  (kg cite listed every source of the dataset's facts). A BIND of a constant is moved
+  to the start of its branch (the same query in SPARQL 1.1), which Virtuoso answers
+  right.
+- **BASE only first**: a prologue's BASE after a PREFIX (which SPARQL 1.1 allows, and
+  which the service sends with the endpoint's URL as the base) is a syntax error; BASE
+  declarations are moved before the PREFIXes.
 - **A transitive path needs a bound start**: `?a p+ ?b` with both ends variables is sent
   as `?a p ?_kg_step . ?_kg_step p* ?b` (the same pairs, possibly repeated).
 - Full-text search (`bif:contains`) is not needed: kg's search runs over the catalogue
@@ -53,6 +65,7 @@ _PLUS = re.compile(r"(\?\w+)\s+([A-Za-z][\w-]*:[\w-]+|<[^<>\s]+>)\+\s+(\?\w+)")
 _CONCAT = re.compile(r"GROUP_CONCAT\s*\(.*?\)\s*AS\s*\?(\w+)", re.IGNORECASE | re.DOTALL)
 EMPTY = PUSH_GRAPH + "/empty"  # a graph that never exists: an empty default graph
 FENCE_LIMIT = 10**12
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 
 class Virtuoso(Dialect):
@@ -89,11 +102,13 @@ class Virtuoso(Dialect):
         return "".join(d + "\n" for d in defines), fields
 
     def prepare(self, sparql: str) -> str:
-        return _PLUS.sub(r"\1 \2 ?_kg_step . ?_kg_step \2* \3", fence_subqueries(sparql))
+        return _PLUS.sub(r"\1 \2 ?_kg_step . ?_kg_step \2* \3",
+                         fence_subqueries(binds_first(base_first(sparql))))
 
     def results(self, payload: bytes, sparql: str) -> bytes:
         concat = set(_CONCAT.findall(sparql))
-        if b"nodeID://" not in payload and b"__ASK_RETVAL" not in payload and not concat:
+        if (b"nodeID://" not in payload and b"__ASK_RETVAL" not in payload and not concat
+                and _BOOLEAN.encode() not in payload):
             return payload
         document = json.loads(payload)
         if document.get("head", {}).get("vars") == ["__ASK_RETVAL"]:
@@ -104,6 +119,8 @@ class Virtuoso(Dialect):
             for name, term in list(row.items()):
                 if term.get("type") == "bnode":
                     term["value"] = term["value"].removeprefix("nodeID://")
+                elif term.get("datatype") == _BOOLEAN and term.get("value") in ("1", "0"):
+                    term["value"] = "true" if term["value"] == "1" else "false"
                 elif name in concat and term.get("value") == "":
                     del row[name]  # GROUP_CONCAT of nothing: unbound, as embedded
         return json.dumps(document).encode()
@@ -120,6 +137,100 @@ class Virtuoso(Dialect):
                     headers={"Content-Type": "application/n-triples"}, timeout=PUSH_TIMEOUT)
                 remote.transport.sent += 1
                 batch = []
+
+
+def base_first(sparql: str) -> str:
+    """The prologue's BASE declarations moved before its PREFIX declarations (SPARQL 1.1
+    allows either order; Virtuoso 7.2 a BASE only first). Left as it is when a PREFIX
+    before a BASE has a relative IRI, which the move would resolve differently."""
+    toks = list(tokens(sparql))
+    bases: list[tuple[int, int]] = []
+    for i, tok in enumerate(toks[:-1]):
+        word = tok.text.upper() if tok.kind == "word" else ""
+        if word == "BASE" and toks[i + 1].kind == "iri":
+            bases.append((tok.start, toks[i + 1].start + len(toks[i + 1].text)))
+        elif word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
+            if ":" not in toks[i + 2].text and not bases:
+                return sparql
+        elif word:
+            break
+    if not bases:
+        return sparql
+    moved = " ".join(sparql[a:b] for a, b in bases)
+    for a, b in reversed(bases):
+        sparql = sparql[:a] + sparql[b:]
+    return moved + "\n" + sparql
+
+
+def binds_first(sparql: str) -> str:
+    """In each branch of a UNION, every BIND of a constant (no variable in it) moved to
+    the branch's start. The same query in SPARQL 1.1 (a BIND's variable is new to its
+    group, and a constant does not depend on what comes before); Virtuoso 7.2, given
+    `{ ... BIND ("x" AS ?r) } UNION { ... } OPTIONAL { ... }`, drops what restricts the
+    union from outside (a VALUES block, a FILTER), and so answers for every fact where
+    the query asked about some."""
+    toks = list(tokens(sparql))
+    match: dict[int, int] = {}  # index of each "{" -> index of its "}", and back
+    opens: list[int] = []
+    for i, tok in enumerate(toks):
+        if tok.kind == "punct" and tok.text == "{":
+            opens.append(i)
+        elif tok.kind == "punct" and tok.text == "}" and opens:
+            start = opens.pop()
+            match[start], match[i] = i, start
+
+    def union_branch(open_: int) -> bool:
+        before = toks[open_ - 1] if open_ else None
+        after = toks[match[open_] + 1] if match[open_] + 1 < len(toks) else None
+        return any(t is not None and t.kind == "word" and t.text.upper() == "UNION"
+                   for t in (before, after))
+
+    moves: list[tuple[int, int, int]] = []  # (branch's "{" end, BIND start, BIND end)
+    opens = []
+    for i, tok in enumerate(toks):
+        if tok.kind == "punct" and tok.text == "{" and i in match:
+            opens.append(i)
+        elif tok.kind == "punct" and tok.text == "}" and opens and i in match:
+            opens.pop()
+        elif (tok.kind == "word" and tok.text.upper() == "BIND" and opens
+              and union_branch(opens[-1])):
+            end = _closing(toks, i + 1)
+            if end is not None and _constant(toks[i + 2:end]):
+                moves.append((toks[opens[-1]].start + 1, tok.start, toks[end].start + 1))
+    if not moves:
+        return sparql
+    edits = sorted([(at, 0, sparql[start:end]) for at, start, end in moves]
+                   + [(start, 1, end) for _, start, end in moves])
+    out, pos = [], 0
+    for at, kind, what in edits:
+        out.append(sparql[pos:at])
+        pos = at
+        if kind == 0:
+            out.append(f" {what} ")
+        else:
+            pos = what
+    return "".join(out) + sparql[pos:]
+
+
+def _constant(toks: list) -> bool:
+    """Is this `expression AS ?var` (a BIND's, parentheses excluded) free of variables
+    and of groups?"""
+    if len(toks) < 3 or toks[-2].text.upper() != "AS" or toks[-1].kind != "var":
+        return False
+    return not any(t.kind == "var" or t.text in "{}" for t in toks[:-2])
+
+
+def _closing(toks: list, open_: int) -> int | None:
+    """The index of the ")" that closes the "(" at `open_` (a BIND's)."""
+    if open_ >= len(toks) or toks[open_].text != "(":
+        return None
+    depth = 0
+    for j in range(open_, len(toks)):
+        if toks[j].kind == "punct" and toks[j].text in "()":
+            depth += 1 if toks[j].text == "(" else -1
+            if depth == 0:
+                return j
+    return None
 
 
 def fence_subqueries(sparql: str) -> str:

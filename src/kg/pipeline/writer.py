@@ -16,6 +16,7 @@ which parses, validates and applies it (kg.pipeline.update):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 import sys
@@ -46,8 +47,8 @@ def _serve() -> None:  # pragma: no cover - runs in the writer process
             name, kwargs = jobs.recv()
         except EOFError:
             return
-        function = {"apply_update": update.apply_update, "write_graph": update.write_graph,
-                    "delete_graph": update.delete_graph}[name]
+        remote = kwargs.pop("remote", None)
+        function = _function(name, remote)
         try:
             result = function(**kwargs, on_publish=lambda: answers.send(("publishing",)))
             answers.send(("ok", result))
@@ -61,9 +62,23 @@ def _serve() -> None:  # pragma: no cover - runs in the writer process
             answers.send(("error", "WorkerFailed", f"internal error in the writer: {err!r}",
                           None))
         # between writes: the next one finds its store version open (or, if this
-        # fails, opens it itself and reports what fails)
-        with contextlib.suppress(errors.KgError, OSError):
-            update.prepare(kwargs["project"])
+        # fails, opens it itself and reports what fails); a remote write copies the
+        # remote store afresh each time, so there is nothing to prepare
+        if remote is None:
+            with contextlib.suppress(errors.KgError, OSError):
+                update.prepare(kwargs["project"])
+
+
+def _function(name: str, remote: dict | None):  # pragma: no cover - in the writer process
+    """The write `name` of kg.pipeline.update, or its counterpart over the remote store
+    these settings open (kg.pipeline.remote_write)."""
+    from . import remote_write
+
+    if remote is None:
+        return remote_write.WRITES[name]
+    from .remote import RemoteStore
+
+    return functools.partial(remote_write.apply, RemoteStore(**remote), name)
 
 
 _BOOT = """import sys
@@ -74,10 +89,12 @@ _serve()
 
 
 class Writer:
-    """The writer process of one service; `run` is a write with a time limit."""
+    """The writer process of one service; `run` is a write with a time limit. With
+    `remote` (RemoteStore.settings), writes go to that remote store."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, remote: dict | None = None):
         self.project = project
+        self.remote = remote
         self._process: subprocess.Popen | None = None
         self._send: Connection | None = None
         self._recv: Connection | None = None
@@ -117,7 +134,10 @@ class Writer:
             if self._process is None or self._process.poll() is not None:
                 self._start()
             assert self._send is not None and self._recv is not None
-            self._send.send((name, {"project": self.project, **kwargs}))
+            job = {"project": self.project, **kwargs}
+            if self.remote is not None:
+                job["remote"] = self.remote
+            self._send.send((name, job))
             return self._answer(time_limit)
         finally:
             self._busy.release()

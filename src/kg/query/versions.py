@@ -23,11 +23,15 @@ _MAKING: dict[tuple[str, str], threading.Lock] = {}  # one lock per value being 
 
 
 def version_key(store) -> str:
-    """Identifies one version of a store: its folder (embedded) or its build record."""
+    """Identifies one version of a store: its folder (embedded); for a remote store, its
+    version probe (kg.pipeline.remote.RemoteStore.version), else its build record."""
     path = getattr(store, "path", None)
     if path is not None:
         return f"embedded:{path}"
-    return f"{type(store).__name__}:{json.dumps(store.info, sort_keys=True, default=str)}"
+    probe = getattr(store, "version", None)
+    version = (probe() if probe is not None else "") or json.dumps(
+        store.info, sort_keys=True, default=str)
+    return f"{type(store).__name__}:{version}"
 
 
 def _kept(key: tuple[str, str]) -> tuple[bool, object]:
