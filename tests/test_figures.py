@@ -111,7 +111,8 @@ def test_cli_writes_the_figure_its_caption_and_its_bibliography(evidence_project
                                    str(tmp_path / "b.pdf"))
     assert result.exit_code == 0, result.stderr
     snippet = (tmp_path / "b.tex").read_text()
-    assert r"\includegraphics[width=\linewidth]{" in snippet and "b.pdf}" in snippet
+    assert r"\includegraphics[width=\linewidth,height=0.75\textheight,keepaspectratio]{" \
+        in snippet and "b.pdf}" in snippet
     assert r"\cite{fixture-doc}" in snippet and r"\label{fig:benchmarks}" in snippet
     assert "@online{fixture-doc," in (tmp_path / "b.bib").read_text()
     png = Cli(evidence_project)("report", "figure", "evidence-profile", "-o",

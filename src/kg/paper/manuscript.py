@@ -34,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from ..errors import KgError
 from ..evidence.catalogue import labels as english_labels
 from ..namespaces import shorten
@@ -311,7 +313,7 @@ def check(graph, paper: Papers) -> PaperCheck:
     for row in graph.sparql(_STATEMENTS).rows():
         fact = row["fact"].value
         status[fact] = row["status"].value.rsplit("#", 1)[-1].lower()
-        if "s" in row:
+        if "s" in row and isinstance(row["o"], ox.NamedNode):  # a literal is named by no label
             triple[fact] = (row["s"].value, row["o"].value)
     label_index: dict[str, set[str]] = {}
     for row in graph.sparql(_LABELLED).rows():
