@@ -67,6 +67,12 @@ def cli(mini_project) -> Cli:
 
 
 @pytest.fixture(scope="session")
+def built_cli(mini_graph) -> Cli:
+    """`kg` on the fixture project built once: for commands that only read the store."""
+    return Cli(mini_graph.project.root)
+
+
+@pytest.fixture(scope="session")
 def evidence_project(tmp_path_factory) -> Path:
     """The fixture project plus tests/data/cite.ttl (bibliographic records with every
     field, a disputing source, a second SDK) and the real decision rules, built once

@@ -7,9 +7,8 @@ import json
 import bibtexparser
 
 
-def test_bibtex_for_an_entity_parses_and_matches_the_graph(cli):
-    cli("build", "-q")
-    result = cli("cite", "wfr:prop-atomic", "wfr:engine-b")
+def test_bibtex_for_an_entity_parses_and_matches_the_graph(built_cli):
+    result = built_cli("cite", "wfr:prop-atomic", "wfr:engine-b")
     assert result.exit_code == 0, result.stderr
     library = bibtexparser.parse_string(result.stdout)
     assert not library.failed_blocks
@@ -23,9 +22,8 @@ def test_bibtex_for_an_entity_parses_and_matches_the_graph(cli):
     assert entry["date"] == "2020-05" and "year" not in entry.fields_dict
 
 
-def test_csl_json_for_a_query_answer(cli):
-    cli("build", "-q")
-    result = cli("cite", "--query", "benchmarks", "--param", "backend=wfr:db-x",
+def test_csl_json_for_a_query_answer(built_cli):
+    result = built_cli("cite", "--query", "benchmarks", "--param", "backend=wfr:db-x",
                  "--format", "csl-json")
     items = {item["id"]: item for item in json.loads(result.stdout)}
     doc = items["fixture-doc"]
@@ -35,7 +33,7 @@ def test_csl_json_for_a_query_answer(cli):
     assert doc["issued"] == {"date-parts": [[2024]]}
     assert doc["accessed"] == {"date-parts": [[2026, 11, 28]]}
     assert set(items) == {"fixture-doc"}  # the paper backs nothing in this answer
-    findings = json.loads(cli("cite", "--query", "verification-by-property",
+    findings = json.loads(built_cli("cite", "--query", "verification-by-property",
                               "--format", "csl-json").stdout)
     [paper] = [item for item in findings if item["id"] == "doe2020fixture"]
     assert paper["type"] == "paper-conference"
@@ -54,9 +52,8 @@ def test_curated_citations_resolve_to_canonical_records(curated):
     assert "10.1145/2699417" in dois.values()
 
 
-def test_paths_are_shortest_and_explained(cli):
-    cli("build", "-q")
-    result = cli("path", "engine-a", "prop-atomic", "--limit", "2")
+def test_paths_are_shortest_and_explained(built_cli):
+    result = built_cli("path", "engine-a", "prop-atomic", "--limit", "2")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2 and all("(2 steps)" in line for line in lines)
@@ -67,7 +64,6 @@ def test_paths_are_shortest_and_explained(cli):
                for line in lines)
 
 
-def test_path_errors(cli):
-    cli("build", "-q")
-    missing = cli("path", "engine-a", "no-such-thing")
+def test_path_errors(built_cli):
+    missing = built_cli("path", "engine-a", "no-such-thing")
     assert missing.exit_code == 2 and "no links" in missing.stderr

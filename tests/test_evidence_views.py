@@ -39,34 +39,32 @@ def test_unknown_view_is_a_clear_error(mini_graph):
         mini_graph.sparql(VERIFIED_FACT, evidence="proven")
 
 
-def test_cli_query_evidence_option(cli):
-    cli("build", "-q")
-    assert cli("query", "-e", UNVERIFIED_FACT).stdout.strip() == "true"
-    assert cli("query", "-e", UNVERIFIED_FACT, "--evidence", "verified").stdout.strip() == "false"
-    bad = cli("query", "-e", UNVERIFIED_FACT, "--evidence", "proven")
+def test_cli_query_evidence_option(built_cli):
+    assert built_cli("query", "-e", UNVERIFIED_FACT).stdout.strip() == "true"
+    verified = built_cli("query", "-e", UNVERIFIED_FACT, "--evidence", "verified")
+    assert verified.stdout.strip() == "false"
+    bad = built_cli("query", "-e", UNVERIFIED_FACT, "--evidence", "proven")
     assert bad.exit_code == 2 and "proven" in bad.stderr
 
 
-def test_path_marks_unverified_steps_and_the_verified_view_avoids_them(cli):
-    cli("build", "-q")
-    everything = cli("path", "engine-b", "db-y", "--limit", "1")
+def test_path_marks_unverified_steps_and_the_verified_view_avoids_them(built_cli):
+    everything = built_cli("path", "engine-b", "db-y", "--limit", "1")
     assert everything.exit_code == 0, everything.stderr
     assert everything.stdout.splitlines() == [
         "1. (1 step) Engine B --supports backend [unverified]--> DB Y"]
-    verified = cli("path", "engine-b", "db-y", "--evidence", "verified")
+    verified = built_cli("path", "engine-b", "db-y", "--evidence", "verified")
     assert "[unverified]" not in verified.stdout
     assert "supports backend" not in verified.stdout  # the only direct link is unverified
 
 
-def test_cite_in_the_verified_view_leaves_out_sources_of_unverified_facts(cli):
-    cli("build", "-q")
+def test_cite_in_the_verified_view_leaves_out_sources_of_unverified_facts(built_cli):
     keys = {item["id"] for item in json.loads(
-        cli("cite", "engine-a", "--format", "csl-json").stdout)}
+        built_cli("cite", "engine-a", "--format", "csl-json").stdout)}
     assert "fixture-doc" in keys  # engine-a's verified facts cite the docs
     # the contradicted statement about engine-a cites the docs too, but so do verified
     # facts; the paper is cited only by facts about other entities
     verified = {item["id"] for item in json.loads(
-        cli("cite", "engine-a", "--format", "csl-json", "--evidence", "verified").stdout)}
+        built_cli("cite", "engine-a", "--format", "csl-json", "--evidence", "verified").stdout)}
     assert verified == {"fixture-doc"}
 
 

@@ -108,37 +108,35 @@ def test_parameter_errors(mini_graph):
         mini_graph.query("benchmark")
 
 
-def test_cli_exit_codes_and_messages(cli):
-    assert cli("build", "-q").exit_code == 0
-    unknown = cli("query", "no-such-query")
+def test_cli_exit_codes_and_messages(built_cli):
+    unknown = built_cli("query", "no-such-query")
     assert unknown.exit_code == 2 and "no named query 'no-such-query'" in unknown.stderr
-    missing = cli("query", "citations")
+    missing = built_cli("query", "citations")
     assert missing.exit_code == 2 and "needs parameter 'entity'" in missing.stderr
-    typed = cli("query", "citations", "--param", "entity=not an iri")
+    typed = built_cli("query", "citations", "--param", "entity=not an iri")
     assert typed.exit_code == 2 and "entity='not an iri' names nothing" in typed.stderr
-    syntax = cli("query", "-e", "SELECT ?x WHERE { ?x ?p }")
+    syntax = built_cli("query", "-e", "SELECT ?x WHERE { ?x ?p }")
     assert syntax.exit_code == 2 and "line 1, column " in syntax.stderr
-    bad_param = cli("query", "benchmarks", "--param", "metric")
+    bad_param = built_cli("query", "benchmarks", "--param", "metric")
     assert bad_param.exit_code == 2 and "name=value" in bad_param.stderr
 
 
-def test_cli_output_formats(cli):
-    cli("build", "-q")
+def test_cli_output_formats(built_cli):
     args = ("query", "engine-backends", "--param", "engine=engine-a")
-    rows = list(csv.DictReader(io.StringIO(cli(*args, "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(built_cli(*args, "--format", "csv").stdout)))
     assert [r["backend"] for r in rows] == [W + "db-x", W + "db-y"]
-    tsv = cli(*args, "--format", "tsv").stdout.splitlines()
+    tsv = built_cli(*args, "--format", "tsv").stdout.splitlines()
     assert tsv[0].split("\t")[:2] == ["?engine", "?backend"]
-    data = json.loads(cli(*args, "--format", "json").stdout)
+    data = json.loads(built_cli(*args, "--format", "json").stdout)
     assert [b["backend"]["value"] for b in data["results"]["bindings"]] == [W + "db-x", W + "db-y"]
-    table = cli(*args, "--wide").stdout  # full cells: the clamped table is tested apart
+    table = built_cli(*args, "--wide").stdout  # full cells: the clamped table is tested apart
     assert "wfr:db-x" in table and "(2 rows)" in table
-    md = cli(*args, "--format", "md").stdout.splitlines()
+    md = built_cli(*args, "--format", "md").stdout.splitlines()
     assert md[0].startswith("| engine | backend |") and md[1].startswith("|---|")
-    ask = cli("query", "-e", "ASK { wfr:engine-a wf:supportsBackend wfr:db-y }")
+    ask = built_cli("query", "-e", "ASK { wfr:engine-a wf:supportsBackend wfr:db-y }")
     assert ask.stdout.strip() == "false"  # contradicted: not derived
-    construct = cli("query", "-e", "CONSTRUCT WHERE { wfr:engine-a wf:supportsBackend ?b }",
-                    "--format", "nt").stdout
+    construct = built_cli("query", "-e", "CONSTRUCT WHERE { wfr:engine-a wf:supportsBackend ?b }",
+                          "--format", "nt").stdout
     assert construct.strip() == f"<{W}engine-a> <{ONT}supportsBackend> <{W}db-x> ."
 
 

@@ -11,15 +11,14 @@ from rdflib import Dataset, Graph, URIRef
 W = "https://w3id.org/workflow-kg/resource/"
 
 
-def test_stats_counts_instances_and_graphs(cli):
-    cli("build", "-q")
-    stats = json.loads(cli("stats", "--format", "json").stdout)
+def test_stats_counts_instances_and_graphs(built_cli):
+    stats = json.loads(built_cli("stats", "--format", "json").stdout)
     assert stats["classes"]["wf:WorkflowEngine"] == 2
     assert stats["classes"]["wf:Technology"] == 6  # engines, backends and the SDK, inferred
     assert stats["classes"]["wf:CaseStudy"] == 2
     assert "https://w3id.org/workflow-kg/graph/data/mini.ttl" in stats["graphs"]
     assert stats["build"]["input_hash"]
-    text = cli("stats").stdout
+    text = built_cli("stats").stdout
     assert "wf:WorkflowEngine" in text and "triples per graph" in text
 
 
@@ -29,10 +28,9 @@ def test_stats_before_build_is_a_clear_error(cli):
 
 
 @pytest.mark.parametrize("fmt", ["ttl", "nt", "nq", "trig", "jsonld"])
-def test_export_round_trips(cli, tmp_path, fmt):
-    cli("build", "-q")
+def test_export_round_trips(built_cli, tmp_path, fmt):
     out = tmp_path / f"export.{fmt}"
-    assert cli("export", "--format", fmt, "-o", str(out)).exit_code == 0
+    assert built_cli("export", "--format", fmt, "-o", str(out)).exit_code == 0
     rdflib_format = {"ttl": "turtle", "nt": "nt", "nq": "nquads", "trig": "trig",
                      "jsonld": "json-ld"}[fmt]
     fact = (URIRef(W + "engine-a"), URIRef("https://w3id.org/workflow-kg/ontology#supportsBackend"),
