@@ -22,7 +22,7 @@ from kg.pipeline.update import pipeline, run_update
 WF, WFR = PREFIXES["wf"], PREFIXES["wfr"]
 RDFS, SKOS = PREFIXES["rdfs"], PREFIXES["skos"]
 TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
-SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=4, deadline=None, derandomize=True,
                     phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
@@ -169,7 +169,7 @@ def test_incremental_equals_full_on_the_fixture_data(mini, moves):
 
 
 @given(moves=MOVES)
-@settings(SETTINGS, max_examples=3)
+@settings(SETTINGS, max_examples=2)
 def test_incremental_equals_full_on_generated_data(generated, moves):
     check(generated, moves)
 
