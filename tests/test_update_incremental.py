@@ -112,27 +112,30 @@ MOVES = st.lists(st.tuples(
     st.integers(0, 10_000), st.integers(0, 10_000)), min_size=1, max_size=3)
 
 
-def both_paths(ds: Dataset, text: str):
+def both_paths(ds: Dataset, text: str, merged: bool = False):
     """The store and the violations after the update, by the incremental and by the
-    full path (None when the update changes nothing)."""
+    full path (None when the update changes nothing); with `merged`, the incremental
+    path validates over the merged copy of the validated graphs (deltas.Merged)."""
     before = ds.store
     incremental = ds.copy()
+    copy = deltas.Merged(before, ds.project) if merged else None
     change = run_update(incremental, text)
     if not change:
         return None
     full = ox.Store()
     full.bulk_extend(incremental.quads_for_pattern(None, None, None, None))
-    _, report_i, path = pipeline(ds.project, before, incremental, change, stamp="t")
+    _, report_i, path = pipeline(ds.project, before, incremental, change, stamp="t",
+                                 merged=copy)
     _, report_f, _ = pipeline(ds.project, before, full, change, stamp="t", force_full=True)
     return (set(incremental.quads_for_pattern(None, None, None, None)), report_i.violations,
             set(full.quads_for_pattern(None, None, None, None)), report_f.violations, path)
 
 
-def check(ds: Dataset, moves) -> str | None:
+def check(ds: Dataset, moves, merged: bool = False) -> str | None:
     text = change_text(ds, moves)
     if not text:
         return None
-    out = both_paths(ds, text)
+    out = both_paths(ds, text, merged)
     if out is None:
         return None
     quads_i, violations_i, quads_f, violations_f, path = out
@@ -162,16 +165,16 @@ def generated(tmp_path_factory) -> Dataset:
     return Dataset(graph, str(GRAPH["data/synthetic.ttl"]))
 
 
-@given(moves=MOVES)
+@given(moves=MOVES, merged=st.booleans())
 @SETTINGS
-def test_incremental_equals_full_on_the_fixture_data(mini, moves):
-    check(mini, moves)
+def test_incremental_equals_full_on_the_fixture_data(mini, moves, merged):
+    check(mini, moves, merged)
 
 
 @given(moves=MOVES)
 @settings(SETTINGS, max_examples=2)
 def test_incremental_equals_full_on_generated_data(generated, moves):
-    check(generated, moves)
+    check(generated, moves, merged=True)
 
 
 _CURATED: list[Dataset] = []
@@ -187,7 +190,7 @@ def curated_dataset(curated) -> Dataset:
 @given(moves=MOVES)
 @settings(SETTINGS, max_examples=2)
 def test_incremental_equals_full_on_the_curated_data(curated, moves):
-    check(curated_dataset(curated), moves)
+    check(curated_dataset(curated), moves, merged=True)
 
 
 def test_a_label_and_a_status_change_take_the_local_path(mini):

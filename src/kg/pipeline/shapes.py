@@ -233,13 +233,15 @@ Graphs = Sequence[str | ox.DefaultGraph]
 def validate_store(store: ox.Store, shapes: Graph, *, graphs: Graphs | None = None,
                    files: Sequence[tuple[str, str]] = (),
                    focus: Iterable[Term] | None = None,
-                   checks: FocusChecks | None = None) -> ValidationReport:
+                   checks: FocusChecks | None = None,
+                   run: Run | None = None) -> ValidationReport:
     """Validate the union of the named `graphs` of `store` (all graphs if None; the
     default graph where named) against `shapes`, in the store itself: nothing is
     copied. `files` are (graph IRI, file name) pairs, in the order that decides which
     file a violation is reported in; `focus` restricts the validation to those nodes
-    (kg.pipeline.delta), with the shapes compiled in `checks` if given."""
-    run = runner(store, graphs)
+    (kg.pipeline.delta), with the shapes compiled in `checks` if given. `run` asks
+    another store holding the same union (kg.pipeline.delta.Merged)."""
+    run = run or runner(store, graphs)
     if focus is not None and checks is not None:
         results = checks.results(run, focus)
     else:

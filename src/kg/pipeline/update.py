@@ -539,10 +539,12 @@ def _schema_stamp(project: Project, store: ox.Store, info: dict) -> str:
 
 
 def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta, *,
-             stamp: str, force_full: bool = False) -> tuple[Delta, ValidationReport, str]:
+             stamp: str, force_full: bool = False,
+             merged: deltas.Merged | None = None) -> tuple[Delta, ValidationReport, str]:
     """What follows from a data change already applied to `store` (`before` is the
     dataset without it): the derived and inferred graphs are brought up to date in
-    `store` and the SHACL report returned, with "local" or "full" for the path taken."""
+    `store` and the SHACL report returned, with "local" or "full" for the path taken.
+    `merged` is the validated graphs of `store` before the change, merged (it follows)."""
     schema = deltas.schema_graphs(project)
     shapes_iri = deltas.shapes_graph(project)
     derived = deltas.derive_delta(before, store, change, deltas.SYSTEM | schema)
@@ -552,7 +554,10 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     inferred = None if force_full else deltas.infer_delta(
         before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema, stamp)
     if inferred is not None:
-        report = deltas.validate_touched(store, asserted, project, shapes, stamp)
+        if merged is not None:
+            merged.follow(store, change)
+            merged.follow(store, derived)
+        report = deltas.validate_touched(store, asserted, project, shapes, stamp, merged)
         path = "local"
     else:
         report = deltas.validate_all(store, project, shapes)
@@ -571,21 +576,24 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
 @dataclass
 class _NextVersion:
     """The next store version, opened beside the live one: `store`, a checkpoint of
-    `live` (hard links, no copy) open for writing, and `before`, the live one read-only."""
+    `live` (hard links, no copy) open for writing, `before`, the live one read-only,
+    and the graphs SHACL reads merged (kg.pipeline.delta.Merged) when there are many."""
 
     live: Path
     partial: Path
     before: ox.Store
     store: ox.Store
+    merged: deltas.Merged | None = None
 
 
 _PREPARED: list[_NextVersion] = []  # at most one, opened by `prepare`
 
 
-def _open_next(live: Path, partial: Path) -> _NextVersion:
+def _open_next(project: Project, live: Path, partial: Path) -> _NextVersion:
     before = ox.Store.read_only(str(live))
     before.backup(str(partial))
-    return _NextVersion(live, partial, before, ox.Store(str(partial)))
+    return _NextVersion(live, partial, before, ox.Store(str(partial)),
+                        deltas.Merged.worth_it(before, project))
 
 
 def prepare(project: Project) -> None:
@@ -601,7 +609,7 @@ def prepare(project: Project) -> None:
         return
     partial = layout.new_partial()
     try:
-        _PREPARED.append(_open_next(live, partial))
+        _PREPARED.append(_open_next(project, live, partial))
     except BaseException:
         layout.discard(partial)
         raise
@@ -641,8 +649,9 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
         next_version = _take_prepared(layout, live)
         partial = next_version.partial if next_version else layout.new_partial()
         try:
-            next_version = next_version or _open_next(live, partial)
+            next_version = next_version or _open_next(project, live, partial)
             before, store = next_version.before, next_version.store
+            merged = next_version.merged
             del next_version
             change = change_of(store)
             if not change:
@@ -654,7 +663,8 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
             schema_changed = bool(change.graphs() & deltas.schema_graphs(project))
             stamp = _schema_stamp(project, before if not schema_changed else store,
                                   {} if schema_changed else info)
-            everything, report, path = pipeline(project, before, store, change, stamp=stamp)
+            everything, report, path = pipeline(project, before, store, change, stamp=stamp,
+                                                merged=merged)
             if not report.conforms:
                 raise ValidationFailed(report)
             version = partial.name.removeprefix("partial-")
