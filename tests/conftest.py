@@ -4,6 +4,8 @@ the real curated project, each built into a temporary store."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,26 @@ def evidence_project(tmp_path_factory) -> Path:
                         FIXTURES / "cite.ttl", ROOT / "data" / "decision-rules.ttl")
     KnowledgeGraph(root).build()
     return root
+
+
+@contextmanager
+def writable_service(where: Path, **policy) -> Iterator[tuple[object, KnowledgeGraph]]:
+    """The HTTP service (one worker, in-process) over a fresh build of the fixture
+    project in `where`, with the guard's `policy` (e.g. update_token=...): a client and
+    the graph."""
+    from fastapi.testclient import TestClient
+
+    from kg.query.guard import Policy
+    from kg_api import create_app
+
+    graph = KnowledgeGraph(make_project(where / "project", FIXTURES / "mini.ttl"))
+    graph.build()
+    with TestClient(create_app(graph, policy=Policy(**policy), workers=1)) as client:
+        yield client, graph
+
+
+def triple_count(client) -> int:
+    """How many triples the service's SPARQL endpoint counts."""
+    response = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"})
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])

@@ -4,12 +4,9 @@ shapes, applied in one swap, or rejected (422) with nothing changed."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from kg import KnowledgeGraph
 from kg.pipeline.store import StoreLayout
-from kg.query.guard import Policy
-from kg_api import create_app
+from tests.conftest import writable_service
 
 TOKEN = "test-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -19,14 +16,9 @@ ALT = "ASK { wfr:engine-a skos:altLabel 'EA'@en }"
 
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory):
-    from tests.conftest import FIXTURES, make_project
-
-    root = make_project(tmp_path_factory.mktemp("writable") / "project", FIXTURES / "mini.ttl")
-    graph = KnowledgeGraph(root)
-    graph.build()
-    app = create_app(graph, policy=Policy(time_limit=5, update_token=TOKEN), workers=1)
-    with TestClient(app) as client:
-        yield client, graph
+    with writable_service(tmp_path_factory.mktemp("writable"), time_limit=5,
+                          update_token=TOKEN) as served:
+        yield served
 
 
 def ask(client, query: str) -> bool:

@@ -8,16 +8,14 @@ import errno
 import os
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
 from kg.errors import StoreWriteFailed
 from kg.namespaces import GRAPH
 from kg.pipeline.store import StoreLayout
 from kg.pipeline.update import apply_update
-from kg.query.guard import Policy
-from kg_api import create_app
 from kg_api.app import status_of
+from tests.conftest import triple_count, writable_service
 
 TOKEN = "safety-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -30,21 +28,13 @@ TURTLE = {**AUTH, "Content-Type": "text/turtle"}
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from tests.conftest import FIXTURES, make_project
-
-    root = make_project(tmp_path_factory.mktemp("safety") / "project", FIXTURES / "mini.ttl")
-    graph = KnowledgeGraph(root)
-    graph.build()
-    app = create_app(graph, policy=Policy(time_limit=5, update_token=TOKEN,
-                                          token_name="alice"), workers=1)
-    with TestClient(app) as client:
-        yield client, graph
+    with writable_service(tmp_path_factory.mktemp("safety"), time_limit=5,
+                          update_token=TOKEN, token_name="alice") as served:
+        yield served
 
 
 def count(client) -> int:
-    response = client.get("/sparql", params={"query": COUNT},
-                          headers={"Accept": "application/sparql-results+json"})
-    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+    return triple_count(client)
 
 
 def live(graph: KnowledgeGraph):

@@ -12,14 +12,12 @@ import threading
 import time
 
 import pytest
-from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
 from kg.namespaces import GRAPH, HISTORY_GRAPH
 from kg.pipeline import store as store_module
 from kg.pipeline.store import StoreLayout
-from kg.query.guard import Policy
-from kg_api import create_app
+from tests.conftest import triple_count, writable_service
 
 TOKEN = "isolation-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -34,20 +32,13 @@ SLOW = ("INSERT { GRAPH <" + EXTRA + "> { <urn:x:n> <urn:x:p> ?n } } WHERE { "
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from tests.conftest import FIXTURES, make_project
-
-    root = make_project(tmp_path_factory.mktemp("isolation") / "project", FIXTURES / "mini.ttl")
-    graph = KnowledgeGraph(root)
-    graph.build()
-    app = create_app(graph, policy=Policy(time_limit=3, update_token=TOKEN), workers=1)
-    with TestClient(app) as client:
-        yield client, graph
+    with writable_service(tmp_path_factory.mktemp("isolation"), time_limit=3,
+                          update_token=TOKEN) as served:
+        yield served
 
 
 def count(client) -> int:
-    response = client.get("/sparql", params={"query": COUNT},
-                          headers={"Accept": "application/sparql-results+json"})
-    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+    return triple_count(client)
 
 
 def live(graph: KnowledgeGraph):
