@@ -128,3 +128,17 @@ def test_check_needs_a_paper_it_can_read(evidence_project, tmp_path):
     missing = Cli(evidence_project)("paper", "check", str(tmp_path / "main.tex"))
     assert missing.exit_code == 2 and "main.tex:1: \\input file missing not found" in \
         missing.stderr
+
+
+def test_a_statement_is_named_with_its_backend_role(curated):
+    """Temporal's SQLite support is two statements, one per role: a paper check names
+    each with its role rather than listing the same words twice."""
+    from kg.evidence.catalogue import labels
+
+    facts = curated.sparql("""
+        SELECT ?fact WHERE { ?fact rdf:subject wfr:temporal ; rdf:predicate wf:supportsBackend ;
+                                   rdf:object wfr:sqlite }""").values("fact")
+    assert len(facts) == 2
+    assert sorted(labels(curated.store, set(facts)).values()) == [
+        "Temporal supports backend SQLite (persistence)",
+        "Temporal supports backend SQLite (visibility)"]

@@ -178,14 +178,18 @@ SELECT ?iri ?label WHERE {
     OPTIONAL { ?s rdfs:label ?sl FILTER (LANG(?sl) = "en") }
     OPTIONAL { ?p rdfs:label ?pl FILTER (LANG(?pl) IN ("en", "")) }
     OPTIONAL { ?o rdfs:label ?ol FILTER (LANG(?ol) = "en") }
+    OPTIONAL { ?iri <https://w3id.org/workflow-kg/ontology#backendRole>/rdfs:label ?role
+               FILTER (LANG(?role) = "en") }
     BIND (CONCAT(COALESCE(?sl, STR(?s)), " ", COALESCE(?pl, STR(?p)), " ",
-                 COALESCE(?ol, STR(?o))) AS ?label)
+                 COALESCE(?ol, STR(?o)), COALESCE(CONCAT(" (", ?role, ")"), "")) AS ?label)
   }
 }"""
 
 
 def labels(store, iris: set[str]) -> dict[str, str]:
-    """English labels of IRIs (statements: 'subject predicate object')."""
+    """English labels of IRIs (statements: 'subject predicate object', with the
+    backend's role when the statement names one: 'Temporal supports backend SQLite
+    (visibility)')."""
     if not iris:
         return {}
     out: dict[str, str] = {}
