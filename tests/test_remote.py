@@ -225,3 +225,60 @@ def test_credentials_come_from_the_environment_only():
     https = [h for h in store.transport.opener.handlers
              if type(h).__name__ == "HTTPSHandler"]
     assert https and https[0]._context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_writer_reads_the_remote_once_and_again_after_another_writes(
+        mini_graph, tmp_path, monkeypatch):
+    """Writes through `kg serve --endpoint` copy the remote dataset only when it changed
+    since this process's last write: two services A and B over one store, A writes
+    twice (one copy), B writes (its own copy), A writes again (a fresh copy, which keeps
+    B's change)."""
+    import dataclasses
+
+    from kg.pipeline import remote_write
+
+    port = free_port()
+    process = subprocess.Popen(
+        [_oxigraph(), "serve", "--location", str(tmp_path / "oxigraph"),
+         "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/query?query=ASK%7B%7D", process)
+        graph = KnowledgeGraph(mini_graph.project.root, store=mini_graph.project.store_dir,
+                               endpoint=base + "/query")
+        cli(graph, "push", "-q")
+        copies = []
+        real = remote_write._copy
+        monkeypatch.setattr(remote_write, "_copy",
+                            lambda remote, layout: (copies.append(1), real(remote, layout)))
+        service = dataclasses.replace(graph.project, store_dir=tmp_path / "service")
+        engine = "<https://w3id.org/workflow-kg/resource/engine-a>"
+        mini = "<https://w3id.org/workflow-kg/graph/data/mini.ttl>"
+
+        def write(n: int) -> None:
+            result = remote_write.apply(
+                graph.remote, "apply_update", project=service, agent="test",
+                sparql=f"INSERT DATA {{ GRAPH {mini} {{ {engine} "
+                       f"<http://www.w3.org/2004/02/skos/core#altLabel> \"copy {n}\"@en }} }}")
+            assert result.added == 1
+
+        remote_write.forget()
+        write(1)
+        write(2)
+        assert len(copies) == 1  # A's second write reused its copy
+        a_copy = remote_write._KEPT.pop()
+        write(3)  # B, with no copy of its own
+        assert len(copies) == 2
+        remote_write.forget()
+        remote_write._KEPT.append(a_copy)
+        write(4)  # A again: the remote changed since its copy
+        assert len(copies) == 3
+        labels = graph.remote.query(
+            f"SELECT ?l WHERE {{ GRAPH {mini} {{ {engine} "
+            "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } }").values("l")
+        assert {f"copy {n}" for n in (1, 2, 3, 4)} <= {str(v) for v in labels}
+    finally:
+        remote_write.forget()
+        process.terminate()
+        process.wait(timeout=10)

@@ -17,10 +17,17 @@ Two services over one store writing at once: the push compares the manifest read
 step 1 with the remote's just before its swap, and a write that finds another writer
 was first is refused (BuildLocked: send it again) instead of overwriting that write.
 Only two swaps within the moment between that check and the swap itself can still
-lose the earlier one."""
+lose the earlier one.
+
+The copy of step 1 is kept for the next write while the remote's manifest stays what
+this process last read or wrote: a service that is the only writer reads the remote
+dataset once, not at every write. A write elsewhere changes the manifest, and the next
+write here copies afresh; a push that fails drops the copy (it may be ahead of the
+remote)."""
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import shutil
 import tempfile
@@ -41,22 +48,72 @@ WRITES: dict[str, Callable[..., UpdateResult]] = {
     "delete_graph": update.delete_graph}
 
 
+@dataclasses.dataclass
+class _Copy:
+    """A scratch store folder whose live version is the remote dataset as it was when
+    the remote's push manifest read `manifest`."""
+
+    remote: dict
+    manifest: dict
+    folder: Path
+
+    def drop(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_KEPT: list[_Copy] = []  # at most one: the copy of this process's last write
+
+
+def forget() -> None:
+    """Drop the kept copy (its folder too)."""
+    while _KEPT:
+        _KEPT.pop().drop()
+
+
+atexit.register(forget)
+
+
+def _copy_for(remote: RemoteStore, manifest: dict) -> _Copy:
+    """The kept copy if the remote is still as it was, else a fresh copy."""
+    if _KEPT and _KEPT[0].remote == remote.settings and _KEPT[0].manifest == manifest:
+        return _KEPT.pop()
+    forget()
+    copy = _Copy(remote.settings, manifest, Path(tempfile.mkdtemp(prefix="kg-remote-write-")))
+    try:
+        _copy(remote, StoreLayout(copy.folder))
+    except BaseException:
+        copy.drop()
+        raise
+    return copy
+
+
 def apply(remote: RemoteStore, name: str, *, project: Project, **kwargs) -> UpdateResult:
     """Run the write kg.pipeline.update.`name`(**kwargs) on the remote dataset and push
     what it changed. Its UpdateResult's version is the one the history record names;
     no earlier version is kept to roll back to (the notes saying so are left out)."""
     write = WRITES[name]
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="kg-remote-write-") as folder:
-        manifest = remote.manifest()
-        scratch = dataclasses.replace(project, store_dir=Path(folder))
-        _copy(remote, StoreLayout(scratch.store_dir))
-        result = write(scratch, **kwargs)
-        if result.store_path is None:  # nothing changed: nothing to send
-            return result
-        _keep_texts(scratch, project)
+    manifest = remote.manifest()
+    copy = _copy_for(remote, manifest)
+    scratch = dataclasses.replace(project, store_dir=copy.folder)
+    try:
+        result = write(scratch, **kwargs)  # a refused write leaves the copy as it was
+    except BaseException:
+        _KEPT.append(copy)
+        raise
+    if result.store_path is None:  # nothing changed: nothing to send
+        _KEPT.append(copy)
+        return result
+    _keep_texts(scratch, project)
+    try:
         written = ox.Store.read_only(str(result.store_path))
         remote.push(written.quads_for_pattern(None, None, None, None), expect=manifest)
+        del written
+        copy.manifest = remote.manifest()
+    except BaseException:
+        copy.drop()  # it may be ahead of the remote
+        raise
+    _KEPT.append(copy)
     return dataclasses.replace(result, notes=[], seconds=time.monotonic() - started)
 
 
