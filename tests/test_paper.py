@@ -7,7 +7,9 @@ import json
 
 import bibtexparser
 import pytest
+from click.testing import CliRunner
 
+from kg.cli import main
 from kg.paper.manuscript import citations
 from tests.conftest import Cli
 
@@ -142,3 +144,28 @@ def test_a_statement_is_named_with_its_backend_role(curated):
     assert sorted(labels(curated.store, set(facts)).values()) == [
         "Temporal supports backend SQLite (persistence)",
         "Temporal supports backend SQLite (visibility)"]
+
+
+def test_a_claim_marked_unverified_may_cite_evidence_of_unverified_facts(curated, tmp_path):
+    """supabase-docs-timescaledb is evidence only for the Unverified 'Temporal supports
+    backend TimescaleDB': a sentence citing it for that claim is warned about unless it
+    marks the claim unverified (in words or with the dagger `kg report table` puts on
+    such a row)."""
+    runner = CliRunner()
+
+    def check(text: str) -> dict:
+        (tmp_path / "p.md").write_text(text)
+        result = runner.invoke(main, ["--project", str(curated.project.root), "--store",
+                                      str(curated.project.store_dir), "paper", "check",
+                                      str(tmp_path / "p.md"), "--format", "json"],
+                               catch_exceptions=False)
+        [finding] = json.loads(result.stdout)["findings"]
+        return finding
+
+    plain = check("Temporal runs on TimescaleDB [@supabase-docs-timescaledb].\n")
+    assert any("unverified or contradicted" in w for w in plain["warnings"])
+    for marked in ("Temporal may run on TimescaleDB, unverified [@supabase-docs-timescaledb].\n",
+                   "| Temporal | TimescaleDB [@supabase-docs-timescaledb]† |\n"):
+        finding = check(marked)
+        assert finding["warnings"] == [], marked
+        assert "the sentence marks the claim unverified" in " ".join(finding["notes"])

@@ -54,6 +54,10 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 MARKS_CONTRADICTION = re.compile(
     r"✗|\\times|contradict|disput|\bnot\b|n't\b|\bno longer\b|\bnever\b|\binstead\b"
     r"|不|反驳|矛盾|并非|没有", re.I)
+# A sentence or table row that marks its claim as unverified (`kg report table` puts a
+# dagger on such a row), so citing evidence that only reaches unverified facts is said.
+MARKS_UNVERIFIED = re.compile(r"†|\\dagger|unverified|not (?:yet )?(?:verified|confirmed)"
+                              r"|未经证实|未证实|未验证", re.I)
 
 
 class PaperError(KgError):
@@ -338,28 +342,33 @@ def check(graph, paper: Papers) -> PaperCheck:
                 finding.statements.append({"fact": shorten(fact), "relation": relation,
                                            "label": names.get(fact, shorten(fact)),
                                            "status": status.get(fact, "")})
-        acknowledged = MARKS_CONTRADICTION.search(c.sentence) is not None
-        problems = []
+        contradiction = MARKS_CONTRADICTION.search(c.sentence) is not None
+        unverified = contradiction or MARKS_UNVERIFIED.search(c.sentence) is not None
+        problems = []  # (what, whether the sentence marks it, as what)
         mentioned = _mentions(c.sentence, label_index)
         against = [f for f in entry.disputes
                    if (triple[f][1] in mentioned if f in triple
                        else names.get(f, "\0").lower() in c.sentence.lower())]
         if against:
-            problems.append(f"{c.key} is recorded as contradicting "
-                            + "; ".join(f'"{names.get(f, shorten(f))}"' for f in against))
+            problems.append((f"{c.key} is recorded as contradicting "
+                             + "; ".join(f'"{names.get(f, shorten(f))}"' for f in against),
+                             contradiction, "the contradiction"))
         backed = [s for s in finding.statements if s["relation"] == "supports"]
         if finding.statements and backed and all(s["status"] != "verified" for s in backed):
-            problems.append(f"every statement {c.key} is evidence for is unverified or "
-                            "contradicted")
+            problems.append((f"every statement {c.key} is evidence for is unverified or "
+                             "contradicted", unverified,
+                             "the contradiction" if contradiction else "the claim unverified"))
         for fact, (s, o) in sorted(contradicted.items()):
             if s in mentioned and o in mentioned:
-                problems.append(f"the sentence names {names.get(s, shorten(s))} and "
-                                f"{names.get(o, shorten(o))}, and the graph marks "
-                                f"\"{names.get(fact, shorten(fact))}\" contradicted "
-                                f"({shorten(fact)})")
-        (finding.notes if acknowledged else finding.warnings).extend(
-            [p + (" (the sentence marks the contradiction)" if acknowledged else "")
-             for p in problems])
+                problems.append((f"the sentence names {names.get(s, shorten(s))} and "
+                                 f"{names.get(o, shorten(o))}, and the graph marks "
+                                 f"\"{names.get(fact, shorten(fact))}\" contradicted "
+                                 f"({shorten(fact)})", contradiction, "the contradiction"))
+        for text, marked, mark in problems:
+            if marked:
+                finding.notes.append(f"{text} (the sentence marks {mark})")
+            else:
+                finding.warnings.append(text)
         findings.append(finding)
     name = str(paper) if isinstance(paper, str | Path) else " ".join(map(str, paper))
     return PaperCheck(name, findings)
