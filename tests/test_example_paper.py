@@ -84,6 +84,21 @@ def test_the_paper_is_made_of_kg_outputs_only(paper):
     assert r"\href" not in (paper / "generated/backends.tex").read_text()  # no dead links
 
 
+def test_the_papers_strict_check_passes(paper, curated):
+    """`make paper` first runs docs/paper/Makefile's check target: each paper's citations
+    against the graph, warnings failing too."""
+    here = Path.cwd()
+    os.chdir(paper)
+    try:
+        for command in make_commands("check"):
+            result = CliRunner().invoke(main, ["--project", str(ROOT), "--store",
+                                               str(curated.project.store_dir),
+                                               *shlex.split(command)], catch_exceptions=False)
+            assert result.exit_code == 0, (command, result.stdout[-2000:])
+    finally:
+        os.chdir(here)
+
+
 @pytest.fixture(scope="module")
 def natbib(paper):
     need("pdflatex", "bibtex")
