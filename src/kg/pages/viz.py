@@ -228,8 +228,15 @@ def _network(cat: Catalogue, g: nx.MultiDiGraph, nodes: Iterable[str], *, lang: 
                      title=title, shape=group.shape, group=group.name, url=href(iri) or "",
                      borderWidth=4 if iri == focus else 1, size=22 if iri == focus else 14,
                      **kw)
-    for s, o, data in g.edges(data=True):
-        if s in keep and o in keep:
+    # the links among the chosen nodes, in the graph's own order (as g.edges gives them),
+    # without reading every link of the graph for each page
+    order = g.graph.get("order")
+    if order is None or len(order) != len(g):  # made once per graph (nodes are only added)
+        order = g.graph["order"] = {n: i for i, n in enumerate(g)}
+    links = ((s, o, data) for s in sorted((n for n in keep if n in order), key=order.get)
+             for _, o, data in g.out_edges(s, data=True))
+    for s, o, data in links:
+        if o in keep:
             colour, dashes = EDGE_STYLES.get(data["status"], EDGE_STYLES[None])
             on_path = highlight is not None and ((s, o) in highlight or (o, s) in highlight)
             name_en = cat.label(data["predicate"], "en")
