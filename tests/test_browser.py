@@ -76,6 +76,18 @@ class Visit:
         self.page.close()
 
 
+def click_node(page, iri: str) -> None:
+    """Click the node `iri` of the graph view where vis-network drew it."""
+    box = page.evaluate(f"""() => {{
+        const el = document.querySelector("#graph");
+        const pos = el.network.getPositions(["{iri}"])["{iri}"];
+        const dom = el.network.canvasToDOM(pos);
+        const r = el.getBoundingClientRect();
+        return {{x: r.left + dom.x, y: r.top + dom.y}};
+    }}""")
+    page.mouse.click(box["x"], box["y"])
+
+
 def graph_ready(page, selector: str) -> int:
     """Wait until the vis-network in `selector` has drawn; the number of its nodes."""
     page.wait_for_selector(f"{selector}[data-ready='true']", timeout=30000)
@@ -151,14 +163,7 @@ def test_graph_view_draws_and_a_click_opens_the_node_page(browser, server):
     assert painted_pixels(page, "#graph") > 2000
     visit.shot("graph-temporal")
     target = "https://w3id.org/workflow-kg/resource/cadence"
-    box = page.evaluate(f"""() => {{
-        const el = document.querySelector("#graph");
-        const pos = el.network.getPositions(["{target}"])["{target}"];
-        const dom = el.network.canvasToDOM(pos);
-        const r = el.getBoundingClientRect();
-        return {{x: r.left + dom.x, y: r.top + dom.y}};
-    }}""")
-    page.mouse.click(box["x"], box["y"])
+    click_node(page, target)
     page.wait_for_url("**/resource/cadence", timeout=10000)
     assert "Cadence" in page.locator("h1").inner_text()
 
@@ -321,14 +326,7 @@ def test_hostile_labels_run_no_script_in_the_browser(browser, tmp_path):
         page.goto(base + "/graph?focus=wfr:engine-a")
         graph_ready(page, "#graph")
         target = "javascript:alert(3)"
-        box = page.evaluate(f"""() => {{
-            const el = document.querySelector("#graph");
-            const pos = el.network.getPositions(["{target}"])["{target}"];
-            const dom = el.network.canvasToDOM(pos);
-            const r = el.getBoundingClientRect();
-            return {{x: r.left + dom.x, y: r.top + dom.y}};
-        }}""")
-        page.mouse.click(box["x"], box["y"])
+        click_node(page, target)
         page.wait_for_timeout(500)
         assert "/graph" in page.url
         assert not visit.dialogs, visit.dialogs
