@@ -44,7 +44,8 @@ def _as_rdflib(triples) -> set:
             for x in triples}
 
 
-def _store_views_match_owlrl(project, monkeypatch, chunk: int) -> int:
+def _store_views_match_owlrl(project, monkeypatch, chunk: int, workers: int | None = None
+                             ) -> int:
     compiled = compile_inputs(project)
     monkeypatch.setattr(reason, "CHUNK", chunk)  # many parts even on small data
     ontology = compiled.ontology_graph()
@@ -53,7 +54,7 @@ def _store_views_match_owlrl(project, monkeypatch, chunk: int) -> int:
     on_verified, only_unverified = materialise_store(
         compiled.store, verified=compiled.graph_names(verified_only=True),
         unverified=[str(evidence.UNVERIFIED_GRAPH)], ontology=ontology,
-        schema_graphs=[f.graph_iri for f in compiled.ontology])
+        schema_graphs=[f.graph_iri for f in compiled.ontology], workers=workers)
     unverified = compiled.asserted() - compiled.asserted(verified_only=True)
     ref_verified, ref_unverified = materialise_views(
         compiled.asserted(verified_only=True), unverified)  # owlrl over everything
@@ -62,9 +63,11 @@ def _store_views_match_owlrl(project, monkeypatch, chunk: int) -> int:
     return len(ref_verified) + len(ref_unverified)
 
 
+@pytest.mark.parametrize("workers", [1, 2])  # the parts here, and in child processes
 def test_the_builds_reasoning_in_parts_gives_owlrls_views_on_the_fixture(
-        mini_graph, monkeypatch):
-    assert _store_views_match_owlrl(mini_graph.project, monkeypatch, chunk=50) > 50
+        mini_graph, monkeypatch, workers):
+    assert _store_views_match_owlrl(mini_graph.project, monkeypatch, chunk=50,
+                                    workers=workers) > 50
 
 
 @pytest.mark.slow
