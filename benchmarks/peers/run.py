@@ -127,8 +127,6 @@ def _build_child(project: str) -> None:
     out["total"] = marks[-1][1] - marks[0][1]
     out["total_cpu"] = marks[-1][2] - marks[0][2]
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # the largest worker process, which ran beside the build (0: none)
-    out["worker_peak_rss_mib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(out))
 
 
@@ -612,10 +610,7 @@ def markdown(results: dict) -> str:
                   "| build stage | wall s | CPU s |", "|---|---:|---:|"]
         lines += [f"| {k} | {b[k]:.1f} | {b[k + '_cpu']:.1f} |"
                   for k in ("parse_derive", "shacl", "reasoning", "load", "total")]
-        worker = b.get("worker_peak_rss_mib", 0)
-        lines += ["", f"Peak memory of the build: {b['peak_rss_mib']:.0f} MiB"
-                  + (f" (and each reasoning worker's at most {worker:.0f} MiB)" if worker else "")
-                  + ". "
+        lines += ["", f"Peak memory of the build: {b['peak_rss_mib']:.0f} MiB. "
                   f"Small authorised update over HTTP: {r['update']['kg']['median_ms']:.1f} ms "
                   f"median, Oxigraph server {r['update']['oxigraph']['median_ms']:.1f} ms "
                   f"({r['update']['ratio']:.1f}x).", "",
