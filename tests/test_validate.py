@@ -99,6 +99,26 @@ def test_each_rule_is_enforced(cli, mini_project, turtle, focus, needle):
     assert all(v["file"] == "data/bad.ttl" for v in hits)
 
 
+def test_plain_triple_is_excused_only_by_a_statement_of_that_very_triple(cli, mini_project):
+    """The evidence rule finds statements by their subject and then checks predicate and
+    object: a statement of the same subject, predicate or object alone excuses nothing."""
+    add(mini_project, "bad.ttl", """
+wfr:engine-b wf:implementsMechanism wfr:mech-log .
+wfr:engine-a wf:supportsBackend wfr:db-x .
+[] a wf:Statement ; rdf:subject wfr:engine-b ; rdf:predicate wf:supportsBackend ;
+   rdf:object wfr:mech-log ; wf:evidenceStatus wf:Unverified .
+[] a wf:Statement ; rdf:subject wfr:engine-b ; rdf:predicate wf:implementsMechanism ;
+   rdf:object wfr:db-x ; wf:evidenceStatus wf:Unverified .
+""")
+    result, found = violations(cli)
+    assert result.exit_code == 1
+    hits = {(v["focus"], v["path"], v["value"]) for v in found if "needs evidence" in v["message"]}
+    # engine-a's db-x is stated in the fixture, and so is engine-a's mech-log (the same
+    # predicate and object); engine-b has statements of the same subject and object, and
+    # of the same subject and predicate, but none of this triple
+    assert hits == {("wfr:engine-b", "wf:implementsMechanism", "wfr:mech-log")}
+
+
 def test_validate_given_paths_only(cli, mini_project):
     bad = add(mini_project, "bad.ttl", "wfr:engine-b wf:supportz wfr:db-x .\n")
     # validating the fixture file alone ignores bad.ttl

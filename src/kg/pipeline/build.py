@@ -227,7 +227,7 @@ def build(project: Project, *, force: bool = False, progress: Progress | None = 
         graphs = {iri: graphs.get(iri, 0) for iri in order}
         try:
             store = ox.Store(str(partial))
-            store.bulk_extend(work.quads_for_pattern(None, None, None, None))
+            store.bulk_extend(iter(work))  # every quad: a little faster than a pattern
             del work, compiled
             meta = _void(graphs, files, hash_, project)
             store.bulk_extend(_quads(meta, str(META_GRAPH)))
