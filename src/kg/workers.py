@@ -706,6 +706,7 @@ class WorkerPool:
         worker = self._acquire(ticket, timeout if queue_wait is None else queue_wait)
         seconds: float | None = None
         error: errors.KgError | None = None
+        message: tuple | None = None  # none when the worker died before it answered
         try:
             if not worker.alive:  # died while idle: never hand it a request
                 worker = self._renew(worker)
