@@ -119,6 +119,30 @@ def test_a_worker_that_dies_while_it_runs_a_query_is_reported_as_such(mini_graph
         pool.close()
 
 
+def test_a_large_answer_is_read_whole_on_an_event_loop_that_makes_pipes_non_blocking(
+        mini_graph):
+    """uvloop (what `kg serve` runs on) leaves a pipe it watched non-blocking: an answer
+    larger than the pipe's buffer was read before the worker had written it all
+    (BlockingIOError), taken for a dead worker, and answered 500 WorkerFailed."""
+    uvloop = pytest.importorskip("uvloop")
+    pool = WorkerPool(mini_graph.project.store_dir, size=1)
+    big = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 5000"
+
+    async def ask() -> list:
+        answers = []
+        for _ in range(3):
+            taken = pool.try_take()
+            assert taken is not None
+            answers.append(await pool.run_async(taken, Job(big), timeout=60))
+        return answers
+
+    try:
+        answers = uvloop.run(ask())
+        assert all(len(answer.payload) > 1 << 20 for answer in answers)
+    finally:
+        pool.close()
+
+
 def test_a_huge_answer_is_refused_while_it_is_produced():
     store = ox.Store()
     store.bulk_extend(ox.Quad(ox.NamedNode(f"http://example.org/{i}"),

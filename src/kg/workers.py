@@ -484,6 +484,9 @@ class _Worker:
                             return _OVER_MEMORY
                 finally:
                     loop.remove_reader(fd)
+                    # uvloop leaves a watched fd non-blocking: an answer larger than the
+                    # pipe's buffer must still be read whole
+                    os.set_blocking(fd, True)
             message = self._message()
             if message != ("loading",):
                 return message
