@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -203,13 +204,15 @@ def measure_service(project: Path, workdir: Path, texts: dict[str, str],
     return out
 
 
-def measure_size(size: str, args) -> dict:
+def measure_size(size: str, args, result: dict, save: Callable[[], None]) -> None:
+    """Fill `result` for one size, calling `save` after each store (a long run that is
+    stopped keeps what it measured)."""
     from kg import KnowledgeGraph
 
     with tempfile.TemporaryDirectory(prefix=f"kg-bench-remote-{size}-") as tmp:
         work = Path(tmp)
         project = write_project(work / "project", parse_size(size), args.seed)
-        result: dict = {"build": measure_build(project)}
+        result["build"] = measure_build(project)
         graph = KnowledgeGraph(project)
         result["triples"] = sum(graph.stats().graphs.values())
         result["graphs"] = len(graph.stats().graphs)
@@ -230,9 +233,9 @@ def measure_size(size: str, args) -> dict:
                                            endpoint=endpoint, kind=kind, env=env))
             result["stores"][kind] = row
             print_store(kind, row)
+            save()
         result["embedded"] = measure_service(project, work, texts, targets, args)
         print_store("embedded", result["embedded"])
-        return result
 
 
 # ------------------------------------------------------------------ report
@@ -249,8 +252,14 @@ def _cell(value: float | None, width: int = 9) -> str:
     return f"{value:{width}.1f}" if value is not None else f"{'-':>{width}}"
 
 
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "fails" if value is None else f"{value:.{digits}f}"
+
+
 def _ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.1f}" if a is not None and b else "-"
+    if a is None or not b:
+        return "-"
+    return f"{a / b:.2f}" if a / b < 0.1 else f"{a / b:.1f}"
 
 
 def print_store(name: str, row: dict) -> None:
@@ -309,6 +318,9 @@ def markdown(results: dict) -> str:
     """The tables of BENCHMARKS.md's "Remote stores", from a results file."""
     lines: list[str] = []
     for size, r in results["sizes"].items():
+        if "embedded" not in r:
+            lines += [f"### {size}: stopped before the embedded store was measured", ""]
+            continue
         stores = [k for k, v in r["stores"].items() if "skipped" not in v]
         emb = r["embedded"]
         names = {"oxigraph": "Oxigraph server", "virtuoso": "Virtuoso"}
@@ -339,18 +351,17 @@ def markdown(results: dict) -> str:
         rows = [(name, q, [r["stores"][s]["queries"].get(name) for s in stores])
                 for name, q in emb["queries"].items()]
         for name, q, there in rows:
-            cells = [f"{_ms(q, 'cold'):.1f}", f"{_ms(q, 'warm'):.2f}",
-                     f"{_ms(q, 'uncached'):.1f}"]
+            cells = [_fmt(_ms(q, "cold")), _fmt(_ms(q, "warm"), 2), _fmt(_ms(q, "uncached"))]
             for t in there:
-                cells += [_cell(_ms(t, "cold"), 0).strip(), _cell(_ms(t, "uncached"), 0).strip(),
+                cells += [_fmt(_ms(t, "cold")), _fmt(_ms(t, "uncached")),
                           _ratio(_ms(t, "cold"), _ms(q, "cold")),
                           _ratio(_ms(t, "uncached"), _ms(q, "uncached"))]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         e = emb["queries"]
-        cells = [_cell(totals(e, k), 0).strip() for k in ("cold", "warm", "uncached")]
+        cells = [_fmt(totals(e, k), 0) for k in ("cold", "warm", "uncached")]
         for s in stores:
             t = r["stores"][s]["queries"]
-            cells += [_cell(totals(t, "cold"), 0).strip(), _cell(totals(t, "uncached"), 0).strip(),
+            cells += [_fmt(totals(t, "cold"), 0), _fmt(totals(t, "uncached"), 0),
                       _ratio(totals(t, "cold"), totals(e, "cold")),
                       _ratio(totals(t, "uncached"), totals(e, "uncached"))]
         lines += [f"| **all {len(e)}** | " + " | ".join(cells) + " |", ""]
@@ -379,13 +390,16 @@ def main() -> None:
     results = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
                            "cpus": os.cpu_count(), "uptime_at_start": uptime},
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sizes": {}}
+    def save() -> None:
+        results["machine"]["uptime_at_end"] = subprocess.run(
+            ["uptime"], capture_output=True, text=True).stdout.strip()
+        args.out.write_text(json.dumps(results, indent=1))
+
     for size in args.sizes.split(","):
-        results["sizes"][size] = measure_size(size, args)
+        results["sizes"][size] = {}
+        measure_size(size, args, results["sizes"][size], save)
         print_tables(size, results["sizes"][size])
-        args.out.write_text(json.dumps(results, indent=1))  # each size as soon as it is done
-    results["machine"]["uptime_at_end"] = subprocess.run(
-        ["uptime"], capture_output=True, text=True).stdout.strip()
-    args.out.write_text(json.dumps(results, indent=1))
+        save()
     print(f"\nwrote {args.out}")
 
 
