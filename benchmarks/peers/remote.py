@@ -89,11 +89,14 @@ def remote_store(kind: str, folder: Path):
         server.stop()
 
 
+REMOTE_SETTINGS = ("KG_ENDPOINT", "KG_UPDATE_ENDPOINT", "KG_STORE_ENDPOINT", "KG_STORE_KIND",
+                   "KG_REMOTE_USER", "KG_REMOTE_PASSWORD", "KG_REMOTE_TOKEN", "KG_UPDATE_TOKEN")
+
+
 def _environment(extra: dict) -> dict:
-    """This process's environment without any remote store of its own, and `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KG_ENDPOINT",
-                                                                     "KG_STORE_KIND"))}
-    return {**env, **extra}
+    """This process's environment without any remote store or token of its own, and
+    `extra`."""
+    return {**{k: v for k, v in os.environ.items() if k not in REMOTE_SETTINGS}, **extra}
 
 
 def push(project: Path, endpoint: str, kind: str, env: dict) -> dict:
@@ -101,9 +104,10 @@ def push(project: Path, endpoint: str, kind: str, env: dict) -> dict:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "kg.cli", "--project", str(project), "--endpoint", endpoint,
-         "--store-kind", kind, "push"], env=_environment(env), capture_output=True,
-        text=True, check=True)
+         "--store-kind", kind, "push"], env=_environment(env), capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"kg push to {kind} failed: {done.stderr[-2000:]}")
     said = done.stdout.strip().splitlines()[-1]
     sent = re.search(r"in (\d+) graph\(s\)", said)
     requests = re.search(r"\((\d+) write requests\)", said)
