@@ -12,7 +12,7 @@ APT_PACKAGES := chromium fonts-wqy-microhei spin gcc pandoc texlive-latex-base t
                 texlive-latex-extra texlive-bibtex-extra biber texlive-xetex texlive-lang-chinese \
                 texlive-fonts-recommended lmodern poppler-utils postgresql virtuoso-opensource
 
-.PHONY: run test lint bench setup system clean font paper fuseki
+.PHONY: run test lint bench bench-remote setup system clean font paper fuseki
 
 # Apache Jena Fuseki for the remote-store tests (tests/test_remote_fuseki.py), from Maven
 # Central; a machine that cannot reach it skips those tests and says why.
@@ -59,6 +59,11 @@ SIZES ?= 10k,100k
 bench: $(STAMP)
 	$(BIN)/python benchmarks/peers/run.py --sizes $(SIZES) --out bench-results.json
 	$(BIN)/python benchmarks/peers/pages.py
+
+# The same graph pushed to Oxigraph server and to Virtuoso, and served over each
+# (BENCHMARKS.md, "Remote stores"); e.g. make bench-remote SIZES=100k
+bench-remote: $(STAMP) system
+	$(BIN)/python benchmarks/peers/remote.py --sizes $(SIZES) --out bench-remote-results.json
 
 # The Chinese font the pages serve (src/kg/static/fonts/): Noto Sans SC from the npm
 # package @fontsource/noto-sans-sc (SIL OFL 1.1, OFL.txt beside it), cut to the 3,755

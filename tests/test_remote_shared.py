@@ -16,7 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.lab.local import free_port, wait_until_up
+from kg.lab.local import (
+    VIRTUOSO_ENV,
+    free_port,
+    start_virtuoso,
+    virtuoso_missing,
+    wait_until_up,
+)
 from kg.namespaces import GRAPH, HISTORY_GRAPH
 
 pytestmark = pytest.mark.server
@@ -65,14 +71,11 @@ def store(request, tmp_path_factory):
         process.terminate()
         process.wait(timeout=10)
         return
-    import shutil
-
-    from tests.test_remote_virtuoso import ENV, _start, _stop, _template
-
-    shutil.copytree(_template(), folder / "db")
-    process, sql, http = _start(folder / "db")
-    yield f"http://127.0.0.1:{http}/sparql", ENV, ["--store-kind", "virtuoso"]
-    _stop(process, sql)
+    if virtuoso_missing():
+        pytest.skip(virtuoso_missing())
+    server = start_virtuoso(folder / "db")
+    yield server.endpoint, VIRTUOSO_ENV, ["--store-kind", "virtuoso"]
+    server.stop()
 
 
 def _serve(project, store_dir, endpoint: str, env: dict, options: list[str]):

@@ -1,22 +1,18 @@
 """Virtuoso (Debian's virtuoso-opensource) as the remote store: a server of the test's
-own (its own ini, database folder and loopback ports) started once for the module; `kg
-push` with digest credentials from the environment; every named query, the pages,
-search, kg cite / report / path / decide give the embedded store's answers; a second
-push sends nothing; a push that fails midway leaves the store as it was."""
+own (kg.lab.local.start_virtuoso: its own ini, database folder and loopback ports)
+started once for the module; `kg push` with digest credentials from the environment;
+every named query, the pages, search, kg cite / report / path / decide give the
+embedded store's answers; a second push sends nothing; a push that fails midway leaves
+the store as it was."""
 
 from __future__ import annotations
-
-import hashlib
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
 from kg import KnowledgeGraph
+from kg.lab.local import VIRTUOSO_ENV, start_virtuoso, virtuoso_missing
 from kg.paper import cite
 from kg.pipeline.remote import PUSH_GRAPH, STAGING, RemoteStore
 from kg.pipeline.virtuoso import Virtuoso
@@ -27,109 +23,20 @@ from tests.remote_checks import (
     compare_commands,
     compare_named_queries,
     compare_service,
-    free_port,
-    wait_for,
 )
 
 pytestmark = pytest.mark.server
 
-USER, PASSWORD = "kgwriter", "kg-test-secret"
-ENV = {"KG_REMOTE_USER": USER, "KG_REMOTE_PASSWORD": PASSWORD}
-INI = """\
-[Database]
-DatabaseFile = {d}/virtuoso.db
-ErrorLogFile = {d}/virtuoso.log
-LockFile = {d}/virtuoso.lck
-TransactionFile = {d}/virtuoso.trx
-xa_persistent_file = {d}/virtuoso.pxa
-Striping = 0
-TempStorage = TempDatabase
-[TempDatabase]
-DatabaseFile = {d}/virtuoso-temp.db
-TransactionFile = {d}/virtuoso-temp.trx
-[Parameters]
-ServerPort = 127.0.0.1:{sql}
-DisableUnixSocket = 1
-CheckpointInterval = 60
-DirsAllowed = .
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
-[HTTPServer]
-ServerPort = 127.0.0.1:{http}
-ServerRoot = /var/lib/virtuoso-opensource-7/vsp
-ServerThreads = 8
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 120
-MaxQueryCostEstimationTime = 0
-"""
-# An account that may write kg's graphs through /sparql-auth (digest), and read access
-# for everyone else (what docs/deploy.md asks an operator to run).
-SETUP = (f"DB.DBA.USER_CREATE('{USER}', '{PASSWORD}'); GRANT SPARQL_UPDATE TO \"{USER}\"; "
-         f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('nobody', 1); "
-         f"DB.DBA.RDF_DEFAULT_USER_PERMS_SET('{USER}', 3); checkpoint;")
-
-
-def _binary() -> str:
-    found = shutil.which("virtuoso-t")
-    if found is None or shutil.which("isql-vt") is None:
-        pytest.skip("Virtuoso is not installed (Debian package virtuoso-opensource)")
-    return found
-
-
-def _start(folder: Path) -> tuple[subprocess.Popen, int, int]:
-    sql, http = free_port(), free_port()
-    (folder / "virtuoso.ini").write_text(INI.format(d=folder, sql=sql, http=http))
-    process = subprocess.Popen([_binary(), "-c", str(folder / "virtuoso.ini"), "+foreground"],
-                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: httpx.get(f"http://127.0.0.1:{http}/sparql", timeout=2,
-                               params={"query": "ASK {}"}).status_code == 200,
-             process, 240, "virtuoso-t")
-    return process, sql, http
-
-
-def _stop(process: subprocess.Popen, sql: int) -> None:
-    subprocess.run(["isql-vt", f"127.0.0.1:{sql}", "dba", "dba", "exec=shutdown;"],
-                   capture_output=True, timeout=60)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _template() -> Path:
-    """An empty database with the account set up, made once per machine (creating one
-    takes Virtuoso tens of seconds; copying it, none)."""
-    version = subprocess.run([_binary(), "-?"], capture_output=True, text=True).stderr
-    tag = hashlib.sha256((version + SETUP + INI).encode()).hexdigest()[:12]
-    template = Path(tempfile.gettempdir()) / f"workflow-kg-virtuoso-template-{tag}"
-    if (template / "virtuoso.db").exists():
-        return template
-    building = Path(tempfile.mkdtemp(prefix="workflow-kg-virtuoso-"))
-    process, sql, _ = _start(building)
-    try:
-        done = subprocess.run(["isql-vt", f"127.0.0.1:{sql}", "dba", "dba", f"exec={SETUP}"],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-    finally:
-        _stop(process, sql)
-    for name in ("virtuoso.log", "virtuoso.ini", "virtuoso.lck"):
-        (building / name).unlink(missing_ok=True)
-    try:
-        building.rename(template)
-    except OSError:  # another run made it meanwhile
-        shutil.rmtree(building, ignore_errors=True)
-    return template
+ENV = VIRTUOSO_ENV
 
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("virtuoso") / "db"
-    shutil.copytree(_template(), folder)
-    process, sql, http = _start(folder)
-    yield f"http://127.0.0.1:{http}"
-    _stop(process, sql)
+    if virtuoso_missing():
+        pytest.skip(virtuoso_missing())
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso") / "db")
+    yield server.base
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +147,7 @@ def test_an_interrupted_push_leaves_the_store_as_it_was(remote, curated, mini_gr
 
 def test_wrong_credentials_are_refused_without_showing_them(virtuoso, remote, mini_graph):
     """A push that has something to write (another dataset) with a wrong password."""
-    env = {"KG_REMOTE_USER": USER, "KG_REMOTE_PASSWORD": "not-the-password"}
+    env = {**ENV, "KG_REMOTE_PASSWORD": "not-the-password"}
     from click.testing import CliRunner
 
     from kg.cli import main

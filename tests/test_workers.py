@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
-from kg.errors import Overloaded, QueryTimeout, ResultTooLarge
+from kg.errors import Overloaded, QueryTimeout, ResultTooLarge, WorkerFailed
 from kg.pipeline.update import apply_update
 from kg.query.guard import Policy
 from kg.workers import Job, QueryRunner, WorkerPool, default_workers, execute
@@ -101,6 +101,44 @@ def test_an_idle_worker_that_died_is_replaced_before_it_gets_a_request(mini_grap
         worker.process.wait(timeout=10)
         assert pool.run(Job(CHEAP), timeout=20).boolean is True
         assert pool._idle[0] is not worker and pool._idle[0].alive
+    finally:
+        pool.close()
+
+
+def test_a_worker_that_dies_while_it_runs_a_query_is_reported_as_such(mini_graph):
+    """The pool's blocking path raised UnboundLocalError (a 500 "internal error")
+    instead of WorkerFailed when the worker died before it answered."""
+    pool = WorkerPool(mini_graph.project.store_dir, size=1)
+    try:
+        (worker,) = pool._idle
+        threading.Timer(0.5, os.kill, (worker.process.pid, signal.SIGKILL)).start()
+        with pytest.raises(WorkerFailed, match="stopped unexpectedly"):
+            pool.run(Job(RUNAWAY), timeout=60)
+        assert pool.run(Job(CHEAP), timeout=20).boolean is True
+    finally:
+        pool.close()
+
+
+def test_a_large_answer_is_read_whole_on_an_event_loop_that_makes_pipes_non_blocking(
+        mini_graph):
+    """uvloop (what `kg serve` runs on) leaves a pipe it watched non-blocking: an answer
+    larger than the pipe's buffer was read before the worker had written it all
+    (BlockingIOError), taken for a dead worker, and answered 500 WorkerFailed."""
+    uvloop = pytest.importorskip("uvloop")
+    pool = WorkerPool(mini_graph.project.store_dir, size=1)
+    big = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 5000"
+
+    async def ask() -> list:
+        answers = []
+        for _ in range(3):
+            taken = pool.try_take()
+            assert taken is not None
+            answers.append(await pool.run_async(taken, Job(big), timeout=60))
+        return answers
+
+    try:
+        answers = uvloop.run(ask())
+        assert all(len(answer.payload) > 1 << 20 for answer in answers)
     finally:
         pool.close()
 

@@ -50,8 +50,11 @@ from generate import parse_size, write_project  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 WFR = "https://w3id.org/workflow-kg/resource/"
+# parameters for the generated data (cases-by-technology's default, wfr:temporal, names
+# nothing in it)
 ARGS = {"citations": {"entity": "wfr:engine-a-0"},
-        "connection": {"a": "wfr:engine-a-0", "b": "wfr:prop-atomic-0"}}
+        "connection": {"a": "wfr:engine-a-0", "b": "wfr:prop-atomic-0"},
+        "cases-by-technology": {"tech": "wfr:engine-a-0"}}
 LOOKUP = "SELECT ?label WHERE {{ <{iri}> rdfs:label ?label }}"
 AGGREGATE = ("SELECT ?p ?status (COUNT(*) AS ?n) WHERE { ?st a wf:Statement ; rdf:predicate ?p ; "
              "wf:evidenceStatus ?status ; cito:citesAsEvidence ?src . ?src wf:sourceKind ?kind } "
@@ -252,15 +255,15 @@ class Servers:
     def restart(self, name: str) -> None:
         """A fresh server: one with no time limit may still be busy with the abandoned
         requests of the previous row, which must not count against the next."""
-        _stop(self.by_name[name])
+        stop_process(self.by_name[name])
         self.start(name)
 
     def stop(self) -> None:
         for process in self.processes:
-            _stop(process)
+            stop_process(process)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:

@@ -45,7 +45,7 @@ def _wait(url: str, process: subprocess.Popen, seconds: float = 300) -> None:
     raise RuntimeError(f"{url} did not come up in {seconds} s")
 
 
-def _targets(graph, count: int) -> list[tuple[str, str]]:
+def write_targets(graph, count: int) -> list[tuple[str, str]]:
     """(entity IRI, graph IRI) pairs: labelled entities of the data files."""
     rows = graph.sparql(f"""SELECT ?e ?g WHERE {{ GRAPH ?g {{ ?e a ?c ; rdfs:label ?l }}
         FILTER (STRSTARTS(STR(?g), "https://w3id.org/workflow-kg/graph/data/")) }}
@@ -65,7 +65,7 @@ def measure(project: Path, *, repeat: int = 10) -> dict:
     from kg import KnowledgeGraph
 
     graph = KnowledgeGraph(project)
-    targets = _targets(graph, repeat)
+    targets = write_targets(graph, repeat)
     work = Path(tempfile.mkdtemp(prefix="kg-bench-update-"))
     processes = []
     try:

@@ -484,6 +484,9 @@ class _Worker:
                             return _OVER_MEMORY
                 finally:
                     loop.remove_reader(fd)
+                    # uvloop leaves a watched fd non-blocking: an answer larger than the
+                    # pipe's buffer must still be read whole
+                    os.set_blocking(fd, True)
             message = self._message()
             if message != ("loading",):
                 return message
@@ -706,6 +709,7 @@ class WorkerPool:
         worker = self._acquire(ticket, timeout if queue_wait is None else queue_wait)
         seconds: float | None = None
         error: errors.KgError | None = None
+        message: tuple | None = None  # none when the worker died before it answered
         try:
             if not worker.alive:  # died while idle: never hand it a request
                 worker = self._renew(worker)
