@@ -173,7 +173,8 @@ def measure_queries(base: str, texts: dict[str, str], *, repeat: int, budget: fl
 
 def measure_writes(base: str, targets: list[tuple[str, str]]) -> dict:
     """Small authorised updates through the service, one after another: the first (it
-    starts the writer) apart, then the median of the others, in ms."""
+    starts the writer) apart, then the median of the others, in ms. A refused write
+    (over the service's time limit, say) ends the row with the answer it got."""
     times: list[float] = []
     checked: list[str] = []
     with httpx.Client(timeout=1800) as http:
@@ -185,7 +186,8 @@ def measure_writes(base: str, targets: list[tuple[str, str]]) -> dict:
                 "Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"})
             times.append(time.perf_counter() - started)
             if response.status_code != 200:
-                raise RuntimeError(f"write {n}: {response.status_code} {response.text[:300]}")
+                return {"error": f"write {n}: {response.status_code} {response.text[:300]}",
+                        "failed_after_ms": 1000 * times[-1], "n": n}
             checked.append(response.json().get("checked", "?"))
     rest = times[1:] or times
     return {"first_ms": 1000 * times[0], "median_ms": 1000 * statistics.median(rest),
@@ -273,7 +275,8 @@ def print_store(name: str, row: dict) -> None:
               f"{p2['seconds']:.1f} s ({p2['graphs_sent']} graphs)")
     w = row["write"]
     print(f"{name}: pages prepared {row['pages_ready_s']:.1f} s after the start; small write "
-          f"first {w['first_ms']:.0f} ms, then median {w['median_ms']:.0f} ms; load "
+          f"first {_fmt(w.get('first_ms'), 0)} ms, then median {_fmt(w.get('median_ms'), 0)} "
+          f"ms{'; ' + w['error'] if 'error' in w else ''}; load "
           f"{row['load_before']} -> {row['load_after']}")
 
 
@@ -313,9 +316,10 @@ def print_tables(size: str, result: dict) -> None:
         r = result["stores"][s]
         print(f"{s}: push {r['push_first']['seconds']:.1f} s, second push "
               f"{r['push_second']['seconds']:.1f} s ({r['push_second']['graphs_sent']} graphs); "
-              f"small write {r['write']['first_ms']:.0f} / {r['write']['median_ms']:.0f} ms "
-              f"(first / then), embedded {w['first_ms']:.0f} / {w['median_ms']:.0f} ms "
-              f"(x{r['write']['median_ms'] / w['median_ms']:.0f})")
+              f"small write {_fmt(r['write'].get('first_ms'), 0)} / "
+              f"{_fmt(r['write'].get('median_ms'), 0)} ms (first / then), embedded "
+              f"{_fmt(w.get('first_ms'), 0)} / {_fmt(w.get('median_ms'), 0)} ms "
+              f"(x{_ratio(r['write'].get('median_ms'), w.get('median_ms'))})")
 
 
 def markdown(results: dict) -> str:
@@ -341,13 +345,13 @@ def markdown(results: dict) -> str:
             f"{r['stores'][s]['pages_ready_s']:.1f}" for s in [*stores]) +
             f" | {emb['pages_ready_s']:.1f} |")
         lines.append("| small write, first ms | " + " | ".join(
-            f"{r['stores'][s]['write']['first_ms']:.0f}" for s in stores) +
-            f" | {emb['write']['first_ms']:.0f} |")
-        then = emb["write"]["median_ms"]
+            _fmt(r['stores'][s]['write'].get('first_ms'), 0) for s in stores) +
+            f" | {_fmt(emb['write'].get('first_ms'), 0)} |")
+        then = emb["write"].get("median_ms")
         lines.append(f"| small write, median of the next {emb['write']['n'] - 1} ms | " +
-                     " | ".join(f"{r['stores'][s]['write']['median_ms']:.0f} "
-                                f"(x{r['stores'][s]['write']['median_ms'] / then:.0f})"
-                                for s in stores) + f" | {then:.0f} |")
+                     " | ".join(f"{_fmt(r['stores'][s]['write'].get('median_ms'), 0)} "
+                                f"(x{_ratio(r['stores'][s]['write'].get('median_ms'), then)})"
+                                for s in stores) + f" | {_fmt(then, 0)} |")
         lines += ["", "| named query (median ms) | embedded cold | embedded warm | embedded "
                   "uncached | " + " | ".join(f"{names[s]} cold | uncached | x cold | x uncached"
                                              for s in stores) + " |",
