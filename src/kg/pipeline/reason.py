@@ -64,6 +64,20 @@ def _plain(term):
     return term
 
 
+_SCHEMA_RULES: dict[frozenset, list[tuple]] = {}  # an ontology's owlrl closure, by its triples
+
+
+def _schema_rules(ontology: Graph) -> list[tuple]:
+    """owlrl's closure of the ontology, computed once per process for the same triples
+    (an update's full path and each evidence view ask it again; it takes about a second)."""
+    key = frozenset(ontology)
+    if key not in _SCHEMA_RULES:
+        if len(_SCHEMA_RULES) >= 4:
+            _SCHEMA_RULES.clear()
+        _SCHEMA_RULES[key] = list(_owlrl_closure(ontology))
+    return _SCHEMA_RULES[key]
+
+
 def _reasonable_closure(asserted: Graph, ontology: Graph) -> list[tuple] | None:
     try:
         import reasonable
@@ -72,7 +86,7 @@ def _reasonable_closure(asserted: Graph, ontology: Graph) -> list[tuple] | None:
     reasoner = reasonable.PyReasoner()
     reasoner.from_graph(asserted)
     triples = [(s, p, _plain(o)) for s, p, o in reasoner.reason()]
-    triples += list(_owlrl_closure(ontology))  # the schema rules
+    triples += _schema_rules(ontology)  # the schema rules
     return triples
 
 
