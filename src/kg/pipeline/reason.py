@@ -64,20 +64,6 @@ def _plain(term):
     return term
 
 
-_SCHEMA_RULES: dict[frozenset, list[tuple]] = {}  # an ontology's owlrl closure, by its triples
-
-
-def _schema_rules(ontology: Graph) -> list[tuple]:
-    """owlrl's closure of the ontology, computed once per process for the same triples
-    (an update's full path and each evidence view ask it again; it takes about a second)."""
-    key = frozenset(ontology)
-    if key not in _SCHEMA_RULES:
-        if len(_SCHEMA_RULES) >= 4:
-            _SCHEMA_RULES.clear()
-        _SCHEMA_RULES[key] = list(_owlrl_closure(ontology))
-    return _SCHEMA_RULES[key]
-
-
 def _reasonable_closure(asserted: Graph, ontology: Graph) -> list[tuple] | None:
     try:
         import reasonable
@@ -86,7 +72,7 @@ def _reasonable_closure(asserted: Graph, ontology: Graph) -> list[tuple] | None:
     reasoner = reasonable.PyReasoner()
     reasoner.from_graph(asserted)
     triples = [(s, p, _plain(o)) for s, p, o in reasoner.reason()]
-    triples += _schema_rules(ontology)  # the schema rules
+    triples += schema_closure(ontology)  # the schema rules
     return triples
 
 
@@ -177,23 +163,35 @@ def _write_parts(store: ox.Store, graphs: list[str], restrict: str, parts: int,
 def schema_closure(ontology: Graph, cache: Path | None = None) -> list[tuple]:
     """The interesting part of owlrl's closure of the ontology alone (the schema rules
     `reasonable` leaves out), kept in `cache` (a folder) by a hash of the ontology's
-    triples and owlrl's version: the ontology rarely changes between builds."""
+    triples and owlrl's version: the ontology rarely changes between builds. Also kept
+    in this process (an update's full path and each evidence view ask it again)."""
     lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in ontology)
     digest = hashlib.sha256(f"owlrl {owlrl.__version__}\n".encode())
     digest.update("\n".join(lines).encode())
-    path = cache / f"schema-{digest.hexdigest()[:32]}.nt" if cache is not None else None
+    key = digest.hexdigest()[:32]
+    if key in _SCHEMA_CLOSURES:
+        return _SCHEMA_CLOSURES[key]
+    path = cache / f"schema-{key}.nt" if cache is not None else None
     if path is not None and path.is_file():
-        return list(Graph().parse(path, format="nt"))
-    closure = Graph()
-    for triple in _owlrl_closure(ontology):
-        if _interesting(*triple):
-            closure.add(triple)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        closure.serialize(partial, format="nt", encoding="utf-8")
-        partial.replace(path)
-    return list(closure)
+        found = list(Graph().parse(path, format="nt"))
+    else:
+        closure = Graph()
+        for triple in _owlrl_closure(ontology):
+            if _interesting(*triple):
+                closure.add(triple)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            closure.serialize(partial, format="nt", encoding="utf-8")
+            partial.replace(path)
+        found = list(closure)
+    if len(_SCHEMA_CLOSURES) >= 4:
+        _SCHEMA_CLOSURES.clear()
+    _SCHEMA_CLOSURES[key] = found
+    return found
+
+
+_SCHEMA_CLOSURES: dict[str, list[tuple]] = {}  # schema_closure's answers, by their key
 
 
 def materialise_store(store: ox.Store, *, verified: list[str], unverified: list[str],
