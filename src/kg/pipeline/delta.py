@@ -516,8 +516,7 @@ class Merged:
         self.skip = frozenset(not_validated(project))
         self.store = ox.Store()
         self.store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object)
-                               for q in store.quads_for_pattern(None, None, None, None)
-                               if _named(q) not in self.skip)
+                               for q in View(store, self.skip).quads())
 
     @classmethod
     def worth_it(cls, store: ox.Store, project: Project) -> Merged | None:
@@ -529,11 +528,9 @@ class Merged:
     def follow(self, store: ox.Store, delta: Delta) -> None:
         """Take in `delta`, already applied to `store`: a removed triple stays while
         another validated graph of the store still holds it."""
+        view = View(store, self.skip)
         for quad in delta.removed:
-            if _named(quad) in self.skip:
-                continue
-            if not any(_named(q) not in self.skip for q in
-                       store.quads_for_pattern(quad.subject, quad.predicate, quad.object)):
+            if _named(quad) not in self.skip and not view.has(*quad.triple):
                 self.store.remove(ox.Quad(quad.subject, quad.predicate, quad.object))
         self.store.extend(ox.Quad(q.subject, q.predicate, q.object) for q in delta.added
                           if _named(q) not in self.skip)
