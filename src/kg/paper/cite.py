@@ -201,11 +201,15 @@ PREFIX schema: <https://schema.org/>
 PREFIX bibo: <http://purl.org/ontology/bibo/>
 """
 # Facts about an entity: statements with it as subject or object, findings and case
-# studies naming it, and the entity itself when it is a fact.
+# studies naming it, and the entity itself when it is a fact. The links are a VALUES list,
+# not a path of alternatives: Oxigraph evaluates such a path for every entity before it
+# joins the one bound (entries_for of one entity at 100k triples: 35 ms, with the list
+# 3 ms; queries/citations.rq likewise).
 _ENTITY_FACTS = _PREFIXES + """
 SELECT DISTINCT ?fact WHERE {
-  { ?fact rdf:subject|rdf:object|wf:organisation|wf:system|wf:backend|wf:verifiesProperty
-          |wf:formalism|wf:tool|wf:usesTechnology|wf:caseStudy ?entity ; a wf:EvidencedFact }
+  { VALUES ?link { rdf:subject rdf:object wf:organisation wf:system wf:backend
+                   wf:verifiesProperty wf:formalism wf:tool wf:usesTechnology wf:caseStudy }
+    ?fact ?link ?entity ; a wf:EvidencedFact }
   UNION { ?entity a wf:EvidencedFact . BIND (?entity AS ?fact) }
 }"""
 _DEFINING = _PREFIXES + """
