@@ -1,11 +1,11 @@
 """What the pages compute once per store version, made ahead of the first request: the
-catalogue and the overview (`/`), the search index with the sources' names
-(`/search`), the names that resolve parameters, the list counts, and the graph views'
-links and facts (`/graph`; its layout is still made when a view first asks). A service
-runs a `Preparer`: it makes them at its start and whenever a build or an update
-publishes a new version, in a thread of its own, so that no reader waits for them
-(kg.query.versions keeps each one per version; a page that asks while one is being
-made waits only for that one)."""
+catalogue and the overview (`/`), the search index with the sources' names (`/search`),
+the names that resolve parameters, the list counts, and the graph views' links and facts
+(`/graph`; its layout is made in a child process when a view first asks); and, once per
+process, the compiled page templates. A service runs a `Preparer`: it makes them at its
+start and whenever a build or an update publishes a new version, in a thread of its own,
+so that no reader waits for them (kg.query.versions keeps each one per version; a page
+that asks while one is being made waits only for that one)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ..pipeline.store import StoreLayout
 from ..query.terms import names
 from .browse import overview
 from .lists import counts
+from .render import compile_templates
 from .search import search, source_names
 from .viz import make_ahead
 
@@ -30,6 +31,7 @@ def prepare(graph) -> None:
     store = graph.store
     cat = catalogue(store)
     overview(graph)
+    compile_templates()  # once per process: Jinja keeps them
     search(cat, "prepare", limit=1, sources=source_names(store))  # builds the index
     names(store)
     counts(store)

@@ -13,7 +13,10 @@ pyvis's templates load Bootstrap and vis-network from CDNs even in their "local"
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,11 +329,18 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
                  physics=True, focus=iri, truncated=truncated, left_out=left_out)
 
 
+LAYOUT_NODES = 1000  # laid out by force, the best linked first; the rest placed around them
+LAYOUT_CHILD = Path(__file__).with_name("_layout_child.py")
+
+
 def _layout(store) -> dict[str, tuple[float, float]] | None:
     """A precomputed layout of the whole graph (seeded, so it is the same every time),
     cached per store version: the browser draws it at once, no physics to settle. The
-    nodes shown by default (no layer) are laid out first, among themselves; the nodes of
-    the layers are then placed around them with those positions fixed."""
+    nodes shown by default (no layer) are laid out first, among themselves, in a child
+    process (_layout_child.py); at most LAYOUT_NODES of them, the best linked (at 100k
+    triples the core has 5,000 nodes, a minute and a half of spring layout; the overview
+    shows MAX_NODES). The other nodes and those of the layers are then placed around
+    them with those positions fixed."""
     def compute() -> dict[str, tuple[float, float]]:
         simple = nx.Graph(links(store).to_undirected())
         if not len(simple):
@@ -340,9 +350,10 @@ def _layout(store) -> dict[str, tuple[float, float]] | None:
         base = [n for n in simple if not layer_of(facts, group_of(cat, n), n)]
         parts = sorted(nx.connected_components(simple.subgraph(base)), key=len, reverse=True)
         core = simple.subgraph(parts[0]) if parts else simple.subgraph([])
-        pos = nx.spring_layout(core, seed=7, iterations=100,
-                               k=1.6 / math.sqrt(max(len(core), 1))) if len(core) else {}
-        pos = _widen({n: (float(x), float(y)) for n, (x, y) in pos.items()})
+        if len(core) > LAYOUT_NODES:
+            core = core.subgraph(sorted(core, key=lambda n: (-simple.degree(n), n))
+                                 [:LAYOUT_NODES])
+        pos = _widen(_spring(core)) if len(core) else {}
         _place_around(simple, pos)  # the layers' nodes, around the fixed core
         scale = 90 * math.sqrt(max(len(core), 1))
         return {n: (round(x * scale, 1), round(y * scale, 1)) for n, (x, y) in pos.items()}
@@ -352,6 +363,20 @@ def _layout(store) -> dict[str, tuple[float, float]] | None:
         return per_version(store, "layout", compute)
     in_background(store, "layout", compute)
     return None
+
+
+def _spring(core: nx.Graph) -> dict[str, tuple[float, float]]:
+    """nx.spring_layout of `core` (seed 7, 100 iterations), made in a child process. The
+    nodes go in sorted: the seed gives the same layout only for the same node order, and
+    a subgraph view iterates its nodes in the order of a set, which differs between
+    processes."""
+    job = {"nodes": sorted(core), "edges": [list(e) for e in core.edges()],
+           "k": 1.6 / math.sqrt(max(len(core), 1))}
+    done = subprocess.run([sys.executable, str(LAYOUT_CHILD)], input=json.dumps(job).encode(),
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the graph layout failed: {done.stderr.decode(errors='replace')}")
+    return {n: (x, y) for n, (x, y) in json.loads(done.stdout).items()}
 
 
 def make_ahead(store) -> None:
