@@ -4,19 +4,28 @@ search, citations, a report table, a path and a decision."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 
 import httpx
 import pyoxigraph as ox
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from kg import KnowledgeGraph
 from kg.cli import main
+from kg.errors import BuildLocked, RemoteError
+from kg.namespaces import HISTORY_GRAPH
+from kg.pipeline import remote_write, update
+from kg.pipeline.remote import PENDING, PUSH_GRAPH, RemoteStore, content_hash
+from kg.pipeline.store import StoreLayout
 from kg.query.guard import Policy
 from kg_api.app import create_app
 from tests.test_http_queries import example_params
@@ -187,3 +196,228 @@ def _links(html: str) -> set[str]:
 def _ground(turtle: bytes) -> set[str]:
     return {str(t) for t in ox.parse(turtle, format=ox.RdfFormat.TURTLE)
             if not isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.BlankNode)}
+
+
+
+# ------------------------------------------------------------------ small writes
+TECHNOLOGIES = "https://w3id.org/workflow-kg/graph/data/technologies.ttl"
+HISTORY = str(HISTORY_GRAPH)
+TEMPORAL = "https://w3id.org/workflow-kg/resource/temporal"
+ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
+CASES = "https://w3id.org/workflow-kg/graph/data/cases.ttl"
+MEASUREMENT = """<https://w3id.org/workflow-kg/resource/case-robinhood>
+    <https://w3id.org/workflow-kg/ontology#hasMeasurement> ?m .
+    ?m a <https://w3id.org/workflow-kg/ontology#Measurement> ;
+    <https://w3id.org/workflow-kg/ontology#measures> "teams owning Airflow workers" ;
+    <http://qudt.org/schema/qudt/numericValue> 12 ;
+    <https://w3id.org/workflow-kg/ontology#unitText> "teams" ."""
+
+
+def label_update(verb: str, *labels: ox.Literal) -> str:
+    """INSERT DATA or DELETE DATA of skos:altLabels of Temporal in technologies.ttl (the
+    terms written in their N-Triples form)."""
+    body = " ".join(f"<{TEMPORAL}> <{ALT_LABEL}> {label} ." for label in labels)
+    return f"{verb} DATA {{ GRAPH <{TECHNOLOGIES}> {{ {body} }} }}"
+
+
+def graph_hashes(quads) -> dict[str, tuple[str, int]]:
+    """Per graph (the default graph as ""): a content hash that does not depend on blank
+    node labels, and the triple count."""
+    graphs: dict[str, list[ox.Triple]] = {}
+    for quad in quads:
+        name = "" if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+        graphs.setdefault(name, []).append(quad.triple)
+    return {g: (content_hash(ts), len(ts)) for g, ts in graphs.items()}
+
+
+def live_hashes(store_dir) -> dict[str, tuple[str, int]]:
+    store = ox.Store.read_only(str(StoreLayout(store_dir).live()))
+    return graph_hashes(store.quads_for_pattern(None, None, None, None))
+
+
+class Writer:
+    """Writes through `kg serve --endpoint` (kg.pipeline.remote_write.apply, from a store
+    folder of its own) over `store`, the curated data pushed there, recording the plan
+    of each push and the requests that wrote; the same updates are run over an embedded
+    copy of the curated store, to compare with."""
+
+    def __init__(self, store: RemoteStore, curated: KnowledgeGraph, folder):
+        self.store = store
+        self.curated = curated
+        self.service = dataclasses.replace(curated.project, store_dir=folder / "service")
+        self.embedded = dataclasses.replace(curated.project, store_dir=folder / "embedded")
+        shutil.copytree(curated.project.store_dir, self.embedded.store_dir, symlinks=True)
+        self.plans: list = []
+        self.sent: list[tuple[str, int, str]] = []  # (what, bytes, update text or "")
+
+    def write(self, sparql: str, *, embedded: bool = True):
+        """One write through the service's path, with what its pushes sent recorded
+        (`plans`, `sent`: this write's only); the same update over the embedded copy."""
+        store, real_push, real_request = self.store, self.store.push, self.store.transport.request
+        updates, graph_store = store.update_endpoint, store.store_endpoint
+        self.plans, self.sent = [], []
+
+        def push(*args, **kwargs):
+            self.plans.append(real_push(*args, **kwargs))
+            return self.plans[-1]
+
+        def request(method, url, *, data=None, **kwargs):
+            if url == updates and data:
+                self.sent.append(("update", len(data), urllib.parse.parse_qs(
+                    data.decode()).get("update", [""])[0]))
+            elif url.startswith(graph_store) and method in ("PUT", "POST"):
+                self.sent.append(("graph store", len(data or b""), ""))
+            return real_request(method, url, data=data, **kwargs)
+
+        store.push, store.transport.request = push, request
+        try:
+            result = remote_write.apply(store, "apply_update", project=self.service,
+                                        agent="test", sparql=sparql)
+        finally:
+            del store.push, store.transport.request
+        if embedded:
+            update.apply_update(self.embedded, sparql, agent="test")
+        return result
+
+    def assert_same(self) -> None:
+        """The remote dataset is the service's written version quad for quad, and the
+        embedded store's result of the same writes (the history graph: as many triples;
+        its records name other versions and times)."""
+        remote = graph_hashes(self.store.quads())
+        (copy,) = remote_write._KEPT  # the service's copy, at the version it pushed
+        assert remote == live_hashes(copy.folder)
+        embedded = live_hashes(self.embedded.store_dir)
+        assert remote.pop(HISTORY)[1] == embedded.pop(HISTORY)[1]
+        assert remote == embedded
+
+    def restore(self) -> None:
+        """The curated dataset on the remote again (the module's other tests read it)."""
+        remote_write.forget()
+        self.store.push(self.curated.store.quads())
+        assert graph_hashes(self.store.quads()) == graph_hashes(self.curated.store.quads())
+
+
+class SmallWrites:
+    """Small writes through `kg serve --endpoint` send differences and land as over the
+    embedded store (each store's test module subclasses this, with a `writer` fixture)."""
+
+    def test_a_one_label_write_sends_only_its_difference(self, writer):
+        writer.write(label_update("INSERT", ox.Literal("first small write", language="en")))
+        assert writer.plans[0].whole == [HISTORY]  # a new graph: sent whole
+        assert writer.plans[0].delta == {TECHNOLOGIES: (0, 1)}
+        writer.assert_same()
+        result = writer.write(label_update("INSERT", ox.Literal("small write", language="en")))
+        assert result.added == 1
+        (plan,) = writer.plans
+        assert plan.whole == [] and set(plan.send) == {TECHNOLOGIES, HISTORY}
+        assert plan.delta[TECHNOLOGIES] == (0, 1) and plan.delta[HISTORY][0] == 0
+        assert plan.send[TECHNOLOGIES] > 800  # the triples it did not send
+        ((kind, size, text),) = writer.sent  # one request, nothing staged
+        assert kind == "update" and size < 8000 and "MOVE" not in text
+        assert [" ".join(op.split()[:2]) for op in text.split(" ;\n")] == [
+            "INSERT DATA",  # the two graphs' entries marked pending
+            "INSERT DATA", "INSERT DATA",  # their differences
+            "DELETE {"]  # their entries replaced
+        writer.assert_same()
+
+    def test_a_second_identical_write_sends_nothing(self, writer):
+        text = label_update("INSERT", ox.Literal("written twice", language="en"))
+        writer.write(text)
+        before = writer.store.manifest()
+        result = writer.write(text)
+        assert result.store_path is None and result.added == 0
+        assert writer.plans == [] and writer.sent == []
+        assert writer.store.manifest() == before
+
+    def test_a_difference_with_a_blank_node_sends_the_graph_whole(self, writer):
+        """A case's measurement (a blank node) added, then removed."""
+        writer.write(f"INSERT DATA {{ GRAPH <{CASES}> {{ {MEASUREMENT.replace('?m', '_:m')} }} }}")
+        (plan,) = writer.plans
+        assert plan.whole == [CASES] and set(plan.delta) == {HISTORY}
+        assert "graph store" in [kind for kind, _, _ in writer.sent]
+        writer.assert_same()
+        writer.write(f"DELETE WHERE {{ GRAPH <{CASES}> {{ {MEASUREMENT} }} }}")
+        assert writer.plans[0].whole == [CASES]
+        writer.assert_same()
+
+    def test_literals_with_quotes_newlines_tags_and_other_scripts_round_trip(self, writer):
+        labels = (ox.Literal('say "hi"\nto the \\ next line\t', language="en-GB"),
+                  ox.Literal("事件溯源 é ✓ 😀", language="zh"),
+                  ox.Literal("it's '''odd'''", language="en"))
+        writer.write(label_update("INSERT", *labels))
+        assert writer.plans[0].delta[TECHNOLOGIES] == (0, 3)
+        writer.assert_same()
+        for label in labels:
+            ask = f"ASK {{ GRAPH <{TECHNOLOGIES}> {{ <{TEMPORAL}> <{ALT_LABEL}> {label} }} }}"
+            assert writer.store.query(ask, default_graph=[], named_graphs=[TECHNOLOGIES]
+                                      ).boolean, label
+        writer.write(label_update("DELETE", *labels))
+        assert writer.plans[0].delta[TECHNOLOGIES] == (3, 0)
+        writer.assert_same()
+
+    def test_a_failed_difference_request_changes_nothing_or_is_sent_whole_next(
+            self, writer, monkeypatch):
+        """The push's one request fails just before it records the new hashes (a DROP of
+        a graph that does not exist). Over a store that runs a request as one transaction
+        the remote is unchanged; over one that does not, the data changed and the graphs
+        the request changed are marked pending in the manifest, and the next write sends
+        them whole and lands as embedded."""
+        store = writer.store
+        writer.write(label_update("INSERT", ox.Literal("before the failure", language="en")))
+        manifest, dataset = store.manifest(), graph_hashes(store.quads())
+        real = RemoteStore._swap
+
+        def failing(*args):
+            *ops, record = real(*args).split(" ;\n")
+            return " ;\n".join([*ops, "DROP GRAPH <urn:kg-test:never-there>", record])
+
+        monkeypatch.setattr(RemoteStore, "_swap", failing)
+        lost = label_update("INSERT", ox.Literal("lost write", language="en"))
+        with pytest.raises(RemoteError, match="push failed"):
+            writer.write(lost, embedded=False)
+        assert [kind for kind, _, _ in writer.sent] == ["update"]
+        monkeypatch.undo()
+        if store.dialect.atomic_update:
+            assert store.manifest() == manifest
+            assert graph_hashes(store.quads()) == dataset
+        else:
+            assert store.manifest() == {**manifest, **{
+                g: (PENDING, manifest[g][1]) for g in (TECHNOLOGIES, HISTORY)}}
+            update.apply_update(writer.embedded, lost, agent="test")  # it landed
+        writer.write(label_update("INSERT", ox.Literal("after", language="en")))
+        assert writer.plans[0].whole == ([] if store.dialect.atomic_update
+                                         else [TECHNOLOGIES, HISTORY])
+        writer.assert_same()
+
+    def test_a_write_finding_another_writer_first_is_refused(self, writer, monkeypatch):
+        store = writer.store
+        writer.write(label_update("INSERT", ox.Literal("first", language="en")))
+        dataset = graph_hashes(store.quads())
+        other = (f"INSERT DATA {{ GRAPH <{PUSH_GRAPH}> {{ <urn:kg-test:other> "
+                 "<http://purl.org/dc/terms/identifier> \"sha256:other\" ; "
+                 "<http://rdfs.org/ns/void#triples> 1 } }")
+        real = RemoteStore.push
+
+        def another_writer_first(self, *args, **kwargs):
+            self.update(other)  # what another service's push does to the manifest
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(RemoteStore, "push", another_writer_first)
+        with pytest.raises(BuildLocked):
+            writer.write(label_update("INSERT", ox.Literal("second", language="en")),
+                         embedded=False)
+        monkeypatch.undo()
+        store.update(other.replace("INSERT DATA", "DELETE DATA"))
+        assert graph_hashes(store.quads()) == dataset
+
+    def test_a_difference_that_misses_is_sent_again_whole(self, writer):
+        """A triple put into a graph behind the manifest's back: the writer's copy does
+        not have it, so the difference leaves the graph one triple off; its count read
+        back says so, and the graph is sent again whole."""
+        writer.write(label_update("INSERT", ox.Literal("kept copy", language="en")))
+        writer.store.update(f"INSERT DATA {{ GRAPH <{TECHNOLOGIES}> {{ <{TEMPORAL}> "
+                            f"<{ALT_LABEL}> \"behind its back\"@en }} }}")
+        writer.write(label_update("INSERT", ox.Literal("next", language="en")))
+        (plan,) = writer.plans
+        assert TECHNOLOGIES in plan.delta and plan.resent == [TECHNOLOGIES]
+        writer.assert_same()

@@ -23,6 +23,8 @@ from kg.pipeline.oxigraph_server import OxigraphServer
 from kg.pipeline.remote import STAGING, RemoteStore
 from tests.remote_checks import (
     ORDER_DEPENDENT,
+    SmallWrites,
+    Writer,
     cli,
     compare_commands,
     compare_named_queries,
@@ -175,9 +177,6 @@ def test_curated_named_queries_pages_and_commands_answer_as_embedded(curated_rem
     assert set(compare_commands(curated, curated_remote, {})) <= ORDER_DEPENDENT
 
 
-
-
-
 def test_a_second_push_sends_nothing_and_a_dry_run_says_so(curated_remote, curated):
     plan = curated_remote.store.push(curated.store.quads())
     assert not plan.changes and plan.requests == 0
@@ -282,3 +281,14 @@ def test_a_writer_reads_the_remote_once_and_again_after_another_writes(
         remote_write.forget()
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def writer(curated_remote, curated, tmp_path_factory):
+    writer = Writer(curated_remote.remote, curated, tmp_path_factory.mktemp("small-writes"))
+    yield writer
+    writer.restore()
+
+
+class TestSmallWritesOverOxigraphServer(SmallWrites):
+    """Oxigraph server runs one update request as one transaction."""

@@ -19,6 +19,8 @@ from kg.pipeline.virtuoso import Virtuoso
 from kg.query.queries import values_block
 from tests.remote_checks import (
     ORDER_DEPENDENT,
+    SmallWrites,
+    Writer,
     cli,
     compare_commands,
     compare_named_queries,
@@ -167,3 +169,15 @@ def test_the_dataset_read_back_is_the_one_pushed(remote, virtuoso):
     assert not plan.changes and plan.unchanged
     flags = remote.sparql("SELECT ?v WHERE { ?p wf:requiresEvidence ?v } LIMIT 1").rows()
     assert flags and flags[0]["v"].value == "true"
+
+
+@pytest.fixture(scope="module")
+def writer(remote, curated, virtuoso, tmp_path_factory):
+    store = RemoteStore(virtuoso + "/sparql", environ=ENV)
+    writer = Writer(store, curated, tmp_path_factory.mktemp("small-writes"))
+    yield writer
+    writer.restore()
+
+
+class TestSmallWritesOverVirtuoso(SmallWrites):
+    """Virtuoso applies an update request's operations one by one (atomic_update False)."""

@@ -3,12 +3,26 @@ or any other): queries through the SPARQL 1.1 Protocol, pushes through the Graph
 Protocol and SPARQL Update, each store's departures from SPARQL 1.1 in one adapter
 (`Dialect`; kg.pipeline.oxigraph_server, kg.pipeline.fuseki, kg.pipeline.virtuoso).
 
-A push is incremental and all-or-nothing: the remote keeps a manifest (the graph
-`PUSH_GRAPH`: a content hash and a triple count per named graph the push wrote), only the
-graphs whose hash changed are sent, each into a staging graph of its own, and one SPARQL
-Update request then moves every staged graph onto its live name, drops the graphs that
-are gone and rewrites the manifest. A push that fails while sending leaves the live
-graphs as they were (the staging graphs are dropped, or by the next push).
+A push is incremental: the remote keeps a manifest (the graph `PUSH_GRAPH`: a content
+hash and a triple count per named graph the push wrote), and only the graphs whose hash
+changed are sent. Each is sent whole into a staging graph of its own, or, when the push
+is given the remote's triples of that graph (`base`: a write through `kg serve` has
+them in its local copy), as its difference when that is small (at most DELTA_SHARE of
+the graph, DELTA_MAX triples in all, and no blank node among the changed triples: DELETE
+DATA cannot name a blank node). Then one SPARQL Update request does the rest, in this
+order: the manifest marks every graph it changes PENDING, staged graphs are moved onto
+their live names, differences are applied (per graph, `DELETE DATA` then `INSERT
+DATA`), gone graphs are dropped, and one operation replaces the graphs' old entries in
+the manifest by the new ones. A push that fails while staging leaves the live graphs as
+they were (the staging graphs are dropped, or by the next push). Where the store runs
+an update request as one transaction (the adapter's `atomic_update`: Oxigraph server),
+a failed request changes nothing either; where it runs the operations one by one
+(Virtuoso), a failed request leaves the graphs it had begun to change marked PENDING,
+so that every reader sees the store changed and the next push sends those graphs whole
+(a new graph it had moved in stays out of the manifest until then). After a request
+that applied differences, each such graph's triple count is read back; a graph that
+does not have the count it should (the store held something else than the copy said)
+is sent again whole.
 
 Credentials come from the environment only, never from the command line, and never
 appear in messages: KG_REMOTE_USER and KG_REMOTE_PASSWORD (HTTP basic or digest, as
@@ -46,11 +60,20 @@ USER_AGENT = "workflow-kg"
 PUSH_GRAPH = BASE + "graph/push"  # the manifest of what the pushes wrote
 STAGING = BASE + "graph/staging/"  # + push id + "/" + the graph's IRI, percent-encoded
 DEFAULT_GRAPH = BASE + "graph/default"  # where the embedded default graph goes
+PENDING = "pending"  # a manifest's hash for a graph a push had begun to change
 ENV_USER, ENV_PASSWORD, ENV_TOKEN, ENV_CA = (
     "KG_REMOTE_USER", "KG_REMOTE_PASSWORD", "KG_REMOTE_TOKEN", "KG_REMOTE_CA_BUNDLE")
 STORE_KINDS = ("auto", "oxigraph", "fuseki", "virtuoso", "sparql")
+# A changed graph goes as its difference when that is at most DELTA_SHARE of the graph's
+# triples (more than the graph itself would be parsed slower than the graph's N-Triples,
+# and change more than writing it to staging and moving it would), and the differences
+# of one push are at most DELTA_MAX triples in all: they go in one request, and
+# Virtuoso 7.2's SPARQL compiler runs out of memory on a DATA block of about 5000.
+DELTA_SHARE = 0.5
+DELTA_MAX = 1000
 _IDENTIFIER = "http://purl.org/dc/terms/identifier"
 _TRIPLES = "http://rdfs.org/ns/void#triples"
+_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 
 def with_prefixes(sparql: str) -> str:
@@ -157,6 +180,7 @@ class Dialect:
 
     name = "sparql"
     writes = "Graph Store Protocol PUT"
+    atomic_update = True  # one update request is one transaction (all or nothing)
 
     def endpoints(self, endpoint: str, *, authenticated: bool) -> tuple[str, str]:
         """The update and Graph Store URLs a query URL implies."""
@@ -271,21 +295,33 @@ def content_hash(triples: Iterable[ox.Triple]) -> str:
 # --------------------------------------------------------------------------- push plan
 @dataclass
 class PushPlan:
-    """What a push changes on the remote: graphs to send (IRI -> triples), graphs the
-    remote has that the dataset no longer has (to drop), and graphs already there."""
+    """What a push changes on the remote: graphs to send (IRI -> triples after), those of
+    them sent as their difference (IRI -> triples removed, added; the others are sent
+    whole), graphs the remote has that the dataset no longer has (to drop), and graphs
+    already there."""
 
     send: dict[str, int] = field(default_factory=dict)
     drop: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     hashes: dict[str, tuple[str, int]] = field(default_factory=dict)  # after the push
+    remote: dict[str, tuple[str, int]] = field(default_factory=dict)  # the manifest before
+    delta: dict[str, tuple[int, int]] = field(default_factory=dict)
+    resent: list[str] = field(default_factory=list)  # deltas that missed, then sent whole
     requests: int = 0  # write requests the push made (0: a dry run, or nothing changed)
 
     @property
     def changes(self) -> bool:
         return bool(self.send or self.drop)
 
+    @property
+    def whole(self) -> list[str]:
+        """The graphs sent whole (staged, then moved)."""
+        return sorted((set(self.send) - set(self.delta)) | set(self.resent))
+
     def describe(self) -> list[str]:
-        lines = [f"send <{g}> ({n} triples)" for g, n in sorted(self.send.items())]
+        lines = [f"change <{g}> (-{r} +{a} of {self.send[g]} triples)"
+                 for g, (r, a) in sorted(self.delta.items())]
+        lines += [f"send <{g}> ({self.send[g]} triples)" for g in self.whole]
         lines += [f"drop <{g}> (no longer in the dataset)" for g in self.drop]
         return lines
 
@@ -385,15 +421,20 @@ class RemoteStore:
         self.transport.sent += 1
 
     def manifest(self) -> dict[str, tuple[str, int]]:
-        """What the pushes wrote: graph IRI -> (content hash, triples)."""
+        """What the pushes wrote: graph IRI -> (content hash, triples); the hash is
+        PENDING for a graph whose push stopped midway (see the module's docstring)."""
         result = self.query(
             "SELECT ?g ?h ?n WHERE { GRAPH ?push { ?g ?identifier ?h ; ?triples ?n } }",
             bindings={"push": ox.NamedNode(PUSH_GRAPH),
                       "identifier": ox.NamedNode(_IDENTIFIER),
                       "triples": ox.NamedNode(_TRIPLES)},
             default_graph=[], named_graphs=[PUSH_GRAPH])
-        return {row["g"].value: (row["h"].value, int(row["n"].value))
-                for row in result.rows()}
+        manifest: dict[str, tuple[str, int]] = {}
+        for row in result.rows():
+            name, entry = row["g"].value, (row["h"].value, int(row["n"].value))
+            if name not in manifest or entry[0] == PENDING:
+                manifest[name] = entry
+        return manifest
 
     def version(self) -> str:
         """A probe of the store's version: a hash of the push manifest, which every push
@@ -465,7 +506,7 @@ class RemoteStore:
                 else quad.graph_name.value
             graphs.setdefault(name, []).append(quad.triple)
         remote = self.manifest()
-        plan = PushPlan()
+        plan = PushPlan(remote=remote)
         for name, triples in sorted(graphs.items()):
             plan.hashes[name] = (content_hash(triples), len(triples))
             if remote.get(name) == plan.hashes[name]:
@@ -477,21 +518,71 @@ class RemoteStore:
 
     def push(self, quads: Iterable[ox.Quad], *, dry_run: bool = False,
              progress: Callable[[str], None] | None = None,
-             expect: Mapping[str, tuple[str, int]] | None = None) -> PushPlan:
+             expect: Mapping[str, tuple[str, int]] | None = None,
+             base: Callable[[str], Iterable[ox.Triple]] | None = None) -> PushPlan:
         """Send the graphs whose content changed since the last push (see the module's
         docstring); with `dry_run`, only say what would change. With `expect` (the
         manifest the dataset was read with), a push finding that another writer pushed
-        meanwhile is refused with BuildLocked, just before the swap."""
+        meanwhile is refused with BuildLocked, just before the swap. With `base` (graph
+        IRI -> the triples the remote holds in it, from a local copy of the remote),
+        small changes are sent as differences."""
         say = progress or (lambda _message: None)
         self.drop_staging()
         plan, graphs = self.plan(quads)
         if dry_run or not plan.changes:
             return plan
+        deltas = self._deltas(plan, graphs, base) if base is not None else {}
         before = self.transport.sent
+        try:
+            self._send(plan, graphs, deltas, say, expect)
+            plan.resent = self._missed(plan)
+            if plan.resent:
+                say(f"sending {len(plan.resent)} graph(s) again whole: the store did not "
+                    "have the triples their differences were taken from")
+                again = PushPlan(send={g: plan.send[g] for g in plan.resent},
+                                 hashes={g: plan.hashes[g] for g in plan.resent})
+                self._send(again, graphs, {}, say, None)
+        finally:
+            plan.requests = self.transport.sent - before
+        self._ours = None
+        return plan
+
+    def _deltas(self, plan: PushPlan, graphs: dict[str, list[ox.Triple]],
+                base: Callable[[str], Iterable[ox.Triple]]
+                ) -> dict[str, tuple[list[ox.Triple], list[ox.Triple]]]:
+        """The graphs of `plan.send` to send as their difference from `base` (IRI ->
+        triples removed, added), recorded in `plan.delta`; the others go whole."""
+        deltas: dict[str, tuple[list[ox.Triple], list[ox.Triple]]] = {}
+        budget = DELTA_MAX
+        for name in sorted(plan.send):
+            if plan.remote.get(name, (PENDING, 0))[0] == PENDING:
+                continue  # a new graph, or one a push stopped in: what it holds is unknown
+            old = set(base(name))
+            if len(old) != plan.remote[name][1]:
+                continue  # the copy does not hold what the manifest says the remote does
+            new = set(graphs[name])
+            removed, added = old - new, new - old
+            changed = len(removed) + len(added)
+            if changed > min(budget, DELTA_SHARE * max(len(old), len(new))):
+                continue
+            if any(isinstance(term, ox.BlankNode) for t in (*removed, *added)
+                   for term in (t.subject, t.object)):
+                continue
+            budget -= changed
+            deltas[name] = (sorted(removed, key=str), sorted(added, key=str))
+            plan.delta[name] = (len(removed), len(added))
+        return deltas
+
+    def _send(self, plan: PushPlan, graphs: dict[str, list[ox.Triple]],
+              deltas: dict[str, tuple[list[ox.Triple], list[ox.Triple]]],
+              say: Callable[[str], None], expect: Mapping[str, tuple[str, int]] | None
+              ) -> None:
+        """Stage the graphs sent whole, then one update request for all of `plan`."""
         push_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         staged: dict[str, str] = {}
+        swapping = False
         try:
-            for name in sorted(plan.send):
+            for name in sorted(set(plan.send) - set(deltas)):
                 triples = graphs[name]
                 stage = f"{STAGING}{push_id}/{urllib.parse.quote(name, safe='')}"
                 say(f"sending {len(triples)} triples of <{name}> ({self.dialect.writes})")
@@ -501,36 +592,79 @@ class RemoteStore:
             if expect is not None and self.manifest() != dict(expect):
                 raise BuildLocked("another writer changed the remote store meanwhile; "
                                   "nothing was changed: send the write again")
+            for name, (removed, added) in sorted(deltas.items()):
+                say(f"changing <{name}>: {len(removed)} triples out, {len(added)} in")
             say(f"swapping {len(staged)} staged graph(s) in")
-            self.update(self._swap(plan, staged))
+            swapping = True
+            self.update(self._swap(plan, staged, deltas))
         except Exception as err:
             with contextlib.suppress(RemoteError):  # else the next push drops them
                 self.drop_staging(prefix=f"{STAGING}{push_id}/")
-            note = (" The remote store is unchanged: no live graph was touched"
-                    f" ({len(staged)} of {len(plan.send)} graph(s) had been staged).")
+            if not swapping:
+                note = (" The remote store is unchanged: no live graph was touched"
+                        f" ({len(staged)} of {len(set(plan.send) - set(deltas))} graph(s)"
+                        " had been staged).")
+            elif self.dialect.atomic_update:
+                note = " The remote store is unchanged: it refused the update request whole."
+            else:
+                note = (f" {self.dialect.name} applies an update request's operations one by"
+                        " one: the graphs this push changes may have changed, and are marked"
+                        f" {PENDING!r} in the manifest until the next push sends them whole.")
             if isinstance(err, RemoteError | SparqlSyntaxError | QueryTimeout):
                 raise RemoteError(f"push failed: {err}.{note}") from err
             raise
-        finally:
-            plan.requests = self.transport.sent - before
-        self._ours = None
-        return plan
 
-    def _swap(self, plan: PushPlan, staged: dict[str, str]) -> str:
-        """One update request: staged graphs onto their live names, gone graphs dropped,
-        the manifest rewritten."""
+    def _swap(self, plan: PushPlan, staged: dict[str, str],
+              deltas: dict[str, tuple[list[ox.Triple], list[ox.Triple]]]) -> str:
+        """One update request: the manifest's entries of the graphs it changes marked
+        PENDING first (a store that stops midway leaves them so, to be sent whole),
+        staged graphs onto their live names, differences applied, gone graphs dropped,
+        then, in one operation, the old entries replaced by the new."""
+        push, identifier = ox.NamedNode(PUSH_GRAPH), ox.NamedNode(_IDENTIFIER)
+        sent = sorted(set(staged) | set(deltas))
+        changed = sorted((set(sent) | set(plan.drop)) & set(plan.remote))
         ops = []
+        if changed:
+            marks = " ".join(f"{ox.NamedNode(g)} {identifier} {ox.Literal(PENDING)} ."
+                             for g in changed)
+            ops.append(f"INSERT DATA {{ GRAPH {push} {{ {marks} }} }}")
         for name, stage in sorted(staged.items()):
-            ops.append(f"DROP SILENT GRAPH <{name}>")
+            ops.append(f"DROP SILENT GRAPH {ox.NamedNode(name)}")
             if plan.send[name]:
-                ops.append(f"MOVE SILENT GRAPH <{stage}> TO GRAPH <{name}>")
-        ops += [f"DROP SILENT GRAPH <{name}>" for name in plan.drop]
-        ops.append(f"DROP SILENT GRAPH <{PUSH_GRAPH}>")
-        lines = "\n".join(
-            f"<{g}> <{_IDENTIFIER}> \"{h}\" ; <{_TRIPLES}> {n} ."
-            for g, (h, n) in sorted(plan.hashes.items()))
-        ops.append(f"INSERT DATA {{ GRAPH <{PUSH_GRAPH}> {{\n{lines}\n}} }}")
+                ops.append(f"MOVE SILENT GRAPH {ox.NamedNode(stage)} TO GRAPH "
+                           f"{ox.NamedNode(name)}")
+        for name, (removed, added) in sorted(deltas.items()):
+            # one graph per DATA block: Virtuoso 7.2 keeps language-tagged literals that
+            # a DELETE DATA naming several graphs removes
+            for verb, triples in (("DELETE", removed), ("INSERT", added)):
+                if triples:
+                    ops.append(f"{verb} DATA {{ GRAPH {ox.NamedNode(name)} {{\n"
+                               + "\n".join(f"{t.subject} {t.predicate} {t.object} ."
+                                           for t in triples) + "\n} }")
+        ops += [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in plan.drop]
+        count = ox.NamedNode(_TRIPLES)
+        entries = "\n".join(
+            f"{ox.NamedNode(g)} {identifier} {ox.Literal(plan.hashes[g][0])} ; {count} "
+            f"{ox.Literal(str(plan.hashes[g][1]), datatype=ox.NamedNode(_INTEGER))} ."
+            for g in sent)
+        names = " ".join(str(ox.NamedNode(g)) for g in sorted(set(sent) | set(plan.drop)))
+        ops.append(f"DELETE {{ GRAPH {push} {{ ?g ?p ?o }} }}\n"
+                   f"INSERT {{ GRAPH {push} {{\n{entries}\n}} }}\n"
+                   f"WHERE {{ VALUES ?g {{ {names} }}\n"
+                   f"        OPTIONAL {{ GRAPH {push} {{ ?g ?p ?o }} }} }}")
         return " ;\n".join(ops)
+
+    def _missed(self, plan: PushPlan) -> list[str]:
+        """The graphs sent as differences that do not have the triple count they
+        should now (the store held other triples than the copy they were taken from)."""
+        missed = []
+        for name in sorted(plan.delta):
+            result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                                bindings={"g": ox.NamedNode(name)}, default_graph=[],
+                                named_graphs=[name])
+            if [int(n) for n in result.values("n")] != [plan.hashes[name][1]]:
+                missed.append(name)
+        return missed
 
     def drop_staging(self, *, prefix: str = STAGING) -> list[str]:
         """Drop the staging graphs a failed or interrupted push left behind."""

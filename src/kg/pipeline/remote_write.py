@@ -11,7 +11,16 @@ copy of the remote dataset, whose changed graphs are then pushed (kg.pipeline.re
    anything is sent: the remote store is unchanged.
 3. The new version is pushed: only the graphs whose content hash differs from the
    remote's manifest (the data graphs written, the derived and inferred graphs that
-   follow, the history graph), staged, then swapped in by one SPARQL Update request.
+   follow, the history graph). Each such graph's triples before the write (the copy's
+   previous version, which is what the remote holds) are compared with its triples
+   after: a graph whose difference is small and names no blank node is sent as that
+   difference (`DELETE DATA` and `INSERT DATA` of the triples removed and added); a new
+   graph, a large change or one touching a blank node is sent whole into a staging
+   graph. One SPARQL Update request then moves the staged graphs in, applies the
+   differences and records the new hashes in the manifest (kg.pipeline.remote: the
+   thresholds, and what each store makes of a request that fails midway). A one-label
+   write thus sends two small differences (its data graph's triple, the history
+   graph's record) in one request, not its data graph whole.
 
 Two services over one store writing at once: the push compares the manifest read in
 step 1 with the remote's just before its swap, and a write that finds another writer
@@ -29,6 +38,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import functools
 import shutil
 import tempfile
 import time
@@ -39,7 +49,7 @@ import pyoxigraph as ox
 
 from . import update
 from .project import Project
-from .remote import RemoteStore
+from .remote import DEFAULT_GRAPH, RemoteStore
 from .store import StoreLayout
 from .update import UpdateResult
 
@@ -95,6 +105,7 @@ def apply(remote: RemoteStore, name: str, *, project: Project, **kwargs) -> Upda
     started = time.monotonic()
     manifest = remote.manifest()
     copy = _copy_for(remote, manifest)
+    previous = StoreLayout(copy.folder).live()  # what the remote holds: the deltas' base
     scratch = dataclasses.replace(project, store_dir=copy.folder)
     try:
         result = write(scratch, **kwargs)  # a refused write leaves the copy as it was
@@ -107,8 +118,10 @@ def apply(remote: RemoteStore, name: str, *, project: Project, **kwargs) -> Upda
     _keep_texts(scratch, project)
     try:
         written = ox.Store.read_only(str(result.store_path))
-        remote.push(written.quads_for_pattern(None, None, None, None), expect=manifest)
-        del written
+        before = ox.Store.read_only(str(previous))
+        remote.push(written.quads_for_pattern(None, None, None, None), expect=manifest,
+                    base=functools.partial(_triples, before))
+        del written, before
         copy.manifest = remote.manifest()
     except BaseException:
         copy.drop()  # it may be ahead of the remote
@@ -131,6 +144,12 @@ def _copy(remote: RemoteStore, layout: StoreLayout) -> None:
     store.flush()
     del store
     layout.publish(partial, {"graphs": counts, "kind": "remote copy"})
+
+
+def _triples(store: ox.Store, graph: str) -> list[ox.Triple]:
+    """One graph's triples in a local store (the remote's DEFAULT_GRAPH: its default)."""
+    name = ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
+    return [q.triple for q in store.quads_for_pattern(None, None, None, name)]
 
 
 def _keep_texts(scratch: Project, project: Project) -> None:

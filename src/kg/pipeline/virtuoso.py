@@ -34,6 +34,19 @@ Where Virtuoso departs from SPARQL 1.1, and what this adapter does about it:
   Graph Store endpoint instead: POSTs of N-Triples of at most `CHUNK` triples, each
   carrying whole groups of triples that share blank nodes (each request is a blank node
   scope of its own), then swaps with SPARQL Update `MOVE`, which keeps blank nodes.
+- **An update request is not one transaction**: its operations are applied one by one,
+  and when one fails (`DROP GRAPH` of a graph that does not exist, say) those before it
+  stay applied (tested: a `DELETE DATA ; INSERT DATA ; DROP GRAPH <missing>` request
+  answered HTTP 500 and left the insert in place; only a syntax error refuses the whole
+  request, before anything runs). So `atomic_update` is False: a push's one request
+  first removes the manifest entries of the graphs it changes, and a request that fails
+  midway leaves those graphs unrecorded, which every reader sees as a change and the
+  next push repairs by sending them whole.
+- **A DELETE DATA naming several graphs keeps their language-tagged literals** (7.2:
+  `DELETE DATA { GRAPH <a> { ... "x"@en } GRAPH <b> { ... } }` removes the other
+  triples, not that one); a push's differences go one graph per DATA block. **One DATA
+  block of about 5000 triples exhausts the SPARQL compiler's memory** (4000 passed);
+  differences are sent only up to kg.pipeline.remote.DELTA_MAX triples.
 - **It drops what restricts a UNION from outside** (a VALUES block, a FILTER) when a
   branch holds a BIND and an OPTIONAL follows the union: `VALUES ?fact { ... } { ...
   BIND ("supports" AS ?r) } UNION { ... } OPTIONAL { ... }` answers for every fact
@@ -71,6 +84,7 @@ _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 class Virtuoso(Dialect):
     name = "virtuoso"
     writes = "Virtuoso Graph Store POSTs"
+    atomic_update = False  # see the module's docstring
 
     def endpoints(self, endpoint: str, *, authenticated: bool) -> tuple[str, str]:
         base = endpoint.removesuffix("/sparql").removesuffix("/sparql-auth")
