@@ -76,7 +76,7 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     assert size["http"]["lookup_warm"]["1"]["kg"]["cache_hits"] >= 1
     first = size["first_request"]
     assert set(first) == {"home", "search", "entity", "graph", "named_query",
-                          "sparql_kg", "sparql_oxigraph"}
+                          "named_query_other", "sparql_kg", "sparql_oxigraph"}
     assert all(x["status"] == 200 for k, x in first.items() if not k.startswith("sparql"))
     assert all(x["first_ms"] > 0 and x["repeat_ms"] > 0 for x in first.values())
     assert set(size["stress"]) == {"kg", "oxigraph"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -61,7 +62,9 @@ def in_project(store, tmp_path, monkeypatch):
 def test_readme_kg_example_runs(in_project, line):
     args = [a if a != "my-query.rq" else str(in_project / a) for a in shlex.split(line)[1:]]
     args = [a if a != "workflow-kg.trig" else str(in_project / a) for a in args]
-    args = [str(in_project / a) if i and args[i - 1] == "-o" else a for i, a in enumerate(args)]
+    # an output (`-o /tmp/...`) goes to this test's own folder: two runs at once never clash
+    args = [str(in_project / Path(a).name) if i and args[i - 1] == "-o" else a
+            for i, a in enumerate(args)]
     (in_project / "my-query.rq").write_text("SELECT ?e WHERE { ?e a wf:WorkflowEngine }")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, (line, result.stderr)
