@@ -306,9 +306,13 @@ class SmallWrites:
         assert writer.plans[0].whole == [HISTORY]  # a new graph: sent whole
         assert writer.plans[0].delta == {TECHNOLOGIES: (0, 1)}
         writer.assert_same()
+        before = writer.store.manifest()
         result = writer.write(label_update("INSERT", ox.Literal("small write", language="en")))
         assert result.added == 1
         (plan,) = writer.plans
+        # only the graphs the write changed are hashed; the others keep their entries
+        assert plan.hashed == sorted([TECHNOLOGIES, HISTORY])
+        assert plan.unchanged == sorted(set(before) - {TECHNOLOGIES, HISTORY})
         assert plan.whole == [] and set(plan.send) == {TECHNOLOGIES, HISTORY}
         assert plan.delta[TECHNOLOGIES] == (0, 1) and plan.delta[HISTORY][0] == 0
         assert plan.send[TECHNOLOGIES] > 800  # the triples it did not send
@@ -318,6 +322,17 @@ class SmallWrites:
             "INSERT DATA",  # the two graphs' entries marked pending
             "INSERT DATA", "INSERT DATA",  # their differences
             "DELETE {"]  # their entries replaced
+        writer.assert_same()
+
+    def test_a_label_replaced_by_another_is_sent_though_the_count_is_the_same(self, writer):
+        old, new = (ox.Literal(text, language="en") for text in ("old name", "new name"))
+        writer.write(label_update("INSERT", old))
+        counts = {g: n for g, (_, n) in writer.store.manifest().items()}
+        writer.write(label_update("DELETE", old) + " ;\n" + label_update("INSERT", new))
+        (plan,) = writer.plans
+        assert plan.hashed == sorted([TECHNOLOGIES, HISTORY])
+        assert plan.delta[TECHNOLOGIES] == (1, 1) and plan.whole == []
+        assert plan.hashes[TECHNOLOGIES][1] == counts[TECHNOLOGIES]
         writer.assert_same()
 
     def test_a_second_identical_write_sends_nothing(self, writer):

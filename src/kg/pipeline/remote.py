@@ -61,6 +61,8 @@ PUSH_GRAPH = BASE + "graph/push"  # the manifest of what the pushes wrote
 STAGING = BASE + "graph/staging/"  # + push id + "/" + the graph's IRI, percent-encoded
 DEFAULT_GRAPH = BASE + "graph/default"  # where the embedded default graph goes
 PENDING = "pending"  # a manifest's hash for a graph a push had begun to change
+ANOTHER_WRITER = ("another writer changed the remote store meanwhile; nothing was changed: "
+                  "send the write again")
 ENV_USER, ENV_PASSWORD, ENV_TOKEN, ENV_CA = (
     "KG_REMOTE_USER", "KG_REMOTE_PASSWORD", "KG_REMOTE_TOKEN", "KG_REMOTE_CA_BUNDLE")
 STORE_KINDS = ("auto", "oxigraph", "fuseki", "virtuoso", "sparql")
@@ -306,6 +308,7 @@ class PushPlan:
     hashes: dict[str, tuple[str, int]] = field(default_factory=dict)  # after the push
     remote: dict[str, tuple[str, int]] = field(default_factory=dict)  # the manifest before
     delta: dict[str, tuple[int, int]] = field(default_factory=dict)
+    hashed: list[str] = field(default_factory=list)  # graphs hashed (others: `known`)
     resent: list[str] = field(default_factory=list)  # deltas that missed, then sent whole
     requests: int = 0  # write requests the push made (0: a dry run, or nothing changed)
 
@@ -498,37 +501,51 @@ class RemoteStore:
         return [g for g in graphs if with_default or g != DEFAULT_GRAPH]
 
     # ------------------------------------------------------------- writing
-    def plan(self, quads: Iterable[ox.Quad]) -> tuple[PushPlan, dict[str, list[ox.Triple]]]:
-        """Compare a dataset with the remote's manifest: what a push would send."""
+    def plan(self, quads: Iterable[ox.Quad], *,
+             known: Mapping[str, tuple[str, int]] | None = None
+             ) -> tuple[PushPlan, dict[str, list[ox.Triple]]]:
+        """Compare a dataset with the remote's manifest: what a push would send. The
+        dataset is `quads` and the graphs of `known` (IRI -> the manifest's entry of a
+        graph the dataset holds unchanged: not hashed again, so not in `quads`); a known
+        graph whose entry the remote no longer has is refused with BuildLocked."""
         graphs: dict[str, list[ox.Triple]] = {}
         for quad in quads:
             name = DEFAULT_GRAPH if isinstance(quad.graph_name, ox.DefaultGraph) \
                 else quad.graph_name.value
             graphs.setdefault(name, []).append(quad.triple)
+        known = dict(known or {})
+        if any(entry[0] == PENDING for entry in known.values()):
+            raise ValueError("a graph marked pending has no known content: hash it")
         remote = self.manifest()
-        plan = PushPlan(remote=remote)
+        if any(remote.get(name) != entry for name, entry in known.items()):
+            raise BuildLocked(ANOTHER_WRITER)
+        plan = PushPlan(remote=remote, hashed=sorted(graphs), hashes=dict(known))
+        plan.unchanged = sorted(known)
         for name, triples in sorted(graphs.items()):
             plan.hashes[name] = (content_hash(triples), len(triples))
             if remote.get(name) == plan.hashes[name]:
                 plan.unchanged.append(name)
             else:
                 plan.send[name] = len(triples)
-        plan.drop = sorted(set(remote) - set(graphs))
+        plan.unchanged.sort()
+        plan.drop = sorted(set(remote) - set(graphs) - set(known))
         return plan, graphs
 
     def push(self, quads: Iterable[ox.Quad], *, dry_run: bool = False,
              progress: Callable[[str], None] | None = None,
              expect: Mapping[str, tuple[str, int]] | None = None,
-             base: Callable[[str], Iterable[ox.Triple]] | None = None) -> PushPlan:
+             base: Callable[[str], Iterable[ox.Triple]] | None = None,
+             known: Mapping[str, tuple[str, int]] | None = None) -> PushPlan:
         """Send the graphs whose content changed since the last push (see the module's
         docstring); with `dry_run`, only say what would change. With `expect` (the
         manifest the dataset was read with), a push finding that another writer pushed
         meanwhile is refused with BuildLocked, just before the swap. With `base` (graph
         IRI -> the triples the remote holds in it, from a local copy of the remote),
-        small changes are sent as differences."""
+        small changes are sent as differences. With `known` (see `plan`), `quads` need
+        hold only the graphs that may have changed."""
         say = progress or (lambda _message: None)
         self.drop_staging()
-        plan, graphs = self.plan(quads)
+        plan, graphs = self.plan(quads, known=known)
         if dry_run or not plan.changes:
             return plan
         deltas = self._deltas(plan, graphs, base) if base is not None else {}
@@ -590,8 +607,7 @@ class RemoteStore:
                     self.dialect.write_graph(self, stage, triples)
                 staged[name] = stage
             if expect is not None and self.manifest() != dict(expect):
-                raise BuildLocked("another writer changed the remote store meanwhile; "
-                                  "nothing was changed: send the write again")
+                raise BuildLocked(ANOTHER_WRITER)
             for name, (removed, added) in sorted(deltas.items()):
                 say(f"changing <{name}>: {len(removed)} triples out, {len(added)} in")
             say(f"swapping {len(staged)} staged graph(s) in")

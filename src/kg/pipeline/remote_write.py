@@ -11,16 +11,20 @@ copy of the remote dataset, whose changed graphs are then pushed (kg.pipeline.re
    anything is sent: the remote store is unchanged.
 3. The new version is pushed: only the graphs whose content hash differs from the
    remote's manifest (the data graphs written, the derived and inferred graphs that
-   follow, the history graph). Each such graph's triples before the write (the copy's
-   previous version, which is what the remote holds) are compared with its triples
-   after: a graph whose difference is small and names no blank node is sent as that
-   difference (`DELETE DATA` and `INSERT DATA` of the triples removed and added); a new
-   graph, a large change or one touching a blank node is sent whole into a staging
-   graph. One SPARQL Update request then moves the staged graphs in, applies the
-   differences and records the new hashes in the manifest (kg.pipeline.remote: the
-   thresholds, and what each store makes of a request that fails midway). A one-label
-   write thus sends two small differences (its data graph's triple, the history
-   graph's record) in one request, not its data graph whole.
+   follow, the history graph). Only the graphs the write changed (as its UpdateResult
+   says), and any the manifest has no entry of, marks pending or gives another triple
+   count, are hashed; the others are the copy's, unchanged, so their entries are the
+   manifest's (a push finding that the remote no longer has them is refused, as below).
+   Each graph sent's triples before the write (the copy's previous version, which is
+   what the remote holds) are compared with its triples after: a graph whose difference
+   is small and names no blank node is sent as that difference (`DELETE DATA` and
+   `INSERT DATA` of the triples removed and added); a new graph, a large change or one
+   touching a blank node is sent whole into a staging graph. One SPARQL Update request
+   then moves the staged graphs in, applies the differences and records the new hashes
+   in the manifest (kg.pipeline.remote: the thresholds, and what each store makes of a
+   request that fails midway). A one-label write thus sends two small differences (its
+   data graph's triple, the history graph's record) in one request, not its data graph
+   whole.
 
 Two services over one store writing at once: the push compares the manifest read in
 step 1 with the remote's just before its swap, and a write that finds another writer
@@ -49,7 +53,7 @@ import pyoxigraph as ox
 
 from . import update
 from .project import Project
-from .remote import DEFAULT_GRAPH, RemoteStore
+from .remote import DEFAULT_GRAPH, PENDING, RemoteStore
 from .store import StoreLayout
 from .update import UpdateResult
 
@@ -119,8 +123,10 @@ def apply(remote: RemoteStore, name: str, *, project: Project, **kwargs) -> Upda
     try:
         written = ox.Store.read_only(str(result.store_path))
         before = ox.Store.read_only(str(previous))
-        remote.push(written.quads_for_pattern(None, None, None, None), expect=manifest,
-                    base=functools.partial(_triples, before))
+        known, others = _split(written, manifest, result)
+        remote.push((ox.Quad(t.subject, t.predicate, t.object, _graph(g))
+                     for g in others for t in _triples(written, g)),
+                    expect=manifest, base=functools.partial(_triples, before), known=known)
         del written, before
         copy.manifest = remote.manifest()
     except BaseException:
@@ -146,10 +152,35 @@ def _copy(remote: RemoteStore, layout: StoreLayout) -> None:
     layout.publish(partial, {"graphs": counts, "kind": "remote copy"})
 
 
+def _graph(graph: str) -> ox.NamedNode | ox.DefaultGraph:
+    """A local store's graph of the remote's graph IRI (DEFAULT_GRAPH: the default)."""
+    return ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
+
+
 def _triples(store: ox.Store, graph: str) -> list[ox.Triple]:
-    """One graph's triples in a local store (the remote's DEFAULT_GRAPH: its default)."""
-    name = ox.DefaultGraph() if graph == DEFAULT_GRAPH else ox.NamedNode(graph)
-    return [q.triple for q in store.quads_for_pattern(None, None, None, name)]
+    """One graph's triples in a local store."""
+    return [q.triple for q in store.quads_for_pattern(None, None, None, _graph(graph))]
+
+
+def _split(written: ox.Store, manifest: dict[str, tuple[str, int]], result: UpdateResult
+           ) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    """The graphs of the written version in two parts: those it holds as the remote does
+    at `manifest` (IRI -> the manifest's entry: the copy held what the remote did then,
+    and the write did not change them nor their triple count), not hashed again; and the
+    others (changed, new, marked pending, or of another count), to hash and compare."""
+    names = {g.value for g in written.named_graphs()}
+    if next(written.quads_for_pattern(None, None, None, ox.DefaultGraph()), None):
+        names.add(DEFAULT_GRAPH)
+    known, others = {}, []
+    for name in sorted(names):
+        key = "default" if name == DEFAULT_GRAPH else name
+        entry = manifest.get(name)
+        if key in result.changed or entry is None or entry[0] == PENDING \
+                or entry[1] != result.graphs.get(key):
+            others.append(name)
+        else:
+            known[name] = entry
+    return known, others
 
 
 def _keep_texts(scratch: Project, project: Project) -> None:

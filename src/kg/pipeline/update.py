@@ -82,10 +82,12 @@ _CHAIN_WORDS = {"UNION", "MINUS"}
 class UpdateResult:
     """What an update did: the triples it added and removed (derived and inferred
     triples not counted), the store version it published (None when it changed
-    nothing), and notes for the user (a version kept on purpose)."""
+    nothing), the graphs whose triples changed (derived, inferred and history graphs
+    included), and notes for the user (a version kept on purpose)."""
 
     store_path: Path | None
     graphs: dict[str, int] = field(default_factory=dict)  # graph IRI -> triples after
+    changed: frozenset[str] = frozenset()  # graph IRIs ("default": the default graph)
     added: int = 0
     removed: int = 0
     seconds: float = 0.0
@@ -701,5 +703,7 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
         if dropped:
             notes.append(f"{len(dropped)} old version(s) past the history's age and size "
                          f"limits were removed: {', '.join(p.name for p in dropped)}")
-    return UpdateResult(final, graphs, added=len(change.added), removed=len(change.removed),
-                        seconds=time.monotonic() - started, path=path, notes=notes)
+    changed = frozenset({_key(q) for q in everything.changed} | {str(HISTORY_GRAPH)})
+    return UpdateResult(final, graphs, changed, added=len(change.added),
+                        removed=len(change.removed), seconds=time.monotonic() - started,
+                        path=path, notes=notes)
