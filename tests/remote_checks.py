@@ -344,17 +344,6 @@ class SmallWrites:
         assert writer.plans == [] and writer.sent == []
         assert writer.store.manifest() == before
 
-    def test_a_difference_with_a_blank_node_sends_the_graph_whole(self, writer):
-        """A case's measurement (a blank node) added, then removed."""
-        writer.write(f"INSERT DATA {{ GRAPH <{CASES}> {{ {MEASUREMENT.replace('?m', '_:m')} }} }}")
-        (plan,) = writer.plans
-        assert plan.whole == [CASES] and set(plan.delta) == {HISTORY}
-        assert "graph store" in [kind for kind, _, _ in writer.sent]
-        writer.assert_same()
-        writer.write(f"DELETE WHERE {{ GRAPH <{CASES}> {{ {MEASUREMENT} }} }}")
-        assert writer.plans[0].whole == [CASES]
-        writer.assert_same()
-
     def test_literals_with_quotes_newlines_tags_and_other_scripts_round_trip(self, writer):
         labels = (ox.Literal('say "hi"\nto the \\ next line\t', language="en-GB"),
                   ox.Literal("事件溯源 é ✓ 😀", language="zh"),

@@ -22,6 +22,9 @@ from kg.errors import RemoteError
 from kg.pipeline.oxigraph_server import OxigraphServer
 from kg.pipeline.remote import STAGING, RemoteStore
 from tests.remote_checks import (
+    CASES,
+    HISTORY,
+    MEASUREMENT,
     ORDER_DEPENDENT,
     SmallWrites,
     Writer,
@@ -292,3 +295,17 @@ def writer(curated_remote, curated, tmp_path_factory):
 
 class TestSmallWritesOverOxigraphServer(SmallWrites):
     """Oxigraph server runs one update request as one transaction."""
+
+    def test_a_difference_with_a_blank_node_sends_the_graph_whole(self, writer):
+        """A case's measurement (a blank node) added, then removed. Which graphs go whole
+        is decided before any request (RemoteStore._deltas), the same for every store, so
+        one store shows it; each store's staging of a whole graph is what its first push
+        does."""
+        writer.write(f"INSERT DATA {{ GRAPH <{CASES}> {{ {MEASUREMENT.replace('?m', '_:m')} }} }}")
+        (plan,) = writer.plans
+        assert plan.whole == [CASES] and set(plan.delta) == {HISTORY}
+        assert "graph store" in [kind for kind, _, _ in writer.sent]
+        writer.assert_same()
+        writer.write(f"DELETE WHERE {{ GRAPH <{CASES}> {{ {MEASUREMENT} }} }}")
+        assert writer.plans[0].whole == [CASES]
+        writer.assert_same()
