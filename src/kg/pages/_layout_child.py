@@ -1,7 +1,8 @@
 """The child process of kg.pages.viz, run by path: the seeded spring layout of the graph
-it is given (JSON on stdin: {"nodes": [...], "edges": [[a, b], ...], "k": float}), as
-JSON {node: [x, y]} on stdout. A layout of a large graph is seconds of Python and
-NumPy; made here, it holds no lock and no interpreter that a page being served needs."""
+it is given (JSON on stdin: {"nodes": [...], "edges": [[a, b], ...], "k": float, "seed":
+int, "iterations": int}), as JSON {node: [x, y]} on stdout. A layout of a large graph is
+seconds of Python and NumPy; made here, it holds no lock and no interpreter that a page
+being served needs."""
 
 import json
 import sys
@@ -21,7 +22,7 @@ def main() -> int:
     graph = nx.Graph()
     graph.add_nodes_from(job["nodes"])
     graph.add_edges_from(job["edges"])
-    pos = nx.spring_layout(graph, seed=7, iterations=100, k=job["k"])
+    pos = nx.spring_layout(graph, seed=job["seed"], iterations=job["iterations"], k=job["k"])
     json.dump({n: [float(x), float(y)] for n, (x, y) in pos.items()}, sys.stdout)
     return 0
 

@@ -371,7 +371,7 @@ def _spring(core: nx.Graph) -> dict[str, tuple[float, float]]:
     a subgraph view iterates its nodes in the order of a set, which differs between
     processes."""
     job = {"nodes": sorted(core), "edges": [list(e) for e in core.edges()],
-           "k": 1.6 / math.sqrt(max(len(core), 1))}
+           "k": 1.6 / math.sqrt(max(len(core), 1)), "seed": 7, "iterations": 100}
     done = subprocess.run([sys.executable, str(LAYOUT_CHILD)], input=json.dumps(job).encode(),
                           capture_output=True, check=False)
     if done.returncode != 0:
