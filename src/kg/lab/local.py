@@ -65,6 +65,7 @@ CheckpointInterval = 60
 DirsAllowed = .
 NumberOfBuffers = 20000
 MaxDirtyBuffers = 15000
+TransactionAfterImageLimit = 1500000000
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}
 ServerRoot = /var/lib/virtuoso-opensource-7/vsp

@@ -555,14 +555,14 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     shapes = _shapes(project, stamp)
     inferred = None if force_full else deltas.infer_delta(
         before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema, stamp)
+    if merged is not None:
+        merged.follow(store, change)
+        merged.follow(store, derived)
     if inferred is not None:
-        if merged is not None:
-            merged.follow(store, change)
-            merged.follow(store, derived)
         report = deltas.validate_touched(store, asserted, project, shapes, stamp, merged)
         path = "local"
     else:
-        report = deltas.validate_all(store, project, shapes)
+        report = deltas.validate_all(store, project, shapes, merged)
         inferred = deltas.rebuild(store, project)
         deltas.forget()
         path = "full"
