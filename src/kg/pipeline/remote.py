@@ -476,10 +476,11 @@ class RemoteStore:
                 info[key] = row["o"].value
         return info
 
-    def quads(self) -> Iterator[ox.Quad]:
-        """Every triple of every graph the pushes wrote (the embedded default graph's as
-        the default graph again)."""
-        graphs = self.named_graphs(with_default=True)
+    def quads(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Quad]:
+        """Every triple of every graph the pushes wrote, or of those of `graphs` (the
+        embedded default graph's as the default graph again)."""
+        pushed = self.named_graphs(with_default=True)
+        graphs = pushed if graphs is None else sorted(set(graphs) & set(pushed))
         if not graphs:
             return
         result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
