@@ -283,3 +283,23 @@ def test_the_focus_validation_reports_what_pyshacl_reports(mini, template):
                                focus={deltas.term_to_rdflib(n) for n in focus},
                                engine="pyshacl")
     assert _shown(report.violations) == _shown(reference.violations), text
+
+
+def test_a_blank_node_write_is_validated_whole_over_the_merged_copy(mini, monkeypatch):
+    """A statement written as a blank node cannot be named as a focus node, so the whole
+    dataset is validated, over the merged copy when there is one: the same violations
+    as the full path over the store's graphs (a statement with two subjects)."""
+    seen = []
+    real = deltas.validate_all
+    monkeypatch.setattr(deltas, "validate_all", lambda store, project, shapes, merged=None: (
+        seen.append(merged), real(store, project, shapes, merged))[1])
+    link = mini.links[0]
+    text = (f"INSERT DATA {{ GRAPH {mini.graph} {{ [] a <{WF}Statement> ; "
+            f"<{PREFIXES['rdf']}subject> {mini.entities[0]} , {mini.entities[1]} ; "
+            f"<{PREFIXES['rdf']}predicate> {link.predicate} ; "
+            f"<{PREFIXES['rdf']}object> {link.object} ; "
+            f"<{WF}evidenceStatus> <{WF}Unverified> ; <{WF}evidenceNote> \"searched\"@en . }} }}")
+    _, violations_i, _, violations_f, _ = both_paths(mini, text, merged=True)
+    assert isinstance(seen[0], deltas.Merged) and seen[1] is None  # incremental, then full
+    assert any("exactly one rdf:subject" in v.message for v in violations_i)
+    assert violations_i == violations_f
