@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -239,6 +239,7 @@ class Query:
     message: str
     severity: str
     target: str = ""  # the shape's focus nodes, the group that `sparql` starts with
+    reads: frozenset[str] | None = None  # the predicates it can read (shape_reads)
 
 
 def _message(shapes: Graph, shape: Node, component: str) -> str:
@@ -247,6 +248,25 @@ def _message(shapes: Graph, shape: Node, component: str) -> str:
         return messages[0]
     return f"{component.removeprefix(str(SH)).removesuffix('ConstraintComponent')} " \
            "constraint not met"
+
+
+def shape_reads(shapes: Graph, shape: Node) -> frozenset[str]:
+    """A superset of the predicates whose triples a shape's compiled constraints read:
+    rdf:type (class targets, sh:class) and every IRI its description reaches in the
+    shapes graph (paths, target properties, nested and named shapes, lists). The class
+    hierarchy is read when compiling, not by the queries."""
+    found, seen, todo = {str(RDF.type)}, set(), [shape]
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for _, value in shapes.predicate_objects(node):
+            if isinstance(value, URIRef):
+                found.add(str(value))
+            if not isinstance(value, Literal):
+                todo.append(value)
+    return frozenset(found)
 
 
 def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
@@ -260,9 +280,11 @@ def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
     out: list[Query] = []
     targeted = {s for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf,
                             SH.targetObjectsOf) for s in shapes.subjects(p, None)}
+    marks: list[tuple[int, frozenset[str]]] = []  # (start in `out`, what those read)
     for shape in sorted(targeted, key=str):
         if shapes.value(shape, SH.deactivated) == Literal(True):
             continue
+        marks.append((len(out), shape_reads(shapes, shape)))
         target = _target(shapes, shape, c, values)
         severity = str(shapes.value(shape, SH.severity) or SH.Violation)
         path = shapes.value(shape, SH.path)
@@ -276,12 +298,18 @@ def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
             out.append(Query(f"SELECT ?this (?this AS ?value) WHERE {{ {target} "
                              f"FILTER (!({cond})) }}", component, None,
                              _message(shapes, shape, component), severity, target))
+        targets = frozenset({str(RDF.type)} | {str(p) for key in (
+            SH.targetSubjectsOf, SH.targetObjectsOf) for p in shapes.objects(shape, key)})
         for prop in shapes.objects(shape, SH.property):
             if shapes.value(prop, SH.deactivated) == Literal(True):
                 continue
             prop_severity = str(shapes.value(prop, SH.severity) or SH.Violation)
+            marks.append((len(out), targets | shape_reads(shapes, prop)))
             out += _property_queries(c, shapes, prop, prop, shapes.value(prop, SH.path),
                                      target, prop_severity)
+    for (start, reads), (end, _) in zip(marks, [*marks[1:], (len(out), None)],
+                                        strict=True):
+        out[start:end] = [replace(q, reads=reads) for q in out[start:end]]
     return out
 
 

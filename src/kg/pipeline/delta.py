@@ -151,10 +151,17 @@ def statements_touched(before: ox.Store, after: ox.Store, delta: Delta) -> set:
                    for st in (before, after))}
 
 
+def _least(view: View, node, prop: ox.NamedNode):
+    """The least value of `prop` of `node` (as evidence._least picks it)."""
+    return min((q.object for q in view.quads(node, prop, None)), key=lambda t: t.value,
+               default=None)
+
+
 def _stated(view: View, node) -> ox.Triple | None:
-    """The triple a statement node states, as kg.evidence reads it (one value of each)."""
-    parts = [next((q.object for q in view.quads(node, ox.NamedNode(p), None)), None)
-             for p in STATEMENT_PARTS]
+    """The triple a statement node states, as kg.evidence reads it: one value of each
+    part, the least where a statement (refused by the shapes) has several, so that every
+    copy of a store derives the same."""
+    parts = [_least(view, node, ox.NamedNode(p)) for p in STATEMENT_PARTS]
     s, p, o = parts
     if s is None or not isinstance(p, ox.NamedNode) or o is None or isinstance(s, ox.Literal):
         return None
@@ -176,7 +183,7 @@ def derive_delta(before: ox.Store, after: ox.Store, delta: Delta, data_skip: set
             node = quad.subject
             if not new.has(node, TYPE, STATEMENT_CLASS) or _stated(new, node) != triple:
                 continue
-            status = next((q.object for q in new.quads(node, STATUS, None)), None)
+            status = _least(new, node, STATUS)
             if status == VERIFIED_STATUS:
                 verified = True
             elif status != CONTRADICTED:
@@ -539,22 +546,40 @@ class Merged:
                           if _named(q) not in self.skip)
 
 
+def focus_checks(store: ox.Store, project: Project, shapes: Graph, stamp: str) -> FocusChecks:
+    """The shapes compiled for focus nodes, kept per schema stamp (the service's writer
+    compiles them before its first write: update.prepare)."""
+    held = _CHECKS.get(stamp)
+    if held is None or held[0] is not shapes:
+        _CHECKS.clear()
+        run = runner(store, validated_graphs(store, project))
+        held = _CHECKS[stamp] = (shapes, FocusChecks.compile(run, shapes))
+    return held[1]
+
+
+# Predicates whose change alters what the compiled checks mean (classes and properties
+# are expanded when compiling): a change that writes one of them runs every check.
+HIERARCHY = frozenset({SUBCLASS, SUBPROPERTY, OWL_NS + "equivalentClass",
+                       OWL_NS + "equivalentProperty", OWL_NS + "inverseOf"})
+
+
 def validate_touched(store: ox.Store, changed: set[ox.Quad], project: Project,
                      shapes: Graph, stamp: str,
                      merged: Merged | None = None) -> ValidationReport:
     """SHACL results for the focus nodes of a change (focus_nodes), evaluated over the
     whole store by the SPARQL-compiled shapes with the focus nodes as VALUES: the
-    results `validate_all` gives about them, without reading the other nodes. A blank
+    results `validate_all` gives about them, without reading the other nodes. The
+    dataset before the change conformed (every stored version does), so a check that
+    reads none of the predicates the change wrote finds nothing and is skipped. A blank
     focus node cannot be named in a query: then the whole store is validated. With
     `merged` (in step with `store`), the checks read the merged copy."""
-    focus = focus_nodes(store, changed, not_validated(project))
+    skip = not_validated(project)
+    focus = focus_nodes(store, changed, skip)
     if any(isinstance(n, ox.BlankNode) for n in focus):
         return validate_all(store, project, shapes, merged)
-    graphs = validated_graphs(store, project)
-    held = _CHECKS.get(stamp)
-    if held is None or held[0] is not shapes:
-        _CHECKS.clear()
-        held = _CHECKS[stamp] = (shapes, FocusChecks.compile(runner(store, graphs), shapes))
-    return validate_store(store, shapes, graphs=graphs, files=curated_files(project),
-                          focus=focus, checks=held[1],
-                          run=None if merged is None else runner(merged.store, None))
+    predicates = {q.predicate.value for q in changed if _named(q) not in skip}
+    return validate_store(store, shapes, graphs=validated_graphs(store, project),
+                          files=curated_files(project), focus=focus,
+                          checks=focus_checks(store, project, shapes, stamp),
+                          run=None if merged is None else runner(merged.store, None),
+                          changed=None if predicates & HIERARCHY else predicates)

@@ -69,16 +69,22 @@ def skolemise_statements(files: Iterable[SourceFile]) -> None:
             _rename(graph, node, statement_iri(s, p, o, taken))
 
 
+def _least(graph: Graph, node: Node, prop: URIRef) -> Node | None:
+    """One value of a statement's part: the least, where a statement (which the shapes
+    refuse) has several, so that every way of deriving picks the same."""
+    return min(graph.objects(node, prop), key=str, default=None)
+
+
 def derive_triples(graph: Graph) -> dict[URIRef, Graph]:
     """The plain triples stated by the non-contradicted statements of `graph`, by the
     graph they belong in: a triple some Verified statement states is verified; one that
     only Unverified statements state is unverified."""
     verified, unverified = Graph(), Graph()
     for node in graph.subjects(RDF.type, WF.Statement):
-        status = graph.value(node, WF.evidenceStatus)
+        status = _least(graph, node, WF.evidenceStatus)
         if status == WF.Contradicted:
             continue
-        s, p, o = (graph.value(node, prop) for prop in (RDF.subject, RDF.predicate, RDF.object))
+        s, p, o = (_least(graph, node, prop) for prop in (RDF.subject, RDF.predicate, RDF.object))
         if s is not None and p is not None and o is not None:
             (verified if status == WF.Verified else unverified).add((s, p, o))
     unverified -= verified
@@ -149,11 +155,14 @@ def apply_in_store(store: ox.Store, graphs: list[str]) -> dict[URIRef, int]:
                              iri if q.object == node else q.object, graph) for q in old)
     verified: set[ox.Triple] = set()
     unverified: set[ox.Triple] = set()
-    seen: set = set()
-    for n, s, p, o, status in store.query(_DERIVE, default_graph=names):
-        if n in seen:  # one value of each, as Graph.value gives
-            continue
-        seen.add(n)
+    stated: dict = {}  # statement -> (s, p, o, status), the least value of each (_least)
+    for row in store.query(_DERIVE, default_graph=names):
+        n, *parts = row
+        held = stated.get(n)
+        stated[n] = tuple(parts) if held is None else tuple(
+            a if b is None or (a is not None and a.value <= b.value) else b
+            for a, b in zip(held, parts, strict=True))
+    for s, p, o, status in stated.values():
         if status is not None and status.value == str(WF.Contradicted):
             continue
         target = verified if status is not None and status.value == str(WF.Verified) \

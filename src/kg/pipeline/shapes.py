@@ -3,6 +3,7 @@ the focus node is defined in, the focus node, the path, the constraint and the m
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -10,7 +11,10 @@ from dataclasses import asdict, dataclass, field, replace
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
-from rdflib.term import Node
+from rdflib.paths import NegatedPath, Path
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Node, Variable
 
 from ..namespaces import SH, WF, shorten
 from ..query.queries import where_group_start
@@ -194,31 +198,88 @@ def results_of(run: Run, shapes: Graph, *,
 _SLOT = ox.NamedNode("urn:x-kg:focus-nodes")
 
 
+class _AnyPredicate(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=1024)
+def predicates_read(query: str) -> frozenset[str] | None:
+    """A superset of the predicates whose triples can change the answer of a SELECT
+    `query`: every IRI in rdflib's algebra of it (its triple patterns and property paths
+    in every group, EXISTS and subquery, and constants besides) and rdf:type, or None if
+    it may read any predicate (a variable or a negated property set) or rdflib cannot
+    read it. About 15 ms a query: used for the SPARQL-based constraints (the core ones
+    know theirs, constraints.shape_reads), kept per process."""
+    found = {str(RDF.type)}
+
+    def pattern(terms) -> None:  # a flat s p o s p o ... list
+        if any(isinstance(p, Variable) for p in list(terms)[1::3]):
+            raise _AnyPredicate
+
+    def walk(node) -> None:
+        if isinstance(node, URIRef):
+            found.add(str(node))
+        elif isinstance(node, NegatedPath):
+            raise _AnyPredicate
+        elif isinstance(node, Path):
+            walk(list(vars(node).values()))
+        elif isinstance(node, CompValue):
+            if node.name in ("BGP", "TriplesBlock"):
+                for terms in node.get("triples") or ():
+                    pattern(terms)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple | set | frozenset):
+            for value in node:
+                walk(value)
+
+    try:
+        walk(prepareQuery(query).algebra)
+    except Exception:  # _AnyPredicate, or a text rdflib cannot read: run it always
+        return None
+    return frozenset(found)
+
+
+def _untouched(reads: frozenset[str] | None, severity: str, changed: set[str] | None) -> bool:
+    """Whether a check can be skipped: it reports violations, and the change wrote no
+    triple of a predicate it reads, so (the dataset conformed before) it finds none."""
+    return (changed is not None and reads is not None and not reads & changed
+            and severity == str(SH.Violation))
+
+
 @dataclass(frozen=True)
 class FocusChecks:
     """The shapes compiled once to SPARQL (core and SPARQL-based constraints) with a
     place for the focus nodes: a writer checks many small updates against the same
     shapes, and compiling them costs more than running them on a few nodes. The class
-    hierarchy of the data is read when compiling, so compile anew when it changes."""
+    hierarchy of the data is read when compiling, so compile anew when it changes.
+    `sparql_reads` are the predicates each SPARQL-based constraint reads (the core
+    queries carry theirs)."""
 
     core: list[Query]
     sparql: list[tuple[str, str, str]]
+    sparql_reads: list[frozenset[str] | None]
 
     @classmethod
     def compile(cls, run: Run, shapes: Graph) -> FocusChecks:
-        return cls(compile_queries(shapes, subclass_reader(run), focus=[_SLOT]),
-                   _sparql_queries(shapes, str(_SLOT)))
+        sparql = _sparql_queries(shapes, str(_SLOT))
+        return cls(compile_queries(shapes, subclass_reader(run), focus=[_SLOT]), sparql,
+                   [predicates_read(q) for q, _, _ in sparql])
 
-    def results(self, run: Run, focus: Iterable[Term]) -> list[Result]:
+    def results(self, run: Run, focus: Iterable[Term],
+                changed: set[str] | None = None) -> list[Result]:
         """The results about the `focus` nodes (IRIs; blank nodes cannot be named in a
         query and are left out). Each shape's targets are asked first, and only the
-        shapes that target a focus node run their constraints, on those nodes."""
+        shapes that target a focus node run their constraints, on those nodes. With
+        `changed`, the predicates of the triples a change wrote into a dataset that
+        conformed before it, the checks that read none of them are skipped."""
         keep = set(focus)
         values = " ".join(str(n) for n in keep if isinstance(n, ox.NamedNode))
         slot = str(_SLOT)
+        live = [q for q in self.core if not _untouched(q.reads, q.severity, changed)]
         # a shape's targets -> the focus nodes among them, as a VALUES list; all targets
         # asked in one query (a query costs more to start than to run on a few nodes)
-        targets = sorted({q.target for q in self.core})
+        targets = sorted({q.target for q in live})
         hits: dict[str, list[str]] = {target: [] for target in targets}
         if targets:
             union = " UNION ".join(f"{{ {target.replace(slot, values)} BIND ({i} AS ?i) }}"
@@ -227,8 +288,10 @@ class FocusChecks:
                 hits[targets[int(row["i"].value)]].append(str(row["this"]))
         hits = {target: " ".join(sorted(nodes)) for target, nodes in hits.items()}
         core = [replace(q, sparql=q.sparql.replace(slot, hits[q.target]))
-                for q in self.core if hits[q.target]]
-        sparql = [(q.replace(slot, values), t, s) for q, t, s in self.sparql]
+                for q in live if hits[q.target]]
+        sparql = [(q.replace(slot, values), t, s)
+                  for (q, t, s), reads in zip(self.sparql, self.sparql_reads, strict=True)
+                  if not _untouched(reads, s, changed)]
         return [r for r in evaluate(run, core) + _sparql_results(run, sparql)
                 if r.focus in keep]
 
@@ -240,16 +303,18 @@ def validate_store(store: ox.Store, shapes: Graph, *, graphs: Graphs | None = No
                    files: Sequence[tuple[str, str]] = (),
                    focus: Iterable[Term] | None = None,
                    checks: FocusChecks | None = None,
-                   run: Run | None = None) -> ValidationReport:
+                   run: Run | None = None,
+                   changed: set[str] | None = None) -> ValidationReport:
     """Validate the union of the named `graphs` of `store` (all graphs if None; the
     default graph where named) against `shapes`, in the store itself: nothing is
     copied. `files` are (graph IRI, file name) pairs, in the order that decides which
     file a violation is reported in; `focus` restricts the validation to those nodes
-    (kg.pipeline.delta), with the shapes compiled in `checks` if given. `run` asks
+    (kg.pipeline.delta), with the shapes compiled in `checks` if given, skipping the
+    checks that read none of the `changed` predicates (FocusChecks.results). `run` asks
     another store holding the same union (kg.pipeline.delta.Merged)."""
     run = run or runner(store, graphs)
     if focus is not None and checks is not None:
-        results = checks.results(run, focus)
+        results = checks.results(run, focus, changed)
     else:
         results = results_of(run, shapes, focus=focus)
     names = [(ox.NamedNode(iri), name) for iri, name in files]

@@ -615,6 +615,9 @@ def prepare(project: Project) -> None:
     except BaseException:
         layout.discard(partial)
         raise
+    before = _PREPARED[0].before
+    stamp = _schema_stamp(project, before, dict(layout.info()))
+    deltas.focus_checks(before, project, _shapes(project, stamp), stamp)
 
 
 def forget_prepared(layout: StoreLayout) -> None:
