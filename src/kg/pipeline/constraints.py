@@ -307,8 +307,8 @@ def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
             marks.append((len(out), targets | shape_reads(shapes, prop)))
             out += _property_queries(c, shapes, prop, prop, shapes.value(prop, SH.path),
                                      target, prop_severity)
-    for (start, reads), (end, _) in zip(marks, [*marks[1:], (len(out), None)],
-                                        strict=True):
+    ends = [start for start, _ in marks[1:]] + [len(out)] * bool(marks)
+    for (start, reads), end in zip(marks, ends, strict=True):
         out[start:end] = [replace(q, reads=reads) for q in out[start:end]]
     return out
 

@@ -339,8 +339,11 @@ def _each_part(jobs: list[tuple[str, str, str, bool]], workers: int | None,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
             children.append((child, log))
             assert child.stdin is not None
-            child.stdin.write(json.dumps(mine).encode())
-            child.stdin.close()
+            # a child that died at its start closes the pipe: its answer (below) says why
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.write(json.dumps(mine).encode())
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.close()
         for i in range(len(jobs)):
             child, log = children[i % workers]
             assert child.stdout is not None
