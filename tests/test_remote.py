@@ -261,10 +261,11 @@ def test_a_writer_reads_the_remote_once_and_again_after_another_writes(
         def write(n: int) -> None:
             result = remote_write.apply(
                 graph.remote, "apply_update", project=service, agent="test",
-                sparql=f"INSERT DATA {{ GRAPH {mini} {{ {engine} "
+                on_copy=lambda: told.append(n), sparql=f"INSERT DATA {{ GRAPH {mini} {{ {engine} "
                        f"<http://www.w3.org/2004/02/skos/core#altLabel> \"copy {n}\"@en }} }}")
             assert result.added == 1
 
+        told: list[int] = []  # the writes that said they were copying (on_copy)
         remote_write.forget()
         write(1)
         write(2)
@@ -275,7 +276,7 @@ def test_a_writer_reads_the_remote_once_and_again_after_another_writes(
         remote_write.forget()
         remote_write._KEPT.append(a_copy)
         write(4)  # A again: the remote changed since its copy
-        assert len(copies) == 3
+        assert len(copies) == 3 and told == [1, 3, 4]
         labels = graph.remote.query(
             f"SELECT ?l WHERE {{ GRAPH {mini} {{ {engine} "
             "<http://www.w3.org/2004/02/skos/core#altLabel> ?l } }").values("l")

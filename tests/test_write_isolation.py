@@ -258,3 +258,27 @@ def test_a_prepared_version_is_used_only_while_its_store_is_live(mini_project):
     graph.reopen()
     assert graph.sparql(ask.format(t="two")).boolean is True
     assert graph.sparql(ask.format(t="one")).boolean is False
+
+
+@pytest.mark.parametrize("said, expected", [
+    ([], "Split it into smaller updates"),
+    ([("copying",)], "still copying the remote store's dataset"),
+])
+def test_a_write_over_the_time_limit_says_whether_it_was_copying_the_remote(
+        mini_graph, said, expected):
+    """The writer's supervisor, given what the writer process said before it fell
+    silent: a write over a remote store that was still copying the remote dataset is
+    told apart from an update that is too large (the advice differs)."""
+    from multiprocessing import Pipe
+
+    from kg.errors import QueryTimeout
+    from kg.pipeline.writer import Writer
+
+    receive, send = Pipe(duplex=False)
+    writer = Writer(mini_graph.project)
+    writer._recv = receive
+    for message in said:
+        send.send(message)
+    with pytest.raises(QueryTimeout, match=expected):
+        writer._answer(0.2)
+    send.close()

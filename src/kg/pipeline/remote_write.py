@@ -87,11 +87,15 @@ def forget() -> None:
 atexit.register(forget)
 
 
-def _copy_for(remote: RemoteStore, manifest: dict) -> _Copy:
-    """The kept copy if the remote is still as it was, else a fresh copy."""
+def _copy_for(remote: RemoteStore, manifest: dict,
+              on_copy: Callable[[], None] | None = None) -> _Copy:
+    """The kept copy if the remote is still as it was, else a fresh copy (`on_copy` is
+    called before it is made: the writer's supervisor then says so if it times out)."""
     if _KEPT and _KEPT[0].remote == remote.settings and _KEPT[0].manifest == manifest:
         return _KEPT.pop()
     forget()
+    if on_copy is not None:
+        on_copy()
     copy = _Copy(remote.settings, manifest, Path(tempfile.mkdtemp(prefix="kg-remote-write-")))
     try:
         _copy(remote, StoreLayout(copy.folder))
@@ -101,14 +105,16 @@ def _copy_for(remote: RemoteStore, manifest: dict) -> _Copy:
     return copy
 
 
-def apply(remote: RemoteStore, name: str, *, project: Project, **kwargs) -> UpdateResult:
+def apply(remote: RemoteStore, name: str, *, project: Project,
+          on_copy: Callable[[], None] | None = None, **kwargs) -> UpdateResult:
     """Run the write kg.pipeline.update.`name`(**kwargs) on the remote dataset and push
     what it changed. Its UpdateResult's version is the one the history record names;
-    no earlier version is kept to roll back to (the notes saying so are left out)."""
+    no earlier version is kept to roll back to (the notes saying so are left out).
+    `on_copy` is called when the write starts copying the remote dataset."""
     write = WRITES[name]
     started = time.monotonic()
     manifest = remote.manifest()
-    copy = _copy_for(remote, manifest)
+    copy = _copy_for(remote, manifest, on_copy)
     previous = StoreLayout(copy.folder).live()  # what the remote holds: the deltas' base
     scratch = dataclasses.replace(project, store_dir=copy.folder)
     try:

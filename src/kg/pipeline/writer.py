@@ -49,6 +49,8 @@ def _serve() -> None:  # pragma: no cover - runs in the writer process
             return
         remote = kwargs.pop("remote", None)
         function = _function(name, remote)
+        if remote is not None:
+            kwargs["on_copy"] = lambda: answers.send(("copying",))
         try:
             result = function(**kwargs, on_publish=lambda: answers.send(("publishing",)))
             answers.send(("ok", result))
@@ -145,6 +147,7 @@ class Writer:
     def _answer(self, time_limit: float):
         assert self._recv is not None
         limit = time_limit
+        copying = False  # the write said it is copying the remote dataset
         while True:
             try:
                 ready = self._recv.poll(limit)
@@ -158,9 +161,20 @@ class Writer:
                     "complex cannot be applied: split it into smaller operations") from None
             if message is None:
                 self.close()
+                if copying:
+                    raise QueryTimeout(
+                        f"the write was stopped at the time limit of {time_limit:g} s while "
+                        "it was still copying the remote store's dataset (the first write "
+                        "of a service, and the first after another service wrote, copies "
+                        "it); the store is unchanged, and the next write starts the copy "
+                        "again. Over a store this large, start `kg serve` with a "
+                        "--time-limit above the copy's time")
                 raise QueryTimeout(f"the update ran longer than {time_limit:g} s and was "
                                    "stopped; the store is unchanged. Split it into smaller "
                                    "updates, or load large data with `kg build`")
+            if message == ("copying",):
+                copying = True
+                continue
             if message == ("publishing",):
                 limit = PUBLISH_LIMIT
                 continue
