@@ -307,8 +307,8 @@ def compile_queries(shapes: Graph, subclasses: Callable[[Node], list[str]],
             marks.append((len(out), targets | shape_reads(shapes, prop)))
             out += _property_queries(c, shapes, prop, prop, shapes.value(prop, SH.path),
                                      target, prop_severity)
-    ends = [start for start, _ in marks[1:]] + [len(out)] * bool(marks)
-    for (start, reads), end in zip(marks, ends, strict=True):
+    for i, (start, reads) in enumerate(marks):  # each mark runs to the next one
+        end = marks[i + 1][0] if i + 1 < len(marks) else len(out)
         out[start:end] = [replace(q, reads=reads) for q in out[start:end]]
     return out
 

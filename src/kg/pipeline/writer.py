@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -147,6 +148,7 @@ class Writer:
     def _answer(self, time_limit: float):
         assert self._recv is not None
         limit = time_limit
+        deadline = time.monotonic() + time_limit
         copying = False  # the write said it is copying the remote dataset
         while True:
             try:
@@ -172,8 +174,8 @@ class Writer:
                 raise QueryTimeout(f"the update ran longer than {time_limit:g} s and was "
                                    "stopped; the store is unchanged. Split it into smaller "
                                    "updates, or load large data with `kg build`")
-            if message == ("copying",):
-                copying = True
+            if message == ("copying",):  # the time limit runs on
+                copying, limit = True, max(0.0, deadline - time.monotonic())
                 continue
             if message == ("publishing",):
                 limit = PUBLISH_LIMIT
