@@ -51,7 +51,10 @@ fuseki:
 	  -DoutputDirectory=.cache/fuseki \
 	  || echo "Fuseki not fetched (Maven Central unreachable?): its tests will be skipped"
 
+# The package's bytecode is written once first (also where PYTHONDONTWRITEBYTECODE is set):
+# the suite starts a few hundred Python processes, which would each compile it again.
 test: $(STAMP) system fuseki lint
+	$(BIN)/python -m compileall -q src api benchmarks >/dev/null
 	$(BIN)/python -m pytest
 
 # Side by side with Oxigraph server and rdflib-endpoint (BENCHMARKS.md); SIZES=10k,100k,1M

@@ -3,7 +3,9 @@ the real curated project, each built into a temporary store."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,21 @@ from kg.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "data"
+
+
+def pytest_configure(config) -> None:
+    """One cache folder for the whole run, its workers included (they inherit the
+    environment), and not the user's: what kg keeps there (the ontology's documentation
+    page) is made once per run, and every run starts without it."""
+    if "KG_TEST_CACHE" not in os.environ:
+        os.environ["KG_TEST_CACHE"] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(
+            prefix="kg-test-cache-")
+        config.kg_test_cache = os.environ["KG_TEST_CACHE"]
+
+
+def pytest_unconfigure(config) -> None:
+    if getattr(config, "kg_test_cache", None):
+        shutil.rmtree(config.kg_test_cache, ignore_errors=True)
 
 
 def make_project(where: Path, *data_files: Path) -> Path:

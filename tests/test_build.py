@@ -124,3 +124,22 @@ def test_killed_build_keeps_previous_store_and_next_build_completes(mini_project
     assert rebuilt.returncode == 0, err
     assert "https://w3id.org/workflow-kg/resource/engine-k" in engines(KnowledgeGraph(mini_project))
     assert not list((mini_project / ".kg" / "stores").glob("partial-*"))
+
+
+def test_a_small_store_is_read_from_memory_once_it_has_answered_a_few_queries(mini_graph):
+    """A one-shot command reads the store on disk (copying it costs more than its few
+    queries); a process that goes on asking reads a copy in memory, with the same answers."""
+    from kg.pipeline.store import WARM_QUERIES, EmbeddedStore
+
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    small = EmbeddedStore(mini_graph.project.store_dir)
+    disk = small._opened
+    answers = {small.query(count).values("n")[0] for _ in range(WARM_QUERIES - 1)}
+    assert small._opened is disk
+    answers.add(small.query(count).values("n")[0])
+    assert small._opened is not disk and len(answers) == 1 and int(answers.pop()) > 100
+    large = EmbeddedStore(mini_graph.project.store_dir, memory_quads=100)
+    disk = large._opened
+    for _ in range(WARM_QUERIES + 1):
+        large.query(count)
+    assert large._opened is disk  # over memory_quads: read on disk for good

@@ -17,13 +17,13 @@ from tests.conftest import ROOT
 @pytest.mark.slow
 def test_pip_install_gives_working_kg_outside_the_repo(tmp_path):
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir, with_pip=False)  # the tests' pip installs into it (--python)
     python = env_dir / "bin" / "python"
     # The package itself is built and installed as a wheel; its dependencies, already
     # installed for the tests, are lent by path (their .pth files, such as this checkout's
     # editable install, are not read), so the test does not download them again.
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(ROOT)],
-                   check=True, cwd=tmp_path, timeout=900)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+                    "--no-deps", str(ROOT)], check=True, cwd=tmp_path, timeout=900)
     site = next((env_dir / "lib").glob("python3*/site-packages"))
     lent = [p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir()]
     (site / "zz-test-dependencies.pth").write_text("".join(f"{p}\n" for p in lent))

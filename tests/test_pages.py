@@ -447,6 +447,33 @@ def test_shapes_reject_a_link_of_another_scheme(mini_project, cli):
     assert cli("validate").exit_code == 0
 
 
+def test_another_store_of_the_same_ontology_takes_its_page_from_the_cache(tmp_path,
+                                                                          monkeypatch):
+    from kg.pages import ontodoc
+    from kg.pipeline.project import find_project
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    made = []
+    generate = ontodoc.generate
+    monkeypatch.setattr(ontodoc, "generate", lambda project: made.append(project) or
+                        generate(project))
+    first, second = (find_project(make_project(tmp_path / name, FIXTURES / "mini.ttl"))
+                     for name in ("a", "b"))
+    page = ontodoc.ontology_page(first)
+    assert len(made) == 1 and "Workflow KG ontology" in page.read_text(encoding="utf-8")
+    again = ontodoc.ontology_page(second)  # pyLODE is not run again
+    assert len(made) == 1 and again.parent == second.store_dir / "docs"
+    assert again.read_text(encoding="utf-8") == page.read_text(encoding="utf-8")
+    # a changed ontology is documented anew, in both places
+    ontology = second.ontology_dir / "workflow-kg.ttl"
+    ontology.write_text(ontology.read_text(encoding="utf-8").replace(
+        '"workflow engine"@en', '"workflow-engine system"@en', 1), encoding="utf-8")
+    changed = ontodoc.ontology_page(second)
+    assert len(made) == 2 and changed != again and not again.exists()
+    assert "workflow-engine system" in changed.read_text(encoding="utf-8")
+    assert len(list((tmp_path / "cache" / "workflow-kg" / "ontology-docs").glob("*.html"))) == 2
+
+
 def test_the_ontology_page_has_one_title_its_iri_and_our_classes_first(client):
     page = client.get("/ontology", headers=HTML).text
     assert re.findall(r"<h1>(.*?)</h1>", page) == ["Workflow KG ontology"]

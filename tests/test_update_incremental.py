@@ -303,3 +303,37 @@ def test_a_blank_node_write_is_validated_whole_over_the_merged_copy(mini, monkey
     assert isinstance(seen[0], deltas.Merged) and seen[1] is None  # incremental, then full
     assert any("exactly one rdf:subject" in v.message for v in violations_i)
     assert violations_i == violations_f
+
+
+def test_a_write_takes_the_merged_copy_the_previous_write_kept_in_step(curated, tmp_path,
+                                                                      monkeypatch):
+    """The merged copy a write follows (kg.pipeline.delta.Merged) is the next write's,
+    instead of merging every graph again; after a label write and a statement write it
+    is still exactly the merged copy of the store they left."""
+    import dataclasses
+    import shutil
+
+    from kg.pipeline import update
+
+    project = dataclasses.replace(curated.project, store_dir=tmp_path / "store")
+    shutil.copytree(curated.project.store_dir, project.store_dir, symlinks=True)
+    made = []
+    merge = deltas.Merged.__init__
+    monkeypatch.setattr(deltas.Merged, "__init__",
+                        lambda self, *args: made.append(1) or merge(self, *args))
+    cases, wfr = GRAPH["data/cases.ttl"].n3(), PREFIXES["wfr"]
+    prefixes = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+    first = update.apply_update(project, prefixes + f"""INSERT DATA {{ GRAPH {cases} {{
+        wfr:fintech skos:altLabel "money movement"@en }} }}""")
+    assert len(made) == 1 and first.path == "local"
+    second = update.apply_update(project, prefixes + f"""INSERT DATA {{ GRAPH {cases} {{
+        <{wfr}statement-carried> a wf:Statement ; rdf:subject wfr:fintech ;
+            rdf:predicate wf:requiresProperty ; rdf:object wfr:bounded-latency ;
+            wf:evidenceStatus wf:Verified ; cito:citesAsEvidence src:temporal-case-coinbase ;
+            wf:evidenceNote "Written by a test into a copy of the store." }} }}""")
+    assert len(made) == 1  # the second write took the copy the first one kept
+    assert any("derived" in g for g in second.changed)  # it derived a triple
+    kept = update._MERGED[second.store_path].store
+    fresh = deltas.Merged(ox.Store.read_only(str(second.store_path)), project).store
+    assert set(kept.quads_for_pattern(None, None, None)) == set(
+        fresh.quads_for_pattern(None, None, None))

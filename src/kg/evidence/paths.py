@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 
-import networkx as nx
-
 from ..errors import QueryError
 from ..namespaces import shorten
 from ..pipeline.evidence import UNVERIFIED_GRAPH, VERIFIED_GRAPH
@@ -104,6 +102,8 @@ class LinkGraph:
             key = (row["s"].value, row["p"].value, row["o"].value)
             if status.get(key) != "verified":
                 status[key] = _STATUS_OF_GRAPH[row["g"].value]
+        import networkx as nx  # here: `import kg` stays light for one-shot commands
+
         self.graph = nx.MultiGraph()
         # edges in one order on every store, so that equally short paths tie the same way
         edges = sorted((row["s"].value, row["p"].value, row["o"].value)
@@ -139,6 +139,8 @@ class LinkGraph:
                 raise QueryError(f"{shorten(node)} has no links in the graph (or does not exist)")
         if a == b:
             raise QueryError(f"a path needs two different resources; both ends are {shorten(a)}")
+        import networkx as nx
+
         simple = nx.Graph(self.graph)  # paths over nodes; edges re-expanded below
         found: list[Path] = []
         try:

@@ -3,14 +3,22 @@ labels and definitions); the SHACL shapes are documented beside it from the shap
 (target, path, constraints, message), since pyLODE's profiles read OWL only.
 
 The page is made once per content of ontology/ and cached in the store folder, so the
-service and the static site serve a file rather than run pyLODE per request.
+service and the static site serve a file rather than run pyLODE per request. A copy is
+kept in the user's cache folder too ($XDG_CACHE_HOME/workflow-kg, by default
+~/.cache/workflow-kg), named by the ontology's content and the code that made the page,
+so that another store folder of the same ontology (a second checkout, a test's project)
+takes the page rather than running pyLODE again (about a second).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -214,18 +222,51 @@ def ontology_html(project: Project, links) -> str:
 
 
 def ontology_page(project: Project) -> Path:
-    """The documentation file for the current ontology/, made if missing."""
+    """The documentation file for the current ontology/, made if missing (or taken from
+    the user's cache folder, see the module's docstring)."""
     folder = project.store_dir / "docs"
-    target = folder / f"ontology-{content_hash(project)}.html"
+    key = content_hash(project)
+    target = folder / f"ontology-{key}.html"
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".partial")
-        partial.write_text(generate(project), encoding="utf-8")
-        partial.replace(target)
+        shared = _shared_page(key)
+        text = _read(shared)
+        if text is None:
+            text = generate(project)
+            with contextlib.suppress(OSError):  # a cache folder it cannot write is no error
+                _write_whole(shared, text)
+        _write_whole(target, text)
         for old in folder.glob("ontology-*.html"):
             if old != target:
                 old.unlink(missing_ok=True)
     return target
+
+
+def _shared_page(key: str) -> Path:
+    """The page's name in the user's cache folder: the ontology's content hash and a hash
+    of what makes the page (this module, the shapes template, pyLODE's version)."""
+    here = Path(__file__)
+    maker = hashlib.sha256(here.read_bytes()
+                           + (here.parent / "templates" / "shapes.html").read_bytes()
+                           + metadata.version("pylode").encode()).hexdigest()[:12]
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "workflow-kg" / "ontology-docs" / f"ontology-{key}-{maker}.html"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write `path` whole or not at all (another process may write it at the same time)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(partial, path)
 
 
 __all__ = ["PropertyRule", "ShapeDoc", "content_hash", "generate", "ontology_html", "ontology_page",

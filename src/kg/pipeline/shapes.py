@@ -12,8 +12,6 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.paths import NegatedPath, Path
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node, Variable
 
 from ..namespaces import SH, WF, shorten
@@ -210,6 +208,10 @@ def predicates_read(query: str) -> frozenset[str] | None:
     it may read any predicate (a variable or a negated property set) or rdflib cannot
     read it. About 15 ms a query: used for the SPARQL-based constraints (the core ones
     know theirs, constraints.shape_reads), kept per process."""
+    # rdflib's SPARQL parser takes a tenth of a second to import: only the writer needs it
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     found = {str(RDF.type)}
 
     def pattern(terms) -> None:  # a flat s p o s p o ... list
