@@ -46,7 +46,7 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     out = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, str(RUN), "--sizes", "2k", "--repeat", "1",
-         "--budget", "0.2", "--requests", "6", "--seconds", "0.5", "--clients", "1",
+         "--budget", "0.05", "--requests", "6", "--seconds", "0.3", "--clients", "1",
          "--stress-clients", "10",
          "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
