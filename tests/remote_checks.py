@@ -8,7 +8,6 @@ import dataclasses
 import json
 import re
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -31,12 +30,6 @@ from kg_api.app import create_app
 from tests.test_http_queries import example_params
 
 _CONCAT = re.compile(r'separator\s*=\s*"([^"]*)"\s*\)\s*AS\s*\?(\w+)', re.IGNORECASE)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(check, process: subprocess.Popen, seconds: float, what: str) -> None:

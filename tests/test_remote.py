@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from kg import KnowledgeGraph, ParameterError
 from kg.cli import main
 from kg.errors import RemoteError
+from kg.lab.local import free_port, wait_until_up
 from kg.pipeline.oxigraph_server import OxigraphServer
 from kg.pipeline.remote import STAGING, RemoteStore
 from tests.remote_checks import (
@@ -34,7 +35,7 @@ from tests.remote_checks import (
     compare_service,
 )
 from tests.test_http_queries import example_params
-from tests.test_http_sparql import free_port, start_kg_serve, wait_until_up
+from tests.test_http_sparql import start_kg_serve
 
 pytestmark = pytest.mark.server
 

@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 from kg import KnowledgeGraph
+from kg.lab.local import free_port
 from tests.remote_checks import (
     ORDER_DEPENDENT,
     cli,
     compare_commands,
     compare_named_queries,
     compare_service,
-    free_port,
     wait_for,
 )
 
