@@ -196,8 +196,8 @@ def test_failed_write_on_a_full_disk_leaves_no_partial_store(served, monkeypatch
     assert live(graph) == store and set(layout.versions()) == kept
     # none of this process's (the service's writer may hold the next version open in
     # its own, kg.pipeline.update.prepare)
-    assert not [p for p in layout.stores.glob("partial-*")
-                if p.name.endswith(f"-{os.getpid()}")]
+    left = [p for p in layout.stores.glob("partial-*") if p.name.endswith(f"-{os.getpid()}")]
+    assert not left, {p.name: sorted(f.name for f in p.iterdir()) for p in left}
 
 
 def test_build_on_a_full_disk_prints_one_line_and_leaves_no_partial_store(cli, monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -123,7 +124,7 @@ class StoreLayout:
         """Remove a store that failed to be written or published (never the live one)."""
         for path in (partial, self.stores / partial.name.removeprefix("partial-")):
             if path != self.live():
-                shutil.rmtree(path, ignore_errors=True)
+                _remove_tree(path)
                 with contextlib.suppress(FileNotFoundError):
                     path.with_suffix(".json").unlink()
 
@@ -184,6 +185,18 @@ class StoreLayout:
             with contextlib.suppress(FileNotFoundError):
                 path.with_suffix(".json").unlink()
         return dropped
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a store's folder whole: a store object not freed yet (held by a reference
+    cycle, or a traceback) still has RocksDB's threads, which may write a file into the
+    folder while it is removed; collect the garbage and try again, a few times."""
+    for attempt in range(4):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        gc.collect()
+        time.sleep(0.05 * (attempt + 1))
 
 
 # A version's own bytes, and the versions there were when they were counted.
