@@ -104,3 +104,19 @@ def test_http_history_and_rollback_need_the_token(client):
     assert ask.json()["boolean"] is False
     missing = client.post("/api/rollback", params={"version": "nope"}, headers=auth)
     assert missing.status_code == 404
+
+
+def test_versions_made_either_side_of_a_second_sort_in_the_order_they_were_made(
+        tmp_path, monkeypatch):
+    """A version's name is the instant it was begun, its second and nanoseconds read
+    together: read apart, a version begun just after a second ticked over could take the
+    old second with the new nanoseconds and sort before an older one."""
+    import time
+
+    from kg.pipeline.store import StoreLayout
+
+    instants = iter([1_700_000_000_999_999_999, 1_700_000_001_000_000_001])
+    monkeypatch.setattr(time, "time_ns", lambda: next(instants))
+    layout = StoreLayout(tmp_path)
+    first, second = layout.new_partial(), layout.new_partial()
+    assert first.name < second.name

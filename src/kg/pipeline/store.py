@@ -108,7 +108,9 @@ class StoreLayout:
     def new_partial(self) -> Path:
         """A fresh folder for a store being built (never the live one)."""
         self.stores.mkdir(parents=True, exist_ok=True)
-        stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}"
+        now = time.time_ns()  # read once: the second and its nanoseconds of one instant
+        stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.localtime(now // 10**9))}-" \
+                f"{now % 10**9:09d}"
         name = f"partial-{stamp}-{os.getpid()}"
         return self.stores / name
 
