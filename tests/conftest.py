@@ -35,6 +35,22 @@ def pytest_unconfigure(config) -> None:
         shutil.rmtree(config.kg_test_cache, ignore_errors=True)
 
 
+# The long modules start first, so that the workers (pytest-xdist, one module at a time
+# each) end together instead of one waiting for the other's last long module: those with
+# a test that builds the curated data, compiles LaTeX or drives the browser, then those
+# that start servers, then the rest, each group in the order collected.
+_FIRST = (("slow", "latex", "browser"), ("server",))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    marks: dict = {}
+    for item in items:
+        marks.setdefault(item.module, set()).update(m.name for m in item.iter_markers())
+    rank = {module: next((i for i, names in enumerate(_FIRST) if found & set(names)),
+                         len(_FIRST)) for module, found in marks.items()}
+    items.sort(key=lambda item: rank[item.module])  # stable: the order within is kept
+
+
 def make_project(where: Path, *data_files: Path) -> Path:
     """A project folder with the real ontology/ and queries/ and the given data files."""
     shutil.copytree(ROOT / "ontology", where / "ontology")

@@ -58,6 +58,7 @@ def in_project(store, tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("line", kg_lines())
 def test_readme_kg_example_runs(in_project, line):
     args = [a if a != "my-query.rq" else str(in_project / a) for a in shlex.split(line)[1:]]
@@ -70,6 +71,7 @@ def test_readme_kg_example_runs(in_project, line):
     assert result.exit_code == 0, (line, result.stderr)
 
 
+@pytest.mark.slow
 def test_readme_python_example_runs(in_project):
     [example] = [b for b in code_blocks("python") if "from kg import" in b]
     exec(compile(example, "README.md", "exec"), {})  # noqa: S102 - the README's own example
