@@ -239,7 +239,8 @@ def open_store(layout: StoreLayout, live: Path, memory_quads: int = MEMORY_QUADS
                disk: ox.Store | None = None) -> ox.Store:
     """The store at `live`, read-only on disk (`disk` if already open), or copied into
     memory if the build recorded at most `memory_quads` quads."""
-    disk = disk or ox.Store.read_only(str(live))
+    if disk is None:  # not `disk or ...`: a Store's truth is its len(), a count of every quad
+        disk = ox.Store.read_only(str(live))
     info_file = live.with_suffix(".json")
     graphs = json.loads(info_file.read_text()).get("graphs", {}) if info_file.exists() else {}
     if not graphs or sum(graphs.values()) > memory_quads:
