@@ -17,7 +17,7 @@ from kg import KnowledgeGraph
 from kg.namespaces import GRAPH, PREFIXES
 from kg.pipeline import delta as deltas
 from kg.pipeline.store import StoreLayout
-from kg.pipeline.update import pipeline, run_update
+from kg.pipeline.update import Carried, pipeline, run_update
 
 WF, WFR = PREFIXES["wf"], PREFIXES["wfr"]
 RDFS, SKOS = PREFIXES["rdfs"], PREFIXES["skos"]
@@ -125,7 +125,7 @@ def both_paths(ds: Dataset, text: str, merged: bool = False):
     full = ox.Store()
     full.bulk_extend(incremental.quads_for_pattern(None, None, None, None))
     _, report_i, path = pipeline(ds.project, before, incremental, change, stamp="t",
-                                 merged=copy)
+                                 carried=Carried(copy))
     _, report_f, _ = pipeline(ds.project, before, full, change, stamp="t", force_full=True)
     return (set(incremental.quads_for_pattern(None, None, None, None)), report_i.violations,
             set(full.quads_for_pattern(None, None, None, None)), report_f.violations, path)
@@ -206,6 +206,45 @@ def test_an_ontology_change_takes_the_full_path(mini):
             f"<{WF}WorkflowEngine> <{RDFS}subClassOf> <{WF}Mechanism> }} }}")
     quads_i, violations_i, quads_f, violations_f, path = both_paths(mini, text)
     assert path == "full" and quads_i == quads_f and violations_i == violations_f
+
+
+def test_the_carried_vocabulary_is_read_again_when_a_change_can_alter_it(mini):
+    """The vocabulary tables a write carries to the next (update.Carried) are those of the
+    store it leaves: kept through a label write, read again after a write that makes a
+    property symmetric, so that the next write infers the inverse triple as the full
+    path does."""
+    wfr, owl = PREFIXES["wfr"], PREFIXES["owl"]
+    a, b = mini.entities[0], mini.entities[1]
+    carried = Carried()
+    store = mini.store
+
+    def write(text: str) -> tuple[ox.Store, str]:
+        nonlocal store
+        before, after = store, ox.Store()
+        after.bulk_extend(before.quads_for_pattern(None, None, None, None))
+        change = run_update(after, f"INSERT DATA {{ GRAPH {mini.graph} {{ {text} }} }}")
+        _, _, path = pipeline(mini.project, before, after, change, stamp="carry",
+                              carried=carried)
+        store = after
+        return before, path
+
+    write(f"{a} <{PREFIXES['skos']}altLabel> \"one\"@en")
+    kept = carried.vocabulary
+    write(f"{a} <{PREFIXES['skos']}altLabel> \"two\"@en")
+    assert kept is not None and carried.vocabulary is kept
+    write(f"<{wfr}near> a <{owl}ObjectProperty> , <{owl}SymmetricProperty>")
+    assert carried.vocabulary is not kept
+    assert ox.NamedNode(wfr + "near") in carried.vocabulary.symmetric
+    before, path = write(f"{a} <{wfr}near> {b}")
+    assert path == "local"
+    full = ox.Store()
+    full.bulk_extend(before.quads_for_pattern(None, None, None, None))
+    change = run_update(full, f"INSERT DATA {{ GRAPH {mini.graph} {{ {a} <{wfr}near> {b} }} }}")
+    pipeline(mini.project, before, full, change, stamp="carry", force_full=True)
+    inverse = ox.Quad(b, ox.NamedNode(wfr + "near"), a, deltas.INFERRED)
+    assert inverse in full
+    assert set(store.quads_for_pattern(None, None, None, None)) == set(
+        full.quads_for_pattern(None, None, None, None))
 
 
 UPDATES = [
@@ -333,7 +372,17 @@ def test_a_write_takes_the_merged_copy_the_previous_write_kept_in_step(curated, 
             wf:evidenceNote "Written by a test into a copy of the store." }} }}""")
     assert len(made) == 1  # the second write took the copy the first one kept
     assert any("derived" in g for g in second.changed)  # it derived a triple
-    kept = update._MERGED[second.store_path].store
-    fresh = deltas.Merged(ox.Store.read_only(str(second.store_path)), project).store
-    assert set(kept.quads_for_pattern(None, None, None)) == set(
+    carried = update._CARRIED[second.store_path]
+    published = ox.Store.read_only(str(second.store_path))
+    fresh = deltas.Merged(published, project).store
+    assert set(carried.merged.store.quads_for_pattern(None, None, None)) == set(
         fresh.quads_for_pattern(None, None, None))
+    # the statement took the full path, which may change the vocabulary: its tables are
+    # not carried; a local write reads them again and carries them, equal to a fresh read
+    assert second.path == "full" and carried.vocabulary is None
+    third = update.apply_update(project, prefixes + f"""INSERT DATA {{ GRAPH {cases} {{
+        wfr:fintech skos:altLabel "payments"@en }} }}""")
+    carried = update._CARRIED[third.store_path]
+    tables = deltas.Vocabulary(deltas.View(ox.Store.read_only(str(third.store_path)),
+                                           deltas.not_asserted(project)))
+    assert third.path == "local" and vars(carried.vocabulary) == vars(tables)

@@ -76,6 +76,12 @@ def shapes_graph(project: Project) -> str:
     return str(GRAPH[project.relative(project.shapes_file)])
 
 
+def not_asserted(project: Project) -> set[str]:
+    """Graphs whose triples are not asserted: the system's and the shapes (the local
+    rules read every other graph)."""
+    return SYSTEM | {shapes_graph(project)}
+
+
 def system_graph(name: str) -> bool:
     """Whether a graph is the system's: derived, inferred, metadata or history (also any
     graph below `graph/derived/` or `graph/inferred`, which only the pipeline names)."""
@@ -199,34 +205,53 @@ def derive_delta(before: ox.Store, after: ox.Store, delta: Delta, data_skip: set
 
 
 # ------------------------------------------------------------------ inferences
-class Schema:
-    """The vocabulary as the local rules see it: class and property hierarchies, domains
-    and ranges, and which classes and properties are *simple* (no axiom that an OWL 2 RL
-    rule beyond sub-class, sub-property, domain, range, symmetry and functionality reads,
-    and not named by a restriction, a list, an inverse, an equivalence...)."""
+class Vocabulary:
+    """The tables the local rules read: sub-class and sub-property edges, domains,
+    ranges, functional and symmetric properties, as one store's graphs (a View) hold
+    them. Reading them takes a scan of those predicates (about 6 ms at 100k triples), so
+    a change that cannot alter them keeps them (`after`)."""
 
-    def __init__(self, view: View, memo: dict | None = None):
-        self.superclasses: dict[ox.NamedNode, set] = {}
-        self.superproperties: dict[ox.NamedNode, set] = {}
+    def __init__(self, view: View):
+        self.sub: dict = {}
+        self.subp: dict = {}
         self.domains: dict[ox.NamedNode, set] = {}
         self.ranges: dict[ox.NamedNode, set] = {}
         self.functional: set = set()
         self.symmetric: set = set()
-        self.not_simple: set = set()
-        self.view = view
-        sub: dict = {}
-        subp: dict = {}
-        for quad in view.quads(None, ox.NamedNode(SUBCLASS), None):
-            sub.setdefault(quad.subject, set()).add(quad.object)
-        for quad in view.quads(None, ox.NamedNode(SUBPROPERTY), None):
-            subp.setdefault(quad.subject, set()).add(quad.object)
-        for quad in view.quads(None, ox.NamedNode(DOMAIN), None):
-            self.domains.setdefault(quad.subject, set()).add(quad.object)
-        for quad in view.quads(None, ox.NamedNode(RANGE), None):
-            self.ranges.setdefault(quad.subject, set()).add(quad.object)
+        for prop, into in ((SUBCLASS, self.sub), (SUBPROPERTY, self.subp),
+                           (DOMAIN, self.domains), (RANGE, self.ranges)):
+            for quad in view.quads(None, ox.NamedNode(prop), None):
+                into.setdefault(quad.subject, set()).add(quad.object)
         for kind, into in ((FUNCTIONAL, self.functional), (SYMMETRIC, self.symmetric)):
             into |= {q.subject for q in view.quads(None, TYPE, ox.NamedNode(kind))}
-        self._sub, self._subp = sub, subp
+
+    def after(self, view: View, changed: Iterable[ox.Quad]) -> Vocabulary:
+        """The tables of `view` once `changed` is applied to it: these same tables unless
+        the change types something with a term of RDF, RDFS or OWL (say, a property
+        made functional). Every other change that could alter them (a sub-class,
+        domain... triple, a schema graph) takes the full path (infer_delta)."""
+        if any(q.predicate == TYPE and q.object.value.startswith((RDF_NS, RDFS_NS, OWL_NS))
+               for q in changed if _named(q) not in view.skip):
+            return Vocabulary(view)
+        return self
+
+
+class Schema:
+    """The vocabulary as the local rules see it: class and property hierarchies, domains
+    and ranges (a Vocabulary), and which classes and properties are *simple* (no axiom
+    that an OWL 2 RL rule beyond sub-class, sub-property, domain, range, symmetry and
+    functionality reads, and not named by a restriction, a list, an inverse, an
+    equivalence...), asked lazily of the store `view` reads."""
+
+    def __init__(self, view: View, memo: dict | None = None,
+                 vocabulary: Vocabulary | None = None):
+        tables = vocabulary or Vocabulary(view)
+        self.superclasses: dict[ox.NamedNode, set] = {}
+        self.superproperties: dict[ox.NamedNode, set] = {}
+        self.domains, self.ranges = tables.domains, tables.ranges
+        self.functional, self.symmetric = tables.functional, tables.symmetric
+        self.view = view
+        self._sub, self._subp = tables.sub, tables.subp
         self._simple: dict = {} if memo is None else memo
 
     @staticmethod
@@ -387,25 +412,33 @@ def forget() -> None:
     _CHECKS.clear()
 
 
+def local_rules_apply(changed: set[ox.Quad], schema_names: set[str]) -> bool:
+    """Whether the local rules may account for `changed`: a small change that writes no
+    schema graph and no vocabulary triple (but rdf:type and a statement's parts)."""
+    if not changed or len(changed) > SMALL:
+        return False
+    if any(_named(q) in schema_names for q in changed):
+        return False
+    if any(q.predicate.value.startswith((RDF_NS, OWL_NS)) and q.predicate != TYPE
+           and q.predicate.value not in STATEMENT_PARTS for q in changed):
+        return False
+    return not any(q.predicate.value.startswith(RDFS_NS)
+                   and q.predicate.value not in DESCRIPTIVE for q in changed)
+
+
 def infer_delta(before: ox.Store, after: ox.Store, changed: set[ox.Quad],
-                skip_all: set[str], schema_names: set[str], stamp: str = ""
-                ) -> Delta | None:
+                skip_all: set[str], schema_names: set[str], stamp: str = "",
+                vocabulary: Vocabulary | None = None) -> Delta | None:
     """The change of the inferred graphs that the asserted change `changed` (data and
     derived quads) implies, by the local rules; None when the full closure is needed.
     `skip_all` names the graphs that are not asserted (schema graphs are asserted but
-    must not change)."""
-    if not changed or len(changed) > SMALL:
+    must not change); `vocabulary`, if given, is that of `before` over them."""
+    if not local_rules_apply(changed, schema_names):
         return None
-    if any(_named(q) in schema_names for q in changed):
-        return None
-    if any(q.predicate.value.startswith((RDF_NS, OWL_NS)) and q.predicate != TYPE
-           and q.predicate.value not in STATEMENT_PARTS for q in changed):
-        return None
-    if any(q.predicate.value.startswith(RDFS_NS) and q.predicate.value not in DESCRIPTIVE
-           for q in changed):
-        return None
-    old_schema = Schema(View(before, skip_all), _SIMPLE.setdefault(stamp, {}))
-    new_schema = Schema(View(after, skip_all), _SIMPLE[stamp])
+    old_view, new_view = View(before, skip_all), View(after, skip_all)
+    old_tables = vocabulary or Vocabulary(old_view)
+    old_schema = Schema(old_view, _SIMPLE.setdefault(stamp, {}), old_tables)
+    new_schema = Schema(new_view, _SIMPLE[stamp], old_tables.after(new_view, changed))
     out = Delta()
     nodes = {q.subject for q in changed} | {q.object for q in changed if q.predicate != TYPE
                                             and not isinstance(q.object, ox.Literal)}

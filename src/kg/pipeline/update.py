@@ -2,7 +2,7 @@
 Store Protocol writes, as the HTTP service accepts them with the update token).
 
 An update prepares the next store version beside the live one, which readers go on
-reading: a checkpoint of the live store (hard links, no copy) is opened, the update is
+reading: a checkpoint of the live store (its table files hard-linked) is opened, the update is
 applied to it operation by operation, recording exactly which quads it adds and
 removes; then the derived triples, the OWL 2 RL inferences and the SHACL validation
 follow from that change (kg.pipeline.delta: from the change alone when it allows, else over the
@@ -67,7 +67,7 @@ from .intake import read_graph
 from .load import parse_files
 from .project import Project
 from .shapes import ValidationReport, Violation
-from .store import StoreLayout
+from .store import StoreLayout, checkpoint, sync_log
 
 MAX_CHAIN = 2000  # operators (||, &&, UNION, /, +, =...) in a group and those around it
 CONFIRM_SHARE = 0.5  # removing this share of a graph's triples needs confirm=drop...
@@ -540,21 +540,39 @@ def _schema_stamp(project: Project, store: ox.Store, info: dict) -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class Carried:
+    """What one write leaves the next write from the version it published: the merged
+    copy SHACL reads (kept in step by the write: the graphs it leaves out, inferences and
+    history, are the only ones a write changes besides those it follows), and the
+    vocabulary tables of the local rules (kept while no change can alter them)."""
+
+    merged: deltas.Merged | None = None
+    vocabulary: deltas.Vocabulary | None = None
+
+
 def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta, *,
              stamp: str, force_full: bool = False,
-             merged: deltas.Merged | None = None) -> tuple[Delta, ValidationReport, str]:
+             carried: Carried | None = None) -> tuple[Delta, ValidationReport, str]:
     """What follows from a data change already applied to `store` (`before` is the
     dataset without it): the derived and inferred graphs are brought up to date in
     `store` and the SHACL report returned, with "local" or "full" for the path taken.
-    `merged` is the validated graphs of `store` before the change, merged (it follows)."""
+    `carried` is what is known of `before` (Carried); it is brought in step with `store`."""
+    carried = carried or Carried()
     schema = deltas.schema_graphs(project)
-    shapes_iri = deltas.shapes_graph(project)
+    asserted_graphs = deltas.not_asserted(project)
     derived = deltas.derive_delta(before, store, change, deltas.SYSTEM | schema)
     deltas.apply_delta(store, derived)
     asserted = change.changed | derived.changed
     shapes = _shapes(project, stamp)
-    inferred = None if force_full else deltas.infer_delta(
-        before, store, asserted, deltas.SYSTEM | {shapes_iri}, schema, stamp)
+    inferred = None
+    if not force_full and deltas.local_rules_apply(asserted, schema):
+        vocabulary = carried.vocabulary or deltas.Vocabulary(
+            deltas.View(before, asserted_graphs))
+        inferred = deltas.infer_delta(before, store, asserted, asserted_graphs, schema,
+                                      stamp, vocabulary)
+        carried.vocabulary = vocabulary.after(deltas.View(store, asserted_graphs), asserted)
+    merged = carried.merged
     if merged is not None:
         merged.follow(store, change)
         merged.follow(store, derived)
@@ -562,6 +580,7 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
         report = deltas.validate_touched(store, asserted, project, shapes, stamp, merged)
         path = "local"
     else:
+        carried.vocabulary = None
         report = deltas.validate_all(store, project, shapes, merged)
         inferred = deltas.rebuild(store, project)
         deltas.forget()
@@ -585,24 +604,24 @@ class _NextVersion:
     partial: Path
     before: ox.Store
     store: ox.Store
-    merged: deltas.Merged | None = None
+    carried: Carried
 
 
 _PREPARED: list[_NextVersion] = []  # at most one, opened by `prepare`
-# The merged copy of the version this process's last write published, kept in step by
-# that write (the graphs it leaves out, inferences and history, are the only ones a write
-# changes besides those it follows): the next write from that version takes it rather
-# than merging every graph again (about a quarter of a small write's time).
-_MERGED: dict[Path, deltas.Merged] = {}
+# What this process's last write left of the version it published (Carried): the next
+# write from that version takes it rather than merging every graph again (about a
+# quarter of a small write's time) and reading the vocabulary again.
+_CARRIED: dict[Path, Carried] = {}
 
 
 def _open_next(project: Project, live: Path, partial: Path) -> _NextVersion:
+    checkpoint(live, partial)
     before = ox.Store.read_only(str(live))
-    before.backup(str(partial))
-    carried = _MERGED.pop(live, None)
-    _MERGED.clear()  # a copy of another version is of no use
-    return _NextVersion(live, partial, before, ox.Store(str(partial)),
-                        carried or deltas.Merged.worth_it(before, project))
+    carried = _CARRIED.pop(live, None)
+    _CARRIED.clear()  # what is known of another version is of no use
+    if carried is None:
+        carried = Carried(deltas.Merged.worth_it(before, project))
+    return _NextVersion(live, partial, before, ox.Store(str(partial)), carried)
 
 
 def prepare(project: Project) -> None:
@@ -622,9 +641,11 @@ def prepare(project: Project) -> None:
     except BaseException:
         layout.discard(partial)
         raise
-    before = _PREPARED[0].before
+    before, carried = _PREPARED[0].before, _PREPARED[0].carried
     stamp = _schema_stamp(project, before, dict(layout.info()))
     deltas.focus_checks(before, project, _shapes(project, stamp), stamp)
+    if carried.vocabulary is None:
+        carried.vocabulary = deltas.Vocabulary(deltas.View(before, deltas.not_asserted(project)))
 
 
 def forget_prepared(layout: StoreLayout) -> None:
@@ -663,7 +684,7 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
         try:
             next_version = next_version or _open_next(project, live, partial)
             before, store = next_version.before, next_version.store
-            merged = next_version.merged
+            carried = next_version.carried
             del next_version
             change = change_of(store)
             if not change:
@@ -676,7 +697,7 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
             stamp = _schema_stamp(project, before if not schema_changed else store,
                                   {} if schema_changed else info)
             everything, report, path = pipeline(project, before, store, change, stamp=stamp,
-                                                merged=merged)
+                                                carried=carried)
             if not report.conforms:
                 raise ValidationFailed(report)
             version = partial.name.removeprefix("partial-")
@@ -686,8 +707,8 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
                                 added=len(change.added), removed=len(change.removed))
             graphs = _counts_after(counts, everything)
             graphs[str(HISTORY_GRAPH)] = counts.get(str(HISTORY_GRAPH), 0) + recorded
-            store.flush()
             del store
+            sync_log(partial)
             notes = []
             if pinned:
                 layout.pin(live)
@@ -702,8 +723,7 @@ def _apply(project: Project, change_of: Callable[[ox.Store], Delta], *, what: st
             if on_publish is not None:
                 on_publish()
             final = layout.publish(partial, info)
-            if merged is not None:
-                _MERGED[final] = merged
+            _CARRIED[final] = carried
         except OSError as err:  # a full disk, say: leave nothing half-written behind
             layout.discard(partial)
             raise StoreWriteFailed(f"could not write the new store: {err.strerror or err}; "
