@@ -64,6 +64,15 @@ def test_paths_are_shortest_and_explained(built_cli):
                for line in lines)
 
 
-def test_path_errors(built_cli):
-    missing = built_cli("path", "engine-a", "no-such-thing")
-    assert missing.exit_code == 2 and "no links" in missing.stderr
+def test_path_ends_are_named_as_in_kg_query(built_cli):
+    """Labels (any language, any case) and local names name a path's ends, as they name
+    a query's parameters; a misspelt one is an error with the nearest names."""
+    by_label = built_cli("path", "ENGINE A", "原子性", "--limit", "2")
+    assert by_label.exit_code == 0, by_label.stderr
+    assert by_label.stdout == built_cli("path", "wfr:engine-a", "prop-atomic",
+                                        "--limit", "2").stdout
+    missing = built_cli("path", "engine-a", "prop-atomik")
+    assert missing.exit_code == 2 and "unknown resource prop-atomik" in missing.stderr
+    assert "did you mean wfr:prop-atomic" in missing.stderr
+    viz = built_cli("viz", "--focus", "Engine A", "-o", str(built_cli.project / "a.html"))
+    assert viz.exit_code == 0 and "wfr:engine-a" in (built_cli.project / "a.html").read_text()

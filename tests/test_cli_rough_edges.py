@@ -173,6 +173,8 @@ def test_label_columns_in_a_chosen_language(kg):
     assert graph.sparql(query, labels="fr").values("eLabel") == ["Engine A", "Engine B"]
     result = kg("query", "--labels", "zh", "-f", "csv", "-e", query)
     assert result.stdout.splitlines()[0] == "e,eLabel" and "引擎A" in result.stdout
+    named = graph.query("mechanisms", labels="zh")  # a named query takes them too
+    assert "technologyLabel" in named.variables and "引擎A" in named.values("technologyLabel")
 
 
 def test_serve_on_a_busy_port_fails_before_saying_serving(kg):
@@ -186,3 +188,23 @@ def test_serve_on_a_busy_port_fails_before_saying_serving(kg):
     assert result.exit_code == 1
     assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
     assert "serving" not in result.output
+
+
+def test_a_wrong_result_format_lists_every_format_that_fits(kg):
+    result = kg("query", "-e", "SELECT ?s WHERE { ?s a wf:WorkflowEngine }", "--format", "ttl")
+    assert result.exit_code == 2
+    assert "choose one of json, xml, csv, tsv, table, md" in result.stderr
+
+
+def test_the_xml_of_a_graph_result_is_rdf_xml(kg):
+    result = kg("query", "-e", "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 2", "--format",
+                "xml")
+    assert result.exit_code == 0, result.stderr
+    from rdflib import Graph
+
+    assert len(Graph().parse(data=result.stdout, format="xml")) == 2
+
+
+def test_a_json_answer_ends_its_line(kg):
+    result = kg("query", "--format", "json", "-e", "ASK { ?s a wf:WorkflowEngine }")
+    assert result.exit_code == 0 and result.stdout.endswith("}\n")

@@ -61,7 +61,7 @@ def test_rollback_restores_the_version_before_an_update(cli):
 def test_rollback_to_an_unknown_version_names_the_kept_ones(cli):
     assert cli("build", "-q").exit_code == 0
     result = cli("rollback", "19990101")
-    assert result.exit_code == 1 and "is not a kept version (kept: " in result.output
+    assert result.exit_code == 2 and "is not a kept version (kept: " in result.output
 
 
 def test_build_after_an_update_says_the_store_has_updates_instead_of_up_to_date(cli):

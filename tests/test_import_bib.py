@@ -117,3 +117,11 @@ def test_records_that_break_the_shapes_write_nothing(mini_project, tmp_path):
     assert not (mini_project / "data" / "sources-imported.ttl").exists()
     other = Cli(mini_project)("import", "bib", str(Path(library).with_suffix(".txt")))
     assert other.exit_code == 2
+
+
+def test_a_file_with_no_entries_is_an_error_that_says_so(mini_project, tmp_path):
+    library = tmp_path / "notes.bib"
+    library.write_text("garbage\n")
+    result = Cli(mini_project)("import", "bib", str(library))
+    assert result.exit_code == 2 and "no entries in it" in result.stderr
+    assert not (mini_project / "data" / "sources-imported.ttl").exists()

@@ -298,7 +298,17 @@ def test_a_class_list_sorts_filters_and_pages(client):
     assert set(statements["facets"]["status"]) <= {"verified", "unverified", "contradicted"}
     only = client.get("/api/class/EvidencedFact", params={"status": "contradicted"}).json()
     assert only["total"] == statements["facets"]["status"]["contradicted"]
+    # an entity is filed under the statuses of the facts naming it
+    engines = {r["label"]: r["profile"] for r in rows["rows"]}
+    assert rows["facets"]["status_of"] == "facts naming the row"
+    for status in ("verified", "unverified", "contradicted"):
+        having = sorted(label for label, profile in engines.items() if profile.get(status))
+        listed = client.get("/api/class/WorkflowEngine", params={"status": status}).json()
+        assert sorted(r["label"] for r in listed["rows"]) == having, status
+        assert rows["facets"]["status"].get(status, 0) == len(having)
+    assert rows["facets"]["status"].get("verified")  # Engine A's facts are verified
     page = client.get("/class/WorkflowEngine", headers=HTML)
+    assert "of the facts naming each" in page.text
     assert page.status_code == 200 and 'href="/resource/engine-a"' in page.text
     assert "sort=label&amp;order=desc" in page.text  # the heading sorts the other way
     bad = client.get("/api/class/WorkflowEngine", params={"page": "9"})

@@ -79,6 +79,13 @@ def test_paper_bib_unknown_key_is_an_error_with_suggestions(evidence_project, tm
     assert "lee2021durabel (did you mean lee2021durable?)" in result.stderr
 
 
+def test_paper_bib_of_a_paper_that_cites_nothing_says_so(evidence_project, tmp_path):
+    (tmp_path / "draft.md").write_text("No citation yet.\n")
+    result = Cli(evidence_project)("paper", "bib", str(tmp_path / "draft.md"))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "cites no key" in result.stderr and "the bibliography is empty" in result.stderr
+
+
 def _check(project, tmp_path, text: str, *extra: str):
     (tmp_path / "p.md").write_text(text)
     return Cli(project)("paper", "check", str(tmp_path / "p.md"), "--format", "json", *extra)

@@ -71,6 +71,37 @@ def test_readme_kg_example_runs(in_project, line):
     assert result.exit_code == 0, (line, result.stderr)
 
 
+def test_the_named_query_table_lists_every_named_query():
+    section = README.split("### The named queries", 1)[1].split("\n#", 1)[0]
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \|", section, flags=re.M)
+    named = sorted(p.stem for p in (ROOT / "queries").glob("*.rq"))
+    assert sorted(listed) == named
+
+
+READ_ONLY = ("cite", "decide", "export", "history", "path", "prefixes", "queries", "query",
+             "report", "stats", "viz")  # commands whose examples change nothing but -o files
+
+
+def help_examples() -> list[str]:
+    lines = []
+    for name in READ_ONLY:
+        text = CliRunner().invoke(main, [name, "--help"]).stdout
+        lines += [line.strip() for line in text.split("Example", 1)[1].splitlines()
+                  if line.strip().startswith(f"kg {name}")]
+    return lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line", help_examples())
+def test_help_example_runs(in_project, line):
+    """Every example a read-only command's --help shows works as written."""
+    args = shlex.split(line)[1:]
+    args = [str(in_project / Path(a).name) if i and args[i - 1] == "-o" else a
+            for i, a in enumerate(args)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, (line, result.stderr)
+
+
 @pytest.mark.slow
 def test_readme_python_example_runs(in_project):
     [example] = [b for b in code_blocks("python") if "from kg import" in b]

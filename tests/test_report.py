@@ -55,6 +55,13 @@ def test_unknown_table_lists_the_tables(evidence_project):
         "engine-backends", "sdks", "verification", "cases", "plan-claims"}
 
 
+def test_an_output_suffix_that_names_no_format_writes_nothing(evidence_project, tmp_path):
+    out = tmp_path / "backends.docx"
+    result = Cli(evidence_project)("report", "table", "engine-backends", "-o", str(out))
+    assert result.exit_code == 2 and "cannot tell a table's format from .docx" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_markdown_table_renders_with_pandoc_citeproc(evidence_project, tmp_path):
     out = tmp_path / "backends.md"
     result = Cli(evidence_project)("report", "table", "engine-backends", "-o", str(out))

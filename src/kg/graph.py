@@ -210,14 +210,16 @@ class KnowledgeGraph:
         return self.queries.get(name)
 
     def query(self, name: str, params: Mapping[str, str] | None = None, *,
-              evidence: str = "all") -> QueryResult:
+              evidence: str = "all", labels: str | None = None) -> QueryResult:
         """Run a named query with parameters given as text (converted to RDF terms); in
-        the verified view, rows that rest on unverified facts are left out (kg.views)."""
+        the verified view, rows that rest on unverified facts are left out (kg.views).
+        `labels` (e.g. "zh") adds a label column in that language after each IRI column."""
         named = self.queries.get(name)
         result = self.store.query(named.text,
                                   bindings=named.bindings(dict(params or {}), self.resolve),
                                   default_graph=self.view(evidence))
-        return named.tidy(in_view(self.store, result, evidence))
+        result = named.tidy(in_view(self.store, result, evidence))
+        return self.labelled(result, labels) if labels else result
 
     def resolve(self, text: str, parameter: str = "value") -> ox.NamedNode:
         """The resource a label, local name, prefixed name or IRI names (case-insensitive

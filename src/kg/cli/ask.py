@@ -12,10 +12,11 @@ from ..evidence.decide import decide, describe_values
 from ..evidence.decide import render as render_decision
 from ..evidence.decide import rules as decide_rules
 from ..evidence.views import withheld_note
-from ..namespaces import PREFIXES, expand, shorten
+from ..namespaces import PREFIXES, shorten
 from ..paper.report import path_latex, path_markdown
 from ..pipeline.evidence import EVIDENCE_VIEWS
 from ..query.queries import concatenated
+from ..query.terms import resolve_all
 from .common import fail, graph_of, parse_params, terminal_width
 
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "md", "xml", "ttl", "nt", "jsonld")
@@ -74,7 +75,8 @@ def query(ctx: click.Context, name_or_file: str | None, expression: str | None,
         fail(str(err), 1)
     except LimitExceeded as err:
         fail(str(err), 1)
-    click.echo(output.decode("utf-8"), nl=False)
+    printed = output.decode("utf-8")
+    click.echo(printed, nl=not printed.endswith("\n"))  # JSON has no newline of its own
 
 
 @click.command("queries")
@@ -125,12 +127,13 @@ def path(ctx: click.Context, a: str, b: str, limit: int, evidence: str, fmt: str
     \b
     Examples:
       kg path wfr:temporal wfr:payment-atomicity
-      kg path wfr:temporal wfr:payment-atomicity --evidence verified
+      kg path TLA+ "Payment atomicity" --evidence verified
     """
     graph = graph_of(ctx)
     try:
+        start, end = resolve_all(graph.store, [a, b])
         links = graph.links(evidence)
-        found = links.paths(expand(a), expand(b), limit=limit)
+        found = links.paths(start, end, limit=limit)
         labels = links.labels
     except (QueryError, ValueError) as err:
         fail(str(err), 2)
@@ -184,7 +187,7 @@ def decide_command(ctx: click.Context, required: tuple[str, ...], preferred: tup
     Examples:
       kg decide --require guarantee=wfr:exactly-once-effects --require language=Go
       kg decide -r backend=wfr:postgresql --prefer production-use=yes --format md
-      kg decide -r language=Python -r multi-region=yes --format mermaid
+      kg decide -r language=Python -r deployment=multi-region --format mermaid
     """
     graph = graph_of(ctx)
     try:

@@ -94,7 +94,8 @@ def report() -> None:
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of the table's named query (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(list(TABLE_FORMATS)), default=None,
-              help="[default: from the -o suffix, else markdown]")
+              help="[default: from the -o suffix: .tex, .md, .csv, .html; markdown "
+                   "without -o]")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="File; the bibliography of every cited source is written beside it "
                    "(.bib, or .json for csl-json).")
@@ -143,8 +144,11 @@ def report_table(ctx: click.Context, name: str | None, list_tables: bool,
     except StoreNotBuilt as err:
         fail(str(err), 1)
     if output:
-        bib = write_table(table, output, fmt=fmt, link_base=link_base, long=long,
-                          bib_format=bib_format)
+        try:
+            bib = write_table(table, output, fmt=fmt, link_base=link_base, long=long,
+                              bib_format=bib_format)
+        except QueryError as err:
+            fail(str(err), 2)
         click.echo(f"wrote {output} ({len(table.rows)} rows) and {bib} "
                    f"({len(table.entries)} sources)", err=True)
     else:
@@ -258,6 +262,9 @@ def paper_bib(ctx: click.Context, manuscript: tuple[str, ...], output: str | Non
         fail(str(err), 2)
     except StoreNotBuilt as err:
         fail(str(err), 1)
+    if not entries:
+        click.echo(f"note: {', '.join(manuscript)} cites no key (no \\cite{{...}} command "
+                   "and no [@key] citation was found): the bibliography is empty", err=True)
     text = render_citations(entries, fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")

@@ -126,11 +126,13 @@ def viz(ctx: click.Context, focus: str | None, depth: int, classes: tuple[str, .
     """
     from ..namespaces import expand
     from ..pages.viz import neighbourhood, standalone_html, whole
+    from ..query.terms import resolve_all
 
     graph = graph_of(ctx)
     try:
         if focus:
-            view = neighbourhood(graph.store, expand(focus), depth=depth, lang=lang)
+            center = resolve_all(graph.store, [focus])[0]
+            view = neighbourhood(graph.store, center, depth=depth, lang=lang)
         else:
             view = whole(graph.store, classes=[expand(c) for c in classes],
                          statuses=statuses, lang=lang)

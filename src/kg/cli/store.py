@@ -16,6 +16,7 @@ from ..errors import (
     StoreNotBuilt,
     StoreWriteFailed,
     ValidationFailed,
+    VersionNotFound,
 )
 from ..graph import EXPORT_FORMATS
 from ..query.results import rows_as_csv
@@ -243,6 +244,8 @@ def rollback(ctx: click.Context, version: str | None) -> None:
 
     try:
         done = roll_back(graph_of(ctx).project, version)
+    except VersionNotFound as err:  # a name that matches no kept version is a bad request
+        fail(str(err), 2 if version else 1)
     except KgError as err:
         fail(str(err), 1)
     click.echo(f"live: {done.name} ({done.kind} of {done.created}, {done.triples} triples)")

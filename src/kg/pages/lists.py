@@ -68,6 +68,14 @@ class Row:
     extra: dict[str, str] = field(default_factory=dict)  # a source's key, title, ...
 
     @property
+    def statuses(self) -> set[str]:
+        """What the status facet files the row under: a fact's own status; for any other
+        resource, the statuses of the facts naming it."""
+        if self.status:
+            return {self.status}
+        return {s for s, n in self.counts.profile.items() if s and n}
+
+    @property
     def curie(self) -> str:
         return shorten(self.iri)
 
@@ -90,6 +98,7 @@ class Listing:
     status: str | None = None
     types: dict[str, int] = field(default_factory=dict)  # facet: class -> rows
     statuses: dict[str, int] = field(default_factory=dict)  # facet: status -> rows
+    of_facts: bool = False  # the rows are filed by the statuses of the facts naming them
     type_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -97,7 +106,8 @@ class Listing:
                 "page": self.page, "pages": self.pages, "sort": self.sort,
                 "order": self.order,
                 "facets": {"type": {shorten(k): v for k, v in self.types.items()},
-                           "status": self.statuses},
+                           "status": self.statuses,
+                           "status_of": "facts naming the row" if self.of_facts else "row"},
                 "rows": [{"iri": r.iri, "curie": r.curie, "label": r.label,
                           "label_zh": r.label_zh, "status": r.status,
                           "profile": r.counts.profile, "facts": r.counts.facts,
@@ -191,11 +201,11 @@ def _listing(cat, cls: str, rows: list[Row], *, q: str, type: str | None,
     kept = []
     for r in rows:
         type_ok = type is None or cat.is_a(r.iri, type)
-        status_ok = status is None or r.status == status
+        status_ok = status is None or status in r.statuses
         if status_ok:
             type_facet[cat.main_type(r.iri) or ""] += 1
-        if type_ok and r.status:
-            status_facet[r.status] += 1
+        if type_ok:
+            status_facet.update(r.statuses)
         if type_ok and status_ok:
             kept.append(r)
 
@@ -219,6 +229,7 @@ def _listing(cat, cls: str, rows: list[Row], *, q: str, type: str | None,
                    pages=pages, sort=sort, order=order, q=q, type=type, status=status,
                    types=dict(type_facet.most_common()),
                    statuses=dict(status_facet.most_common()),
+                   of_facts=not any(r.status for r in rows),
                    type_labels={t: (cat.label(t, "en"), cat.label(t, "zh"))
                                 for t in type_facet if t})
 

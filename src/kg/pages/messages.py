@@ -104,6 +104,7 @@ MESSAGES: dict[str, str] = {
     "all classes": "全部类别",
     "Class": "类别",
     "Evidence status": "证据状态",
+    "of the facts naming each": "按提及各项的事实",
     "Page": "页",
     "previous": "上一页",
     "next": "下一页",

@@ -421,6 +421,10 @@ def import_library(project: str | Path, library: str | Path, *, validate: Callab
     data = project / "data"
     out = data / (target or IMPORT_FILE)
     records, skipped, unmapped = read_library(library)
+    if not records and not skipped:
+        raise LibraryError(f"{library}: no entries in it: an export of Zotero or Better "
+                           "BibTeX holds @article{...} entries (.bib), a JSON list of "
+                           "items (.json) or TY - ... ER records (.ris)")
     report = ImportReport(str(library), skipped=dict(skipped), unmapped=unmapped)
     existing = _existing_keys(data)
     mine = {k for k, f in existing.items() if f == out}

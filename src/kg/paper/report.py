@@ -392,7 +392,11 @@ def write_table(table: Table, output: str | os.PathLike[str], *, fmt: str | None
                 bib_format: str = "biblatex") -> Path:
     """Write `table` to `output` (format from its suffix unless `fmt`) and the
     bibliography of every cited source beside it; the bibliography's path."""
-    fmt = fmt or TABLE_SUFFIXES.get(Path(output).suffix, "markdown")
+    suffix = Path(output).suffix
+    if fmt is None and suffix not in TABLE_SUFFIXES:
+        raise QueryError(f"cannot tell a table's format from {suffix or 'a name without a suffix'}:"
+                         f" give --format, or -o a file ending in {', '.join(TABLE_SUFFIXES)}")
+    fmt = fmt or TABLE_SUFFIXES[suffix]
     Path(output).write_text(render_table(table, fmt, link_base=link_base, long=long),
                             encoding="utf-8")
     return bibliography_beside(output, table.entries, bib_format)

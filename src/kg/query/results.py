@@ -92,14 +92,15 @@ class QueryResult:
         if fmt in TEXT_FORMATS:
             return self.to_text(markdown=fmt == "md", max_width=max_width).encode()
         if self.kind == "graph":
+            fmt = "rdfxml" if fmt == "xml" else fmt  # the XML of a graph is RDF/XML
             if fmt not in GRAPH_FORMATS:
                 raise ValueError(f"a graph result cannot be written as {fmt!r}; "
-                                 f"choose one of {', '.join(GRAPH_FORMATS)}")
+                                 f"choose one of {', '.join([*GRAPH_FORMATS, *TEXT_FORMATS])}")
             return ox.serialize(self.triples(), format=GRAPH_FORMATS[fmt],
                                 prefixes=prefixes_for(fmt)) or b""
         if fmt not in RESULT_FORMATS:
             raise ValueError(f"a {self.kind} result cannot be written as {fmt!r}; "
-                             f"choose one of {', '.join(RESULT_FORMATS)}")
+                             f"choose one of {', '.join([*RESULT_FORMATS, *TEXT_FORMATS])}")
         if fmt == "json":
             return self.payload
         if self.kind == "ask" and fmt in ("csv", "tsv"):
