@@ -84,6 +84,8 @@ def test_the_runner_smoke_run_writes_every_section(tmp_path):
     assert set(size["memory"]) == {"kg", "oxigraph"}
     assert all(m["idle_mib"] > 0 and m["peak_mib"] > 0 for m in size["memory"].values())
     assert size["update"]["seconds"] > 0
+    paused = size["update"]["after_pause"]  # the same writes, each after a pause
+    assert paused["pause_s"] == 0.3 and paused["kg"]["n"] == size["update"]["kg"]["n"] + 1
     assert size["ratios"]["lookup_warm"]["1"].keys() == {"oxigraph", "rdflib_endpoint"}
     assert "lookup_warm" in done.stdout  # the printed table
     table = subprocess.run([sys.executable, str(RUN), "--markdown",

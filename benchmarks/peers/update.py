@@ -5,7 +5,9 @@ small SPARQL updates over HTTP, interleaved, one at a time; each row is the roun
     .venv/bin/python benchmarks/peers/update.py --project /tmp/kg-100k --repeat 20
 
 The updates: an alternative label added, then removed (INSERT DATA / DELETE DATA into the
-graph of the entity's file), on entities taken in turn."""
+graph of the entity's file), on entities taken in turn: first back to back (a script's
+writes: each of ours also waits for the writer to open the next version after the
+previous write), then each after a pause of `--pause` seconds (a person's edits)."""
 
 from __future__ import annotations
 
@@ -60,8 +62,9 @@ def summary(times: list[float]) -> dict:
             "min_ms": 1000 * ordered[0]}
 
 
-def measure(project: Path, *, repeat: int = 10) -> dict:
-    """Median and p90 round trips of small updates on both servers, and their ratio."""
+def measure(project: Path, *, repeat: int = 10, pause: float = 1.0) -> dict:
+    """Median and p90 round trips of small updates on both servers, and their ratio,
+    back to back; under "after_pause", the same after a pause of `pause` seconds each."""
     from kg import KnowledgeGraph
 
     graph = KnowledgeGraph(project)
@@ -85,13 +88,19 @@ def measure(project: Path, *, repeat: int = 10) -> dict:
         _wait(kg_url + "/healthz", processes[0])
         _wait(ox_url + "/", processes[1])
         times: dict[str, list[float]] = {"kg": [], "oxigraph": []}
+        paused: dict[str, list[float]] = {"kg": [], "oxigraph": []}
         paths: list[str] = []
+        rounds = [(n, False) for n in range(2 * len(targets))] + [
+            (n, True) for n in range(2 * len(targets))]
         with httpx.Client(timeout=600) as http:
-            for n, (entity, graph_iri) in enumerate(targets * 2):
+            for n, after_pause in rounds:
+                entity, graph_iri = targets[n % len(targets)]
                 verb = "INSERT" if n < len(targets) else "DELETE"
                 text = (f"{verb} DATA {{ GRAPH <{graph_iri}> {{ <{entity}> "
                         "<http://www.w3.org/2004/02/skos/core#altLabel> "
                         f"\"bench {n % len(targets)}\"@en }} }}")
+                if after_pause:
+                    time.sleep(pause)
                 for name, url, headers in (
                         ("kg", kg_url + "/update", {"Authorization": f"Bearer {TOKEN}"}),
                         ("oxigraph", ox_url + "/update", {})):
@@ -101,7 +110,7 @@ def measure(project: Path, *, repeat: int = 10) -> dict:
                     elapsed = time.perf_counter() - started
                     if response.status_code >= 300:
                         raise RuntimeError(f"{name}: {response.status_code} {response.text[:300]}")
-                    times[name].append(elapsed)
+                    (paused if after_pause else times)[name].append(elapsed)
                     if name == "kg":
                         paths.append(response.json().get("checked", "?"))
         first = times["kg"].pop(0)  # starts the writer process: reported apart
@@ -109,6 +118,10 @@ def measure(project: Path, *, repeat: int = 10) -> dict:
         out = {name: summary(t) for name, t in times.items()}
         out["kg_first_ms"] = 1000 * first
         out["ratio"] = out["kg"]["median_ms"] / max(out["oxigraph"]["median_ms"], 1e-6)
+        out["after_pause"] = {name: summary(t) for name, t in paused.items()}
+        out["after_pause"]["pause_s"] = pause
+        out["after_pause"]["ratio"] = out["after_pause"]["kg"]["median_ms"] / max(
+            out["after_pause"]["oxigraph"]["median_ms"], 1e-6)
         out["kg_paths"] = {p: paths.count(p) for p in set(paths)}
         out["triples"] = sum(graph.stats().graphs.values())
         return out
@@ -127,8 +140,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, required=True, help="a built project")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="seconds before each write of the second series")
     args = parser.parse_args()
-    print(json.dumps(measure(args.project, repeat=args.repeat), indent=1))
+    print(json.dumps(measure(args.project, repeat=args.repeat, pause=args.pause), indent=1))
 
 
 if __name__ == "__main__":
