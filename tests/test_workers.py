@@ -335,3 +335,21 @@ def test_workers_come_back_when_the_zygote_was_killed(mini_graph):
         assert pool._idle[0] is not worker and pool._idle[0].alive
     finally:
         pool.close()
+
+
+def test_a_store_copied_into_memory_a_batch_at_a_time_has_every_quad(mini_graph, monkeypatch):
+    """open_store copies a small store into memory in batches (so that the copy does not
+    hold the interpreter lock throughout): every quad arrives, the last part batch too."""
+    import pyoxigraph as ox
+
+    from kg.pipeline import store as store_module
+
+    layout = store_module.StoreLayout(mini_graph.project.store_dir)
+    live = layout.live()
+    disk = ox.Store.read_only(str(live))
+    everything = set(disk.quads_for_pattern(None, None, None, None))
+    batch = len(everything) // 3 + 1  # three batches, the last a part one
+    assert len(everything) % batch
+    monkeypatch.setattr(store_module, "COPY_BATCH", batch)
+    memory = store_module.open_store(layout, live, memory_quads=10**9, disk=disk)
+    assert set(memory.quads_for_pattern(None, None, None, None)) == everything

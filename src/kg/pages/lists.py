@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ..errors import QueryError, ResourceNotFound
 from ..evidence.catalogue import catalogue, per_version
 from ..namespaces import WF, shorten
+from ..query.results import streamed_rows
 from .search import fold
 
 STATUS_NAMES = ("verified", "unverified", "contradicted")
@@ -122,11 +123,11 @@ def counts(store) -> dict[str, Counts]:
 def _counts(store) -> dict[str, Counts]:
     cat = catalogue(store)
     named: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_NAMED).rows():
+    for row in streamed_rows(store, _NAMED):
         named[row["e"].value].add(row["f"].value)
     cites: dict[str, set[str]] = defaultdict(set)
     cited_by: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_CITES).rows():
+    for row in streamed_rows(store, _CITES):
         cites[row["f"].value].add(row["src"].value)
         cited_by[row["src"].value].add(row["f"].value)
     out = {}
@@ -169,7 +170,7 @@ def instances(store, cls: str, *, q: str = "", type: str | None = None,
 
 def _add_source_fields(store, cat, rows: list[Row]) -> None:
     fields: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in store.query(_SOURCES).rows():
+    for row in streamed_rows(store, _SOURCES):
         f = fields[row["src"].value]
         for name in ("key", "title", "authors", "publisher", "issued"):
             if name in row and name not in f:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ..errors import QueryError
 from ..evidence.catalogue import Catalogue
 from ..namespaces import shorten
+from ..query.results import streamed_rows
 
 MAX_QUERY = 200
 # Match quality, best first: where the text matched and how.
@@ -168,7 +169,7 @@ def source_names(store) -> dict[str, tuple[str, str, str]]:
 
     def read() -> dict[str, tuple[str, str, str]]:
         out = {}
-        for row in store.query(_SOURCE_NAMES).rows():
+        for row in streamed_rows(store, _SOURCE_NAMES):
             out.setdefault(row["src"].value, tuple(
                 row[name].value if name in row else "" for name in ("key", "title", "authors")))
         return out

@@ -27,6 +27,7 @@ from pyvis.network import Network
 from ..errors import QueryError
 from ..evidence.catalogue import STATUSES, Catalogue, catalogue, per_version
 from ..namespaces import WF, shorten
+from ..query.results import streamed_rows
 from ..query.terms import not_found
 from ..query.versions import in_background, ready
 from .messages import zh
@@ -148,9 +149,9 @@ class _Facts:
     each benchmark finding belongs to, read once per store version."""
 
     def __init__(self, store):
-        self.own: set[str] = {r["f"].value for r in store.query(_OWN).rows()}
+        self.own: set[str] = {r["f"].value for r in streamed_rows(store, _OWN)}
         self.cluster: dict[str, tuple[str, str]] = {}
-        for r in store.query(_BENCH_GROUPS).rows():
+        for r in streamed_rows(store, _BENCH_GROUPS):
             system = r["system"].value if "system" in r else ""
             workload = r["workload"].value if "workload" in r else ""
             if system:
@@ -178,13 +179,13 @@ def links(store) -> nx.MultiDiGraph:
 def _read_links(store) -> nx.MultiDiGraph:
     status: dict[tuple[str, str, str], str] = {}
     order = {"verified": 0, "unverified": 1, "contradicted": 2}
-    for row in store.query(_CLAIMS).rows():
+    for row in streamed_rows(store, _CLAIMS):
         triple = (row["s"].value, row["p"].value, row["o"].value)
         name = STATUSES.get(row["status"].value, shorten(row["status"].value))
         if triple not in status or order.get(name, 3) < order.get(status[triple], 3):
             status[triple] = name
     g = nx.MultiDiGraph()
-    for row in store.query(_EDGES).rows():
+    for row in streamed_rows(store, _EDGES):
         s, p, o = row["s"].value, row["p"].value, row["o"].value
         g.add_edge(s, o, key=p, predicate=p, status=status.get((s, p, o)))
     for (s, p, o), name in status.items():

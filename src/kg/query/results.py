@@ -9,6 +9,7 @@ import html
 import io
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal as Kind
 
@@ -54,7 +55,10 @@ class QueryResult:
     def variables(self) -> list[str]:
         if self.kind != "select":
             return []
-        return list(json.loads(self.payload)["head"].get("vars", []))
+        # the head alone: the parser streams, so the solutions are not read (json.loads
+        # of a large answer took a quarter of a second, holding the interpreter lock)
+        parsed = ox.parse_query_results(self.payload, format=ox.QueryResultsFormat.JSON)
+        return [v.value for v in parsed.variables]
 
     @property
     def boolean(self) -> bool | None:
@@ -300,3 +304,11 @@ def rows_as_csv(header: list[str], rows: list[list[str]]) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def streamed_rows(store, sparql: str) -> Iterator[dict]:
+    """The rows of a SELECT as QueryResult.rows gives them: streamed from an embedded
+    store (EmbeddedStore.solution_rows), else from the store's ordinary answer."""
+    if hasattr(store, "solution_rows"):
+        return store.solution_rows(sparql)
+    return iter(store.query(sparql).rows())

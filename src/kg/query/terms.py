@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from ..errors import ParameterError, ResourceNotFound
 from ..namespaces import PREFIXES, WF, WFR, shorten
 from .guard import tokens
-from .results import QueryResult
+from .results import QueryResult, streamed_rows
 from .versions import per_version
 
 PROJECT_NAMESPACES = (str(WF), str(WFR))
@@ -125,15 +125,15 @@ def _build(store: Queryable) -> Names:
     names = Names(store=store)
     by_name: dict[str, set[str]] = defaultdict(set)
     supers: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_SUPER).rows():
+    for row in streamed_rows(store, _SUPER):
         supers[row["c"].value].add(row["d"].value)
     types: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_TYPED).rows():
+    for row in streamed_rows(store, _TYPED):
         iri, cls = row["x"].value, row["t"].value
         types[iri] |= {cls, *supers.get(cls, ())}
     names.types = dict(types)
     best: dict[str, tuple[int, str]] = {}
-    for row in store.query(_NAMES).rows():
+    for row in streamed_rows(store, _NAMES):
         iri, text = row["x"].value, row["l"]
         by_name[fold(text.value)].add(iri)
         lang = text.language or "en"
