@@ -69,3 +69,17 @@ def test_past_the_cap_the_best_linked_are_laid_out_and_the_rest_placed_around(
     assert min(simple.degree(n) for n in laid_out[0]) >= degrees[2]  # the best linked
     assert set(positions) == set(simple)  # every node has a place
     assert len(set(positions.values())) == len(positions)  # and no two the same
+
+
+def test_a_cut_neighbourhood_shows_no_node_cut_off_from_the_focus(curated):
+    """When a neighbourhood has more nodes than it shows, a node reached only through
+    nodes it leaves out is left out too (and counted), not drawn unlinked."""
+    from kg.pages.viz import neighbourhood
+
+    temporal = "https://w3id.org/workflow-kg/resource/temporal"
+    view = neighbourhood(curated.store, temporal, depth=2).to_dict()
+    assert view["truncated"] and sum(view["left_out"].values()) > 0
+    shown = nx.Graph()
+    shown.add_nodes_from(n["id"] for n in view["nodes"])
+    shown.add_edges_from((e["from"], e["to"]) for e in view["edges"])
+    assert nx.node_connected_component(shown, temporal) == set(shown)

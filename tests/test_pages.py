@@ -497,3 +497,42 @@ def test_the_ontology_page_has_one_title_its_iri_and_our_classes_first(client):
     toc = page[page.index('id="toc"'):]
     toc = toc[:toc.index("</ul>")]  # the classes' list
     assert toc.index(">workflow engine</a>") < toc.index(">Activity</a>")  # PROV's, reused
+
+
+def test_the_query_editor_examples_answer_as_their_named_queries_do(curated):
+    """The editor's example of a named query binds its example's parameters: run as
+    SPARQL, it gives the named query's answer for them (unbound, `citations` listed every
+    source and `connection` ran over the time limit)."""
+    from kg.pages.browse import editor_text
+
+    for name, params in (("citations", {"entity": "wfr:temporal"}),
+                         ("connection", {"a": "wfr:temporal", "b": "wfr:durability"})):
+        text = editor_text(curated.queries.get(name), curated.resolve)
+        assert "VALUES ?" in text, name
+        expected = curated.query(name, params).rows()
+        assert expected and curated.sparql(text).rows() == expected, name
+    every = curated.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s a wf:Source }").values("n")
+    assert len(curated.query("citations", {"entity": "wfr:temporal"}).rows()) < int(every[0])
+
+
+def test_an_example_the_graph_cannot_bind_shows_the_query_unbound(client, hostile_graph):
+    from kg.pages.browse import editor_text
+
+    named = hostile_graph.queries.get("citations")  # its example names wfr:temporal
+    assert editor_text(named, hostile_graph.resolve) == named.text
+    assert client.get("/query", headers=HTML).status_code == 200
+
+
+def test_every_term_of_our_namespace_a_page_links_has_its_place_in_the_ontology_page(curated):
+    """Pages link each wf: term to `ontology#LocalName`: classes and properties (pyLODE)
+    and the named values of the classes (source kinds, metrics, results, roles...), each
+    used term of the curated data has an element with that id."""
+    from kg.pages.ontodoc import ontology_page
+
+    ids = set(re.findall(r'id="([^"]+)"', ontology_page(curated.project).read_text()))
+    used = curated.sparql("""SELECT DISTINCT ?x WHERE {
+        { ?s ?p ?x } UNION { ?s ?x ?o } UNION { ?x ?p ?o }
+        FILTER (isIRI(?x) && STRSTARTS(STR(?x), STR(wf:))) }""").values("x")
+    local = {x.rsplit("#", 1)[1] for x in used}
+    assert {"JournalArticle", "Latency", "BugFound", "PersistenceRole", "High"} <= local
+    assert sorted(local - ids) == []

@@ -28,6 +28,7 @@ from kg.namespaces import PREFIXES, SRC, WF, WFR, expand, shorten
 from kg.pages.browse import (
     citation_count,
     describe,
+    editor_text,
     example_params,
     overview,
     resource_rdf,
@@ -336,7 +337,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     # ------------------------------------------------------------ queries
     @app.get("/query", include_in_schema=False)
     async def query_editor() -> Response:
-        examples = {q.name: q.text for q in graph.queries}
+        resolve = fresh(graph).resolve
+        examples = {q.name: await call(editor_text, q, resolve) for q in graph.queries}
         return page("query.html", title="Query editor", nav="query", queries=list(graph.queries),
                     examples=examples, prefixes=PREFIXES, wide=True)
 

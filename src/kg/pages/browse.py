@@ -426,6 +426,22 @@ def _claims_by_ends(store) -> dict[tuple[str, str], list[str]]:
     return per_version(store, "claims-by-ends", index)
 
 
+def editor_text(named, resolve) -> str:
+    """A named query as the query editor shows it: the parameters of its first example
+    bound by a VALUES block at the top of its WHERE group (kg.query.queries.with_values),
+    so that the example answers as `kg query NAME --param ...` does; without them a
+    parameter is unbound and matches everything (every source, every pair of entities).
+    The text alone when the graph does not have the example's resources."""
+    from ..errors import QueryError
+    from ..query.queries import with_values
+
+    params = example_params(named.examples[0]) if named.examples else {}
+    try:
+        return with_values(named.text, named.bindings(params, resolve)) if params else named.text
+    except QueryError:
+        return named.text
+
+
 def example_params(example: str) -> dict[str, str]:
     """The `--param k=v` pairs of a query header's example command line."""
     import shlex
@@ -528,5 +544,6 @@ def citations(store, iri: str) -> tuple[str, str]:
 
 
 __all__ = ["Evidence", "Overview", "PropertyGroup", "ResourceView", "SourceRecord", "Table",
-           "Term", "Value", "citation_count", "citations", "describe", "example_params",
+           "Term", "Value", "citation_count", "citations", "describe", "editor_text",
+           "example_params",
            "iri_term", "is_local", "kind_of", "overview", "resource_rdf", "result_table", "term"]

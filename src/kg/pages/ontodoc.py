@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, RDFS, SH, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
 
 from ..namespaces import WF, shorten
 from ..pipeline.project import Project
@@ -84,6 +84,45 @@ def shape_docs(shapes: Graph) -> list[ShapeDoc]:
                                    "SPARQL constraint"))
         docs.append(doc)
     return docs
+
+
+@dataclass
+class ValueDoc:
+    local: str
+    label: str
+    label_zh: str
+    definition: str
+
+
+# The types of the terms the page documents itself (pyLODE's sections): any other term of
+# our namespace is a value of one of our classes (a source kind, a metric, a result...).
+_TERM_TYPES = {str(t) for t in (OWL.Class, RDFS.Class, OWL.ObjectProperty,
+                                OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property,
+                                OWL.Ontology)}
+
+
+def value_docs(ontology: Graph) -> list[tuple[str, list[ValueDoc]]]:
+    """The named values of our classes, by class (its English label): pages link every
+    term of our namespace to `ontology#LocalName`, and pyLODE documents only classes and
+    properties."""
+    def text(node, pred, lang: str) -> str:
+        found = [str(o) for o in ontology.objects(node, pred)
+                 if getattr(o, "language", None) in (lang, None if lang == "en" else lang)]
+        return min(found, default="")
+
+    groups: dict[str, list[ValueDoc]] = {}
+    for term in sorted({s for s in ontology.subjects(RDF.type, None)
+                        if isinstance(s, URIRef) and str(s).startswith(str(WF))}, key=str):
+        types = {str(t) for t in ontology.objects(term, RDF.type)}
+        ours = sorted(t for t in types if t.startswith(str(WF)))
+        if types & _TERM_TYPES or not (ours or str(SKOS.ConceptScheme) in types):
+            continue
+        name = (text(URIRef(ours[0]), RDFS.label, "en") or shorten(ours[0])) if ours \
+            else "concept scheme"
+        groups.setdefault(name, []).append(ValueDoc(
+            str(term)[len(str(WF)):], text(term, RDFS.label, "en"), text(term, RDFS.label, "zh"),
+            text(term, SKOS.definition, "en") or text(term, RDFS.comment, "en")))
+    return sorted(groups.items())
 
 
 def _inputs(project: Project) -> list[Path]:
@@ -187,6 +226,7 @@ def generate(project: Project) -> str:
         graph = Graph().parse(path, format="turtle")
         target = shapes if (None, RDF.type, SH.NodeShape) in graph else ontology
         target += graph
+    values = value_docs(ontology)
     # pyLODE runs all labels of a term together ("workflow engine工作流引擎"): give it the
     # English label as the label and the Chinese one as an alternative label.
     for term, label in list(ontology.subject_objects(RDFS.label)):
@@ -196,7 +236,7 @@ def generate(project: Project) -> str:
     # pyLODE takes every skos:ConceptScheme for an ontology of its own: it ran their
     # titles into the page's heading and named one of them as the ontology's IRI. The
     # schemes stay documented as classes' values; only the ontology is an ontology here.
-    from rdflib.namespace import DCTERMS, OWL
+    from rdflib.namespace import DCTERMS
 
     for scheme in list(ontology.subjects(RDF.type, SKOS.ConceptScheme)):
         if (scheme, RDF.type, OWL.Ontology) in ontology:
@@ -205,7 +245,10 @@ def generate(project: Project) -> str:
         for pred in (DCTERMS.title, RDFS.label, DCTERMS.description):
             ontology.remove((scheme, pred, None))
     html = _ours_first(_anchor_local_names(OntPub(ontology=ontology).make_html()))
-    shapes_html = render("shapes.html", shapes=shape_docs(shapes))
+    taken = set(re.findall(r'id="([^"]+)"', html))
+    values = [(cls, [v for v in docs if v.local not in taken]) for cls, docs in values]
+    shapes_html = render("values.html", groups=[g for g in values if g[1]]) + render(
+        "shapes.html", shapes=shape_docs(shapes))
     html = html.replace("<body>", "<body>\n" + _NAV, 1)
     return html.replace("</body>", shapes_html + "\n</body>", 1)
 
@@ -244,10 +287,11 @@ def ontology_page(project: Project) -> Path:
 
 def _shared_page(key: str) -> Path:
     """The page's name in the user's cache folder: the ontology's content hash and a hash
-    of what makes the page (this module, the shapes template, pyLODE's version)."""
+    of what makes the page (this module, its templates, pyLODE's version)."""
     here = Path(__file__)
     maker = hashlib.sha256(here.read_bytes()
                            + (here.parent / "templates" / "shapes.html").read_bytes()
+                           + (here.parent / "templates" / "values.html").read_bytes()
                            + metadata.version("pylode").encode()).hexdigest()[:12]
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return root / "workflow-kg" / "ontology-docs" / f"ontology-{key}-{maker}.html"

@@ -319,12 +319,19 @@ def neighbourhood(store, iri: str, *, depth: int = 1, lang: str = "en",
         ordered = sorted(reach, key=rank)
     else:
         ordered = [iri]
-    truncated = len(ordered) > max_nodes
+    kept = ordered[:max_nodes]
+    if len(ordered) > max_nodes and iri in g:
+        # a node reached only through nodes left out would float unlinked: leave it out too
+        linked = nx.node_connected_component(undirected.subgraph(kept), iri)
+        kept = [n for n in kept if n in linked]
+    truncated = len(kept) < len(ordered)
     left_out: dict[str, int] = {}
-    for n in ordered[max_nodes:]:
-        name = group_of(cat, n).name
-        left_out[name] = left_out.get(name, 0) + 1
-    net = _network(cat, g, ordered[:max_nodes], lang=lang, href=href, focus=iri, facts=facts,
+    shown = set(kept)
+    for n in ordered:
+        if n not in shown:
+            name = group_of(cat, n).name
+            left_out[name] = left_out.get(name, 0) + 1
+    net = _network(cat, g, kept, lang=lang, href=href, focus=iri, facts=facts,
                    overview=True)
     return _view(cat, net, f"{cat.label(iri, lang)}: neighbourhood, depth {depth}",
                  physics=True, focus=iri, truncated=truncated, left_out=left_out)
