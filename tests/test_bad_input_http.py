@@ -89,3 +89,22 @@ def test_decide_without_requirements_says_so_in_the_http_spelling(client):
     assert response.status_code == 400
     message = response.json()["message"]
     assert "require=language=Go" in message and "--require" not in message
+
+
+# Each used to be a 200 with nothing found, as if no resource of the class matched.
+@pytest.mark.parametrize(("path", "params", "what"), [
+    ("/api/search", {"q": "engine", "type": "wf:Theori"}, "for the type filter"),
+    ("/api/class/Entity", {"type": "wf:Theori"}, "for the type filter"),
+    ("/api/graph", {"class": "wf:Theori"}, "for the graph filter"),
+])
+def test_an_unknown_class_in_a_filter_is_a_400_with_suggestions(client, path, params, what):
+    response = client.get(path, params=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == f"unknown class wf:Theori {what}; did you mean wf:Theory?"
+
+
+def test_a_search_filter_takes_a_prefixed_class_name(client):
+    by_curie = client.get("/api/search", params={"q": "engine", "type": "wf:WorkflowEngine"})
+    by_iri = client.get("/api/search", params={
+        "q": "engine", "type": "https://w3id.org/workflow-kg/ontology#WorkflowEngine"})
+    assert by_curie.json()["total"] == by_iri.json()["total"] > 0

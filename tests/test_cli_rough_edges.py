@@ -186,3 +186,10 @@ def test_serve_on_a_busy_port_fails_before_saying_serving(kg):
     assert result.exit_code == 1
     assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
     assert "serving" not in result.output
+
+
+def test_viz_with_an_unknown_class_suggests_the_closest(kg, tmp_path):
+    result = kg("viz", "--class", "wf:Theori", "-o", str(tmp_path / "g.html"))
+    assert result.exit_code == 2
+    assert "unknown class wf:Theori for the graph filter; did you mean wf:Theory?" in result.stderr
+    assert not (tmp_path / "g.html").exists()

@@ -258,7 +258,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         if status and status not in ("verified", "unverified", "contradicted"):
             raise kg_errors.QueryError("status is one of verified, unverified, contradicted")
         cat = catalogue(store())
-        return cat, search(cat, params.get("q", ""), type=type_, status=status,
+        return cat, search(cat, params.get("q", ""), type=_iri(type_) if type_ else None,
+                           status=status,
                            sources=source_names(store()),
                            lang=params.get("lang", "en"),
                            limit=min(_int(params.get("limit"), 50), 500))
