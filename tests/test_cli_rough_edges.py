@@ -193,3 +193,24 @@ def test_viz_with_an_unknown_class_suggests_the_closest(kg, tmp_path):
     assert result.exit_code == 2
     assert "unknown class wf:Theori for the graph filter; did you mean wf:Theory?" in result.stderr
     assert not (tmp_path / "g.html").exists()
+
+
+# Each used to start (every query then a 503 or 400) or end in a traceback.
+@pytest.mark.parametrize(("args", "option"), [
+    (["serve", "--port", "99999"], "--port"),
+    (["serve", "--port", "-1"], "--port"),
+    (["serve", "--time-limit", "-1"], "--time-limit"),
+    (["serve", "--time-limit", "0"], "--time-limit"),
+    (["serve", "--max-rows", "-5"], "--max-rows"),
+    (["serve", "--max-body", "0"], "--max-body"),
+    (["serve", "--workers", "0"], "--workers"),
+    (["serve", "--max-queue", "-1"], "--max-queue"),
+    (["query", "risks", "--time-limit", "0"], "--time-limit"),
+    (["query", "risks", "--time-limit", "-1"], "--time-limit"),
+])
+def test_a_limit_or_port_out_of_range_is_a_usage_error(kg, args, option):
+    result = kg(*args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "serving" not in result.output
+
