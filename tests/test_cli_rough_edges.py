@@ -214,3 +214,14 @@ def test_a_limit_or_port_out_of_range_is_a_usage_error(kg, args, option):
     assert f"Invalid value for '{option}'" in result.stderr
     assert "serving" not in result.output
 
+
+@pytest.mark.parametrize(("host", "says"), [
+    ("999.1.1.1", "cannot be resolved"),
+    ("192.0.2.1", "is not an address of this machine"),  # TEST-NET-1: no one's
+])
+def test_serve_on_a_host_it_cannot_use_names_the_host(kg, host, says):
+    result = kg("serve", "--host", host, "--port", "0")
+    assert result.exit_code == 1
+    assert f"cannot serve on {host}:0" in result.stderr and says in result.stderr
+    assert "choose another --host" in result.stderr and "--port" not in result.stderr
+    assert "serving" not in result.output

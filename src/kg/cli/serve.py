@@ -89,14 +89,22 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
 
 def _port_free(host: str, port: int) -> None:
-    """Fail before saying "serving" when the port is taken (uvicorn would fail after)."""
+    """Fail before saying "serving" when the port is taken or the host is not one this
+    machine can serve on (uvicorn would fail after), naming which of the two to change."""
+    import errno
     import socket
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
+        except socket.gaierror as err:
+            fail(f"cannot serve on {host}:{port}: the host {host!r} cannot be resolved "
+                 f"({err.strerror}); choose another --host", 1)
         except OSError as err:
+            if err.errno == errno.EADDRNOTAVAIL:
+                fail(f"cannot serve on {host}:{port}: {host!r} is not an address of this "
+                     f"machine ({err.strerror}); choose another --host", 1)
             fail(f"cannot serve on {host}:{port}: {err.strerror}; choose another --port", 1)
 
 
