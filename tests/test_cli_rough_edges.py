@@ -208,3 +208,42 @@ def test_the_xml_of_a_graph_result_is_rdf_xml(kg):
 def test_a_json_answer_ends_its_line(kg):
     result = kg("query", "--format", "json", "-e", "ASK { ?s a wf:WorkflowEngine }")
     assert result.exit_code == 0 and result.stdout.endswith("}\n")
+
+
+def test_viz_with_an_unknown_class_suggests_the_closest(kg, tmp_path):
+    result = kg("viz", "--class", "wf:Theori", "-o", str(tmp_path / "g.html"))
+    assert result.exit_code == 2
+    assert "unknown class wf:Theori for the graph filter; did you mean wf:Theory?" in result.stderr
+    assert not (tmp_path / "g.html").exists()
+
+
+# Each used to start (every query then a 503 or 400) or end in a traceback.
+@pytest.mark.parametrize(("args", "option"), [
+    (["serve", "--port", "99999"], "--port"),
+    (["serve", "--port", "-1"], "--port"),
+    (["serve", "--time-limit", "-1"], "--time-limit"),
+    (["serve", "--time-limit", "0"], "--time-limit"),
+    (["serve", "--max-rows", "-5"], "--max-rows"),
+    (["serve", "--max-body", "0"], "--max-body"),
+    (["serve", "--workers", "0"], "--workers"),
+    (["serve", "--max-queue", "-1"], "--max-queue"),
+    (["query", "risks", "--time-limit", "0"], "--time-limit"),
+    (["query", "risks", "--time-limit", "-1"], "--time-limit"),
+])
+def test_a_limit_or_port_out_of_range_is_a_usage_error(kg, args, option):
+    result = kg(*args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "serving" not in result.output
+
+
+@pytest.mark.parametrize(("host", "says"), [
+    ("999.1.1.1", "cannot be resolved"),
+    ("192.0.2.1", "is not an address of this machine"),  # TEST-NET-1: no one's
+])
+def test_serve_on_a_host_it_cannot_use_names_the_host(kg, host, says):
+    result = kg("serve", "--host", host, "--port", "0")
+    assert result.exit_code == 1
+    assert f"cannot serve on {host}:0" in result.stderr and says in result.stderr
+    assert "choose another --host" in result.stderr and "--port" not in result.stderr
+    assert "serving" not in result.output

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -45,6 +45,7 @@ from kg.workers import QueryRunner
 from .clients import ClientKeys, HostCheck
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, SOLUTION_TYPES, choose
 from .pages import add_pages, error_page, fresh, wants_html
+from .parameters import check_parameters, takes
 from .service import service_description
 
 log = logging.getLogger("kg_api")
@@ -76,6 +77,11 @@ STATUS: list[tuple[type[kg_errors.KgError], int]] = [
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 FORM = "application/x-www-form-urlencoded"
+DATASET = ("default-graph-uri", "named-graph-uri")  # SPARQL 1.1 Protocol's, repeatable
+USING = ("using-graph-uri", "using-named-graph-uri")
+# what SPARQL clients send beside `format` to name the answer's format (SPARQLWrapper sends
+# all three: Joseki read `output`, rasqal `results`); taken, and the Accept header decides
+CLIENT_FORMATS = ("format", "output", "results")
 ROW_TYPES = {"application/json": "rows", "text/csv": "csv",
              "application/sparql-results+json": "json",
              "text/tab-separated-values": "tsv", "application/sparql-results+xml": "xml"}
@@ -122,7 +128,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
             await run_in_threadpool(app.state.writer.close)
 
     app = FastAPI(title="Workflow KG", version=__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, dependencies=[Depends(check_parameters)],
                   description="SPARQL 1.1 endpoint and named competency queries of the "
                               "Workflow KG knowledge graph.")
     app.state.graph = graph
@@ -174,6 +180,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
     # ---------------------------------------------------------------- SPARQL protocol
     @app.get("/sparql", tags=["SPARQL"], summary="SPARQL 1.1 query (GET)",
+             openapi_extra=takes("query", "update", *DATASET, *CLIENT_FORMATS, "evidence"),
              responses={200: {"content": {t: {} for t in {**SOLUTION_TYPES, **GRAPH_TYPES}}}})
     async def sparql_get(request: Request) -> Response:
         params = request.query_params
@@ -187,6 +194,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                              params.getlist("named-graph-uri"))
 
     @app.post("/sparql", tags=["SPARQL"], summary="SPARQL 1.1 query or update (POST)",
+              openapi_extra=takes("query", "update", *DATASET, *USING, *CLIENT_FORMATS,
+                                  "evidence", "confirm"),
               responses={200: {"content": {t: {} for t in {**SOLUTION_TYPES, **GRAPH_TYPES}}}})
     async def sparql_post(request: Request) -> Response:
         media = _media_type(request)
@@ -216,7 +225,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
             f"cannot read a {media or 'body without a Content-Type'}; send {FORM}, "
             f"{SPARQL_QUERY} or {SPARQL_UPDATE}")
 
-    @app.post("/update", tags=["SPARQL"], summary="SPARQL 1.1 update (needs the token)")
+    @app.post("/update", tags=["SPARQL"], summary="SPARQL 1.1 update (needs the token)",
+              openapi_extra=takes(*USING, "confirm"))
     async def update_post(request: Request) -> Response:
         media = _media_type(request)
         body = await _read_body(request, policy)
@@ -232,6 +242,7 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
 
     # ---------------------------------------------------------------- Graph Store
     @app.get("/store", tags=["Graph Store"], summary="Read one named graph",
+             openapi_extra=takes("format"),
              responses={200: {"content": {t: {} for t in GRAPH_TYPES}}})
     async def store_get(request: Request, graph: str) -> Response:
         iri = _graph_iri(graph)
@@ -269,7 +280,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
                             ("DELETE", "Delete a graph")]:
         app.add_api_route("/store", store_write, methods=[method], tags=["Graph Store"],
                           summary=f"{summary} (needs the token)",
-                          operation_id=f"store_{method.lower()}")
+                          operation_id=f"store_{method.lower()}",
+                          openapi_extra=takes("graph", "default", "confirm"))
 
     async def _update(request: Request, policy: Policy, text: str,
                       form: dict[str, list[str]]) -> Response:
@@ -327,7 +339,8 @@ def create_app(graph: KnowledgeGraph, *, policy: Policy | None = None,
     for named in graph.queries:
         _add_named_route(app, named)
 
-    @app.get("/api/queries/{name}", tags=["named queries"], include_in_schema=False)
+    @app.get("/api/queries/{name}", tags=["named queries"], include_in_schema=False,
+             openapi_extra=takes(more="the named query's, once there is one"))
     async def unknown_query(name: str) -> Response:
         graph.queries.get(name)  # raises QueryNotFound with a hint
         raise kg_errors.QueryNotFound(name)  # pragma: no cover - a route exists for it
@@ -373,7 +386,9 @@ def _writer(graph: KnowledgeGraph) -> Writer:
 # -------------------------------------------------------------------- citations
 def _add_cite_route(app: FastAPI, graph: KnowledgeGraph) -> None:
     @app.get("/api/cite", tags=["citations"],
-             summary="Sources behind resources or a named query's answer, or the dataset")
+             summary="Sources behind resources or a named query's answer, or the dataset",
+             openapi_extra=takes("param", more="the parameters of the named query "
+                                 "query=NAME, as on /api/queries/NAME"))
     async def cite(request: Request,
                    iri: Annotated[list[str] | None, Query(description="wfr:temporal")] = None,
                    query: Annotated[str | None, Query(description="a named query")] = None,
@@ -666,6 +681,9 @@ def _add_decide_route(app: FastAPI, graph: KnowledgeGraph) -> None:
         if format != "json" and format not in DECIDE_TYPES:
             raise kg_errors.QueryError(f"unknown format {format!r}; choose json, "
                                        f"{', '.join(DECIDE_TYPES)}")
+        if not require and not prefer:  # the core's message gives the CLI's spelling
+            raise kg_errors.ParameterError("give at least one requirement, e.g. "
+                                           "/api/decide?require=language=Go")
         decision = await run_in_threadpool(decide, fresh(graph), require=require or [],
                                            prefer=prefer or [])
         if format == "json":

@@ -42,9 +42,15 @@ from kg.pages.viz import LAYERS, VIS_DIR, neighbourhood, path_view, whole
 from kg.query.terms import resolve
 
 from .negotiation import FORMAT_TYPES, GRAPH_TYPES, choose
+from .parameters import takes
 
 HTML = "text/html"
 PAGE_TYPES = {HTML: "html", "application/xhtml+xml": "html", **GRAPH_TYPES}
+# The query parameters each kind of page (and its twin) reads (kg_api.parameters).
+LIST_PARAMS = ("q", "type", "status", "sort", "order", "page")
+SEARCH_PARAMS = ("q", "type", "status", "lang", "limit")
+GRAPH_PARAMS = ("focus", "depth", "limit", "class", "status")
+PATH_PARAMS = ("from", "to", "limit")
 SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml"}
 EXAMPLE_PATH = (str(WFR["tla-plus"]), str(WFR["payment-atomicity"]))
 # Scripts and styles from this service only (the pages have no inline script; styles
@@ -192,11 +198,11 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                     is_sources=cls == str(WF.Source),
                     api_href=api + ("?" + str(request.query_params) if current else ""))
 
-    @app.get("/source/", include_in_schema=False)
+    @app.get("/source/", include_in_schema=False, openapi_extra=takes(*LIST_PARAMS))
     async def sources_page(request: Request) -> Response:
         return await call(list_page, request, str(WF.Source), "/api/class/Source")
 
-    @app.get("/class/{name}", include_in_schema=False)
+    @app.get("/class/{name}", include_in_schema=False, openapi_extra=takes(*LIST_PARAMS))
     async def class_page(request: Request, name: str) -> Response:
         return await call(list_page, request, str(WF) + name, f"/api/class/{name}")
 
@@ -204,7 +210,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
              "(wf:NAME, its subclasses' included) with the evidence status of the facts "
              "naming each and how many sources: ?q= filters labels, ?type= and ?status= "
              "are facets, ?sort=label|label_zh|verified|facts|sources (a source list also "
-             "key|title|authors|issued|kind), ?order=asc|desc, ?page=N (50 a page)")
+             "key|title|authors|issued|kind), ?order=asc|desc, ?page=N (50 a page)",
+             openapi_extra=takes(*LIST_PARAMS))
     async def class_json(request: Request, name: str) -> dict:
         return (await call(listing, request, str(WF) + name)).to_dict()
 
@@ -252,12 +259,13 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         if status and status not in ("verified", "unverified", "contradicted"):
             raise kg_errors.QueryError("status is one of verified, unverified, contradicted")
         cat = catalogue(store())
-        return cat, search(cat, params.get("q", ""), type=type_, status=status,
+        return cat, search(cat, params.get("q", ""), type=_iri(type_) if type_ else None,
+                           status=status,
                            sources=source_names(store()),
                            lang=params.get("lang", "en"),
                            limit=min(_int(params.get("limit"), 50), 500))
 
-    @app.get("/search", include_in_schema=False)
+    @app.get("/search", include_in_schema=False, openapi_extra=takes(*SEARCH_PARAMS))
     async def search_page(request: Request) -> Response:
         cat, result = await call(run_search, request)
         type_labels = {t: cat.label(t) for t in result.types if t}
@@ -268,7 +276,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                     api_href=api)
 
     @app.get("/api/search", tags=["browse"], summary="Search labels, alternative labels "
-             "and definitions (English and Chinese), ranked, with facets")
+             "and definitions (English and Chinese), ranked, with facets",
+             openapi_extra=takes(*SEARCH_PARAMS))
     async def search_json(request: Request) -> dict:
         cat, result = await call(run_search, request)
         return {"query": result.query, "total": result.total,
@@ -291,7 +300,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         classes = [_iri(c) for c in params.getlist("class") if c]
         return whole(store(), classes=classes, statuses=params.getlist("status"), href=href)
 
-    @app.get("/graph", include_in_schema=False)
+    @app.get("/graph", include_in_schema=False, openapi_extra=takes(*GRAPH_PARAMS))
     async def graph_page(request: Request) -> Response:
         view = await call(graph_view, request)
         classes = await call(_class_choices, store())
@@ -308,7 +317,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
 
     @app.get("/api/graph", tags=["browse"], summary="The graph view's data (vis-network "
              "nodes and edges): ?focus=IRI&depth=N, or the whole graph with ?class= and "
-             "?status= filters")
+             "?status= filters", openapi_extra=takes(*GRAPH_PARAMS))
     async def graph_json(request: Request) -> dict:
         return (await call(graph_view, request)).to_dict()
 
@@ -320,7 +329,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                          _named(store(), params["to"], "to"),
                          limit=_int(params.get("limit"), 3), href=Links().href)
 
-    @app.get("/graph/path", include_in_schema=False)
+    @app.get("/graph/path", include_in_schema=False, openapi_extra=takes(*PATH_PARAMS))
     async def path_page(request: Request) -> Response:
         view = await call(path_data, request)
         params = request.query_params
@@ -330,7 +339,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                     layer_names=LAYERS)
 
     @app.get("/api/graph/path", tags=["browse"], summary="Shortest explained paths between "
-             "two resources, with the graph view's data")
+             "two resources, with the graph view's data", openapi_extra=takes(*PATH_PARAMS))
     async def path_json(request: Request) -> dict:
         return (await call(path_data, request)).to_dict()
 
@@ -342,7 +351,8 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
         return page("query.html", title="Query editor", nav="query", queries=list(graph.queries),
                     examples=examples, prefixes=PREFIXES, wide=True)
 
-    @app.get("/queries/{name}", include_in_schema=False)
+    @app.get("/queries/{name}", include_in_schema=False,
+             openapi_extra=takes("evidence", more="the named query's parameters"))
     async def named_page(request: Request, name: str) -> Response:
         named = graph.queries.get(name)
         params = dict(request.query_params)

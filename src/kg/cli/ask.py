@@ -17,7 +17,7 @@ from ..paper.report import path_latex, path_markdown
 from ..pipeline.evidence import EVIDENCE_VIEWS
 from ..query.queries import concatenated
 from ..query.terms import resolve_all
-from .common import fail, graph_of, parse_params, terminal_width
+from .common import SECONDS, fail, graph_of, parse_params, terminal_width
 
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "md", "xml", "ttl", "nt", "jsonld")
 
@@ -34,7 +34,7 @@ QUERY_FORMATS = ("table", "csv", "tsv", "json", "md", "xml", "ttl", "nt", "jsonl
                    "(the verified view).")
 @click.option("--labels", metavar="LANG",
               help="Add a label column in this language (e.g. en, zh) after each IRI column.")
-@click.option("--time-limit", type=float, envvar="KG_TIME_LIMIT", metavar="SECONDS",
+@click.option("--time-limit", type=SECONDS, envvar="KG_TIME_LIMIT", metavar="SECONDS",
               help="Stop the query after this many seconds, as `kg serve` does "
                    "[default: no limit].")
 @click.option("--wide", is_flag=True,

@@ -15,6 +15,10 @@ from ..graph import KnowledgeGraph
 from ..pipeline.shapes import ValidationReport
 
 BIB_DIALECTS = ("biblatex", "bibtex", "csl-json")
+# A limit's option types: a limit of 0 s or -5 rows would refuse every query, so it is a
+# usage error (exit 2) at once rather than a 503 or 400 on each query.
+SECONDS = click.FloatRange(min=0, min_open=True)
+COUNT = click.IntRange(min=1)
 
 
 class Progress:

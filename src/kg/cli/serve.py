@@ -8,24 +8,25 @@ from pathlib import Path
 import click
 
 from ..errors import QueryError, StoreNotBuilt
-from .common import Progress, fail, graph_of
+from .common import COUNT, SECONDS, Progress, fail, graph_of
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="KG_HOST")
-@click.option("--port", default=8000, show_default=True, type=int, envvar="KG_PORT")
-@click.option("--time-limit", default=10.0, show_default=True, type=float,
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              envvar="KG_PORT")
+@click.option("--time-limit", default=10.0, show_default=True, type=SECONDS,
               envvar="KG_TIME_LIMIT", help="Seconds a query may run before it is stopped.")
-@click.option("--max-rows", default=10_000, show_default=True, type=int,
+@click.option("--max-rows", default=10_000, show_default=True, type=COUNT,
               envvar="KG_MAX_ROWS", help="Rows (or triples) an answer may have.")
-@click.option("--max-body", default=1_000_000, show_default=True, type=int,
+@click.option("--max-body", default=1_000_000, show_default=True, type=COUNT,
               envvar="KG_MAX_BODY", help="Bytes a request body may have.")
 @click.option("--allow-service", multiple=True, envvar="KG_ALLOW_SERVICE", metavar="IRI",
               help="A SERVICE endpoint queries may call (repeatable; an IRI ending in '/' "
                    "allows all below it). Default: none.")
-@click.option("--workers", default=None, type=int, envvar="KG_WORKERS",
+@click.option("--workers", default=None, type=COUNT, envvar="KG_WORKERS",
               help="Query worker processes.  [default: four per CPU, at least 4]")
-@click.option("--max-queue", default=None, type=int, envvar="KG_MAX_QUEUE",
+@click.option("--max-queue", default=None, type=click.IntRange(min=0), envvar="KG_MAX_QUEUE",
               help="Queries that may wait for a worker; more get 429 with Retry-After.  "
                    "[default: 8 per worker]")
 @click.option("--allow-drop", is_flag=True, envvar="KG_ALLOW_DROP",
@@ -88,14 +89,22 @@ def serve(ctx: click.Context, host: str, port: int, time_limit: float, max_rows:
 
 
 def _port_free(host: str, port: int) -> None:
-    """Fail before saying "serving" when the port is taken (uvicorn would fail after)."""
+    """Fail before saying "serving" when the port is taken or the host is not one this
+    machine can serve on (uvicorn would fail after), naming which of the two to change."""
+    import errno
     import socket
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
+        except socket.gaierror as err:
+            fail(f"cannot serve on {host}:{port}: the host {host!r} cannot be resolved "
+                 f"({err.strerror}); choose another --host", 1)
         except OSError as err:
+            if err.errno == errno.EADDRNOTAVAIL:
+                fail(f"cannot serve on {host}:{port}: {host!r} is not an address of this "
+                     f"machine ({err.strerror}); choose another --host", 1)
             fail(f"cannot serve on {host}:{port}: {err.strerror}; choose another --port", 1)
 
 

@@ -13,11 +13,13 @@ store, so a catalogue is cached per store version and never goes stale.
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..errors import QueryError
 from ..namespaces import BASE, WF, shorten
 from ..query.queries import values_block
 from ..query.versions import per_version, version_key
@@ -104,6 +106,26 @@ class Catalogue:
     def is_a(self, iri: str, cls: str) -> bool:
         return any(t == cls or cls in self.superclasses.get(t, ()) for t in
                    self.types.get(iri, ()))
+
+    def classes(self) -> set[str]:
+        """The classes the graph knows: those with a superclass and those of a resource."""
+        return set(self.superclasses) | {t for ts in self.types.values() for t in ts}
+
+    def close_classes(self, cls: str) -> list[str]:
+        """Our classes whose local names resemble `cls`'s, closest first (up to five)."""
+        local = cls.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        names = {c.rsplit("#", 1)[-1]: c for c in sorted(self.classes()) if c.startswith(str(WF))}
+        return [names[n] for n in difflib.get_close_matches(local, list(names), n=5)]
+
+    def check_class(self, cls: str, what: str) -> None:
+        """QueryError naming `cls`, for `what` (e.g. "for the graph filter"), and the
+        closest classes, if the graph has no such class: a filter by it would match
+        nothing, and its empty answer would look like a true one."""
+        if cls in self.classes():
+            return
+        close = self.close_classes(cls)
+        hint = f"; did you mean {', '.join(shorten(c) for c in close)}?" if close else ""
+        raise QueryError(f"unknown class {shorten(cls)} {what}{hint}")
 
 
 def _rows(store, query: str):

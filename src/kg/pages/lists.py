@@ -158,7 +158,7 @@ def instances(store, cls: str, *, q: str = "", type: str | None = None,
                      | {iri for iri in cat.types if cat.is_a(iri, cls)})
     if not members and cls not in cat.superclasses and cls not in cat.labels:
         raise ResourceNotFound(f"no class {shorten(cls)} in the graph",
-                               suggestions=[shorten(c) for c in _close_classes(cat, cls)])
+                               suggestions=[shorten(c) for c in cat.close_classes(cls)])
     facts = counts(store)
     rows = [Row(iri=i, label=cat.label(i, "en"), label_zh=cat.label(i, "zh"),
                 status=cat.status.get(i), counts=facts.get(i, _NONE)) for i in members]
@@ -193,6 +193,8 @@ def _listing(cat, cls: str, rows: list[Row], *, q: str, type: str | None,
         raise QueryError("order is asc or desc")
     if status is not None and status not in STATUS_NAMES:
         raise QueryError("status is one of verified, unverified, contradicted")
+    if type is not None:
+        cat.check_class(type, "for the type filter")
     needle = fold(q.strip())
     if needle:
         rows = [r for r in rows if any(needle in fold(text) for text in (
@@ -233,14 +235,6 @@ def _listing(cat, cls: str, rows: list[Row], *, q: str, type: str | None,
                    of_facts=not any(r.status for r in rows),
                    type_labels={t: (cat.label(t, "en"), cat.label(t, "zh"))
                                 for t in type_facet if t})
-
-
-def _close_classes(cat, cls: str) -> list[str]:
-    import difflib
-
-    local = cls.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-    names = {c.rsplit("#", 1)[-1]: c for c in cat.superclasses if c.startswith(str(WF))}
-    return [names[n] for n in difflib.get_close_matches(local, list(names), n=5)]
 
 
 __all__ = ["PER_PAGE", "SORTS", "Counts", "Listing", "Row", "counts", "instances"]

@@ -223,6 +223,8 @@ def search(cat: Catalogue, query: str, *, type: str | None = None,
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
         raise QueryError("the search text has a control character (such as NUL); "
                          "search for printable text")
+    if type is not None:
+        cat.check_class(type, "for the type filter")
     q = fold(text)
     if not q:
         return SearchResult(query=text, results=[], total=0)

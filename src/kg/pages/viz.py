@@ -453,9 +453,7 @@ def whole(store, *, classes: Iterable[str] = (), statuses: Iterable[str] = (),
     g = links(store)
     classes, statuses = list(classes), set(statuses)
     for cls in classes:
-        if cls not in cat.superclasses and cls not in {t for ts in cat.types.values()
-                                                       for t in ts}:
-            raise QueryError(f"unknown class {shorten(cls)} for the graph filter")
+        cat.check_class(cls, "for the graph filter")
     known = {"verified", "unverified", "contradicted", "none"}
     for name in statuses:
         if name not in known:

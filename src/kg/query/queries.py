@@ -15,6 +15,7 @@ integer, decimal, boolean, date. Values are bound as RDF terms, never spliced in
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -113,9 +114,7 @@ class NamedQuery:
         declared = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(declared))
         if unknown:
-            raise ParameterError(
-                f"query {self.name!r} has no parameter {', '.join(map(repr, unknown))}; "
-                f"it takes: {', '.join(declared) or 'none'}")
+            raise unknown_parameters(f"query {self.name!r}", unknown, list(declared))
         out = {}
         for param in self.parameters:
             raw = values.get(param.name, param.default)
@@ -126,6 +125,18 @@ class NamedQuery:
                 continue
             out[param.name] = param.to_term(raw, resolve)
         return out
+
+
+def unknown_parameters(owner: str, unknown: Iterable[str], known: list[str]
+                       ) -> ParameterError:
+    """The error for parameters `owner` does not take (a named query, an HTTP route),
+    each with the closest one it does: a misspelt one is otherwise easy to miss."""
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        parts.append(repr(name) + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return ParameterError(f"{owner} has no parameter {', '.join(parts)}; it takes: "
+                          f"{', '.join(known) or 'none'}")
 
 
 def concatenated(sparql: str) -> dict[str, str]:
