@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import bibtexparser
 import pytest
@@ -14,6 +15,7 @@ import rispy
 from kg import KnowledgeGraph
 from kg.paper.cite import STYLES, STYLES_DIR, formatted
 from tests.conftest import FIXTURES, Cli, make_project
+from tests.latex import compile_latex, need
 
 FIXED = ["kim2023checking", "lee2021durable", "wang2022book"]
 
@@ -117,6 +119,30 @@ def test_unknown_resource_is_an_error_with_suggestions(evidence_project):
     assert result.exit_code == 2
     assert "unknown resource wfr:engine-bb" in result.stderr
     assert "did you mean wfr:engine-b" in result.stderr
+
+
+def _pdf_text(pdf: Path | None) -> str:
+    assert pdf is not None
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return " ".join(text.split())
+
+
+@pytest.mark.latex
+def test_classic_bibtex_month_is_spelt_out_by_plainnat(cite_graph, tmp_path):
+    """A braced month (`month = {mar}`) is printed as it is; BibTeX expands its month
+    macros only unbraced, and natbib's plainnat then writes the month's name."""
+    need("pdflatex", "bibtex", "pdftotext")
+    (tmp_path / "refs.bib").write_text(cite_graph.cite(["wfr:engine-b"], fmt="bibtex"))
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{natbib}\n\\usepackage{url}\n"
+        "\\begin{document}\n\\nocite{*}\n\\bibliographystyle{plainnat}\n"
+        "\\bibliography{refs}\n\\end{document}\n")
+    verdict = compile_latex(tmp_path, "paper", bib="bibtex")
+    verdict.assert_clean()
+    text = _pdf_text(verdict.pdf)
+    assert "Why Engine B dropped DB X" in text  # fixture-blog, issued 2025-03-14
+    assert "March 2025" in text and "mar 2025" not in text
 
 
 def test_ris_and_csl_types(evidence_project):
