@@ -157,14 +157,26 @@ def _classic(entry_type: str, out: list[tuple[str, str]], ref, parts: list[int]
 
 
 def _note(ref) -> str | None:
-    """The note; a repository artefact's path and hash as \\path{} (url.sty, which
-    biblatex loads and the bibtex dialect needs), so that LaTeX can break them."""
+    """The note; a repository artefact's path as \\path{} (url.sty, which biblatex loads
+    and the bibtex dialect needs), so that LaTeX can break it, and its hash as `digest`."""
     if ref.path:
-        return rf"\path{{{ref.path}}} (\path{{{ref.content_hash or 'no content hash'}}})"
+        hashed = digest(ref.content_hash) if ref.content_hash else "no content hash"
+        return rf"\path{{{ref.path}}} ({hashed})"
     if not ref.note:
         return None
     parts = _LONG_TOKEN.split(ref.note)  # odd indices: URLs and digests, kept verbatim
-    return "".join(rf"\path{{{p}}}" if i % 2 else escape(p) for i, p in enumerate(parts))
+    return "".join((digest(p) if p.startswith("sha256:") else rf"\path{{{p}}}") if i % 2
+                   else escape(p) for i, p in enumerate(parts))
+
+
+def digest(text: str) -> str:
+    """A hash such as sha256:<64 hex digits> in full, in typewriter type, with a break
+    allowed after every four digits: \\path breaks only at punctuation, and the hash
+    ran off the page."""
+    algorithm, _, hexdigits = text.rpartition(":")
+    groups = [hexdigits[i:i + 4] for i in range(0, len(hexdigits), 4)]
+    head = escape(algorithm) + ":" if algorithm else ""
+    return r"\texttt{" + head + r"\allowbreak{}".join(["", *groups] if head else groups) + "}"
 
 
 _LONG_TOKEN = re.compile(r"(https?://[^\s{}]+[^\s{}.,;:)]|sha256:[0-9a-f]{16,})")
