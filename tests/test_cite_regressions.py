@@ -1,9 +1,11 @@
 """Regression tests on the curated graph, one per export bug: special characters in
-fields, an answer citing more than its rows, "and others" as a name, an uncitable path."""
+fields, an answer citing more than its rows, "and others" as a name, an uncitable path,
+titles title-cased by CSL processors."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 
 import bibtexparser
 from click.testing import CliRunner
@@ -11,6 +13,7 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.paper.cite import every_source, formatted, render
 from tests.conftest import ROOT
+from tests.latex import need
 
 
 def test_dollar_in_a_title_is_escaped_in_both_dialects(curated):
@@ -58,3 +61,31 @@ def test_a_path_is_citable_step_by_step(curated):
     latex = cli("path", "wfr:tla-plus", "wfr:payment-atomicity", "--limit", "1",
                 "--format", "latex").stdout
     assert r"\cite{" + ",".join(sorted(keys)) + "}" in latex
+
+
+# The sources' own titles, as the data holds them (Chicago, Pandoc's default style,
+# title-cased them: "Temporalio/Helm-Charts", "Timescaledb: Time-Series Data").
+KEPT_TITLES = ("timescaledb: Time-Series data (Supabase docs)",
+               "Temporal Helm Chart (temporalio/helm-charts)",
+               "Temporal PHP SDK (temporalio/sdk-php README)")
+
+
+def test_csl_titles_keep_their_case_in_pandoc_citeproc(curated, tmp_path):
+    need("pandoc")
+    params = {"engine": "wfr:temporal"}
+    entries = curated.citations(query="engine-backends", params=params)
+    (tmp_path / "refs.json").write_text(render(entries, "csl-json"))
+    (tmp_path / "paper.md").write_text(" ".join(f"@{e.key}" for e in entries) + "\n")
+    result = subprocess.run(["pandoc", "--citeproc", "--bibliography", "refs.json",
+                             "paper.md", "-t", "plain", "--wrap", "none"],  # Chicago
+                            cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "WARNING" not in result.stderr, result.stderr
+    for title in KEPT_TITLES:
+        assert title in result.stdout
+    assert "<span" not in result.stdout and "nocase" not in result.stdout
+    # citeproc-py (kg cite --format text) reads the same markup and prints none of it
+    for style in ("apa", "ieee", "gb7714"):
+        text = " ".join(formatted(entries, style=style))
+        assert all(t in text for t in KEPT_TITLES) and "<span" not in text, style
+    html = " ".join(formatted(entries, style="apa", output="html"))
+    assert "nocase" not in html and "&lt;span" not in html

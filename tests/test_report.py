@@ -13,6 +13,7 @@ import bibtexparser
 import pytest
 
 from kg import KnowledgeGraph
+from kg.paper import cite
 from kg.paper.report import build_table, render_table
 from tests.conftest import Cli
 from tests.latex import compile_latex, need
@@ -135,3 +136,24 @@ def test_plan_claims_table_shows_claims_with_their_status(graph):
     assert claims["Engine B supports backend DB X"] == (
         "contradicted", "The blog says Engine B dropped DB X.")
     assert claims["Engine B supports backend DB Y"][0] == "unverified"
+
+
+@pytest.mark.latex
+def test_latex_columns_follow_their_content(curated, tmp_path):
+    """The curated engine-backends table (36 rows, a prose column): each column's least
+    width was its longest word and those added up to the whole line, so the notes ran in
+    a column of a fifth of it, a few words a line, over 15 pages (now 4)."""
+    need("pdflatex", "bibtex")
+    table = build_table(curated, "engine-backends")
+    assert len(table.rows) >= 30
+    (tmp_path / "backends.tex").write_text(render_table(table, "latex"))
+    (tmp_path / "backends.bib").write_text(cite.render(table.entries, "bibtex"))
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs,longtable,array}\n"
+        "\\usepackage{url}\n\\begin{document}\n\\input{backends.tex}\\label{table-end}\n"
+        "\\bibliographystyle{plain}\n\\bibliography{backends}\n\\end{document}\n")
+    verdict = compile_latex(tmp_path, "paper", engine="pdflatex", bib="bibtex")
+    verdict.assert_clean()  # no overfull box wider than 1 pt, in the table or elsewhere
+    aux = (tmp_path / "paper.aux").read_text()
+    table_pages = int(re.search(r"\\newlabel\{table-end\}\{\{[^}]*\}\{(\d+)\}", aux).group(1))
+    assert table_pages <= 5, table_pages

@@ -228,6 +228,15 @@ def _from_bibtex(text: str, name: str) -> tuple[list[Record], dict[str, str], li
     return records, skipped, unmapped
 
 
+_NOCASE = re.compile(r'<span class="nocase">(.*?)</span>', re.S)
+
+
+def _csl_text(value: str) -> str:
+    """A CSL rich-text title as plain text: the spans that keep case (ours, Zotero's)
+    dropped, their words kept."""
+    return _NOCASE.sub(r"\1", value)
+
+
 def _csl_name(name: dict) -> str:
     if "literal" in name:
         return name["literal"]
@@ -271,7 +280,7 @@ def _from_csl(text: str, name: str) -> tuple[list[Record], dict[str, str], list[
         if len(item.get("author", [])) == 1 and "literal" in item["author"][0] and not publisher:
             authors, publisher = [], names[0]
         records.append(Record(
-            key=key, kind=kind, title=item.get("title", ""), authors=authors,
+            key=key, kind=kind, title=_csl_text(item.get("title", "")), authors=authors,
             publisher=publisher, venue=item.get("container-title"),
             series=item.get("collection-title"),
             volume=str(item["volume"]) if "volume" in item else None,

@@ -6,7 +6,8 @@
 - `bibtex` for classic BibTeX styles (natbib's plainnat, abbrvnat, unsrtnat, and plain):
   only the thirteen standard entry types, web pages as `@misc` with `howpublished =
   {\\url{...}}` and `note = {Accessed YYYY-MM-DD}`, a `year` on every entry ("n.d." when
-  the source has no date), and an entry type whose required fields are missing downgraded
+  the source has no date), the month as BibTeX's macro (`month = mar`, unbraced, so that
+  the style spells it out), and an entry type whose required fields are missing downgraded
   to `@misc`, so that bibtex reports no warning. It needs `\\usepackage{url}` (or hyperref).
 
 Every text field is LaTeX-escaped (`$ % & # _ ^ ~ \\ { }`); URLs and DOIs are left verbatim.
@@ -24,6 +25,8 @@ import latexcodec  # noqa: F401 - registers the "ulatex" codec
 
 DIALECTS = ("biblatex", "bibtex")
 VERBATIM = ("url", "doi", "urldate")
+# BibTeX's month macros: a style expands them (plainnat: "March") only when unbraced
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # Fields a classic BibTeX style needs for each standard type (plainnat warns without them);
 # an entry missing one becomes @misc. Author is checked apart (an organisation counts).
@@ -137,9 +140,8 @@ def _classic(entry_type: str, out: list[tuple[str, str]], ref, parts: list[int]
     elif ref.url:
         out.append(("url", ref.url))
     out.append(("year", str(parts[0]) if parts else "n.d."))
-    if len(parts) > 1:
-        out.append(("month", ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
-                              "sep", "oct", "nov", "dec")[parts[1] - 1]))
+    if len(parts) > 1:  # a month macro, written unbraced (see _writer)
+        out.append(("month", MONTHS[parts[1] - 1]))
     if ref.doi:
         out.append(("doi", ref.doi))
     notes = []
@@ -155,14 +157,26 @@ def _classic(entry_type: str, out: list[tuple[str, str]], ref, parts: list[int]
 
 
 def _note(ref) -> str | None:
-    """The note; a repository artefact's path and hash as \\path{} (url.sty, which
-    biblatex loads and the bibtex dialect needs), so that LaTeX can break them."""
+    """The note; a repository artefact's path as \\path{} (url.sty, which biblatex loads
+    and the bibtex dialect needs), so that LaTeX can break it, and its hash as `digest`."""
     if ref.path:
-        return rf"\path{{{ref.path}}} (\path{{{ref.content_hash or 'no content hash'}}})"
+        hashed = digest(ref.content_hash) if ref.content_hash else "no content hash"
+        return rf"\path{{{ref.path}}} ({hashed})"
     if not ref.note:
         return None
     parts = _LONG_TOKEN.split(ref.note)  # odd indices: URLs and digests, kept verbatim
-    return "".join(rf"\path{{{p}}}" if i % 2 else escape(p) for i, p in enumerate(parts))
+    return "".join((digest(p) if p.startswith("sha256:") else rf"\path{{{p}}}") if i % 2
+                   else escape(p) for i, p in enumerate(parts))
+
+
+def digest(text: str) -> str:
+    """A hash such as sha256:<64 hex digits> in full, in typewriter type, with a break
+    allowed after every four digits: \\path breaks only at punctuation, and the hash
+    ran off the page."""
+    algorithm, _, hexdigits = text.rpartition(":")
+    groups = [hexdigits[i:i + 4] for i in range(0, len(hexdigits), 4)]
+    head = escape(algorithm) + ":" if algorithm else ""
+    return r"\texttt{" + head + r"\allowbreak{}".join(["", *groups] if head else groups) + "}"
 
 
 _LONG_TOKEN = re.compile(r"(https?://[^\s{}]+[^\s{}.,;:)]|sha256:[0-9a-f]{16,})")
@@ -203,7 +217,8 @@ def _person(name: str) -> str:
 @functools.cache
 def _writer() -> type:
     """pybtex's BibTeX writer, writing values as they are: text fields come escaped from
-    `fields`, verbatim ones (url, doi, urldate) must stay verbatim. (pybtex is imported
+    `fields`, verbatim ones (url, doi, urldate) must stay verbatim, and a month macro
+    unbraced (`month = mar`: braced, styles print "mar" as it is). (pybtex is imported
     when first used: query worker processes import this module and start faster.)"""
     from pybtex.database.output.bibtex import Writer
 
@@ -213,6 +228,9 @@ def _writer() -> type:
 
         def _write_field(self, stream, type, value):
             self.check_braces(value)
-            stream.write(f",\n    {type} = {{{value}}}")
+            if type == "month" and value in MONTHS:
+                stream.write(f",\n    {type} = {value}")
+            else:
+                stream.write(f",\n    {type} = {{{value}}}")
 
     return Verbatim

@@ -410,11 +410,12 @@ def to_bibtex(entries: Iterable[Entry], *, dialect: str = "biblatex") -> str:
 # --------------------------------------------------------------------- CSL-JSON and RIS
 
 def to_csl(entries: Iterable[Entry]) -> list[dict]:
-    """CSL data (the input of citeproc-js, citeproc-py, Pandoc and Zotero)."""
+    """CSL data (the input of citeproc-js, citeproc-py, Pandoc and Zotero); titles keep
+    their case (`nocase`)."""
     items = []
     for entry in entries:
         ref = entry.reference
-        item: dict = {"id": ref.key, "type": ref.types[1], "title": ref.title}
+        item: dict = {"id": ref.key, "type": ref.types[1], "title": nocase(ref.title)}
         if names := ref.names:
             if ref.et_al:  # "and others": et al. after the last known author, as a
                 # name suffix, which every style prints in place and none capitalises
@@ -435,6 +436,17 @@ def to_csl(entries: Iterable[Entry]) -> list[dict]:
         item["keyword"] = ", ".join(entry.relations)
         items.append(item)
     return items
+
+
+NOCASE = ('<span class="nocase">', "</span>")
+
+
+def nocase(title: str) -> str:
+    """A title in CSL's rich-text markup that keeps its case: CSL processors title-case
+    English titles in styles such as Chicago ("temporalio/helm-charts" became
+    "Temporalio/Helm-Charts"), as BibTeX styles would but for the title's braces.
+    citeproc-js, Pandoc's citeproc and citeproc-py honour the span and do not print it."""
+    return NOCASE[0] + title + NOCASE[1]
 
 
 def to_csl_json(entries: Iterable[Entry]) -> str:

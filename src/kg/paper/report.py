@@ -13,7 +13,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import math
 import os
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,29 +241,135 @@ def _latex_url(url: str) -> str:
     return url.replace("\\", "").replace("#", r"\#").replace("%", r"\%")
 
 
-# For sizing columns: the text width of a plain article at 10 pt, the width of an average
-# character of the table's \small text, and the padding of a column (2 \tabcolsep).
-_LINE_PT, _CHAR_PT, _PAD_PT = 345.0, 5.6, 12.0
+# For sizing columns: the text width of a plain article at 10 pt, the padding of a column
+# (2 \tabcolsep, set to 4 pt in the table), and character widths in em of Computer Modern
+# (lower case and digits, upper case, space, punctuation; CJK a full em).
+_LINE_PT, _PAD_PT, _TABCOLSEP = 345.0, 8.0, r"\setlength{\tabcolsep}{4pt}"
+_EM = {"lower": 0.49, "upper": 0.74, "space": 0.34, "other": 0.36, "wide": 1.0}
+_CITE_EM = 1.8  # "[12]"
+_STEPS = 120  # the width is shared out in this many steps
+# A column may be narrower than a word TeX can hyphenate, down to a few characters (em): a
+# word in lower case, a capitalised one (whose hyphenation is less sure), a header word
+# (ours). Never narrower than any other word (OpenSearch, RocksDB, a number: TeX does not
+# hyphenate them).
+_HYPHENATED = ((re.compile(r"[a-z]+[,.;:)]?"), 4.0), (re.compile(r"[A-Z][a-z]+[,.;:)]?"), 5.0))
+_HYPHENATED_HEADER = ((re.compile(r"[A-Za-z][a-z]+-?"), 3.5),)
+
+
+def _em(text: str) -> float:
+    """The width of a text in em, estimated from its characters."""
+    total = 0.0
+    for ch in text:
+        if ch.isspace():
+            total += _EM["space"]
+        elif unicodedata.east_asian_width(ch) in "WF":
+            total += _EM["wide"]
+        elif ch.isupper():
+            total += _EM["upper"]
+        elif ch.isalnum():
+            total += _EM["lower"]
+        else:
+            total += _EM["other"]
+    return total
+
+
+def _words(cell: Cell | str) -> list[str]:
+    """A cell's words, as TeX may break them: after a "/" (`to_latex` allows a break
+    there) and after a hyphen."""
+    text = cell if isinstance(cell, str) else cell.text
+    return [p for w in text.split() for p in re.findall(r"[^/-]+[/-]?|[/-]", w)]
+
+
+def _least(words: list[str], header: bool) -> float:
+    """The narrowest a column may be for these words, in pt."""
+    def least(word: str) -> float:
+        for pattern, em in _HYPHENATED_HEADER if header else _HYPHENATED:
+            if pattern.fullmatch(word):
+                return min(_em(word), em)
+        return _em(word)
+
+    return max([least(w) for w in words] or [0.0])
+
+
+def _lines(words: list[float], width: float) -> tuple[int, int]:
+    """(lines, words hyphenated) of words (widths in em) set ragged-right in a column
+    `width` em wide."""
+    lines, used, broken = 1, 0.0, 0
+    space = _EM["space"]
+    for w in words:
+        if w > width:  # hyphenated over several lines
+            broken += 1
+            pieces = math.ceil(w / width)
+            lines += pieces - (0 if used else 1)
+            used = w - (pieces - 1) * width
+        elif used == 0:
+            used = w
+        elif used + space + w <= width:
+            used += space + w
+        else:
+            lines, used = lines + 1, w
+    return lines, broken
+
+
+def font_size(table: Table) -> tuple[str, float]:
+    """The table's font and its size in pt: \\small, or \\footnotesize for more than
+    five columns or a prose column (notes run long)."""
+    prose = any(var in table.spec.notes for var, _ in table.spec.columns)
+    return (r"\footnotesize", 8.0) if len(table.header) > 5 or prose else (r"\small", 9.0)
 
 
 def column_widths(table: Table) -> list[float]:
-    """Shares of the line width per column: each at least as wide as its longest word
-    (so that no word overflows), the rest shared by the length of what the columns hold
-    (header and cells, a citation counting as a short word)."""
-    least, weights = [], []
-    for index, header in enumerate(table.header):
-        texts = [header] + [row[index].text for row in table.rows]
-        lengths = [len(row[index].text) + 6 * len(row[index].keys) for row in table.rows]
-        longest = max([len(header), *lengths])
-        mean = sum(lengths) / len(lengths) if lengths else len(header)
-        # a longer word can be hyphenated
-        word = min(12, max(len(w) for t in texts for w in (t.split() or [""])))
-        least.append((word * _CHAR_PT + _PAD_PT) / _LINE_PT)
-        weights.append(max(4.0, min(60.0, (mean + longest) / 2)))
-    if sum(least) >= 1:
-        return [w / sum(least) for w in least]
-    rest = 1 - sum(least)
-    return [m + rest * w / sum(weights) for m, w in zip(least, weights, strict=True)]
+    """Shares of the line width per column, following their content: each column starts
+    at its longest word (or a few characters, where hyphenation must do), and the rest of
+    the line goes, a step at a time, to the column whose widening most shortens the
+    table (its rows' height in lines, a hyphenated word counting as a line more). A
+    column whose cells fit on one line takes no more; prose columns take the most. What
+    is left once every cell fits goes to the columns by their longest line."""
+    columns = len(table.header)
+    least = [max(_least(_words(h), True), *(_least(_words(r[j]), False) for r in table.rows))
+             for j, h in enumerate(table.header)]
+    cite = [_CITE_EM]  # a numeric citation, as one more word
+    cells = [[[_em(w) for w in _words(h)] for h in table.header]]
+    cells += [[[_em(w) for w in _words(c)] + cite * len(c.keys) for c in row]
+              for row in table.rows]
+    font = font_size(table)[1]
+    line, pad = _LINE_PT / font, _PAD_PT / font  # in em of the table's font
+    usable = line - columns * pad
+    if sum(least) >= usable:  # too many columns for the line: some word must overflow
+        return [(w * usable / sum(least) + pad) / line for w in least]
+    step = usable / _STEPS
+    natural = [max([sum(r[j]) + _EM["space"] * max(len(r[j]) - 1, 0)
+                    for r in cells] or [0.0]) for j in range(columns)]
+    # widths in steps; the lines and hyphenations of each column at each width, cached
+    units = [max(1, math.ceil(w / step - 1e-9)) for w in least]
+    cache: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def at(j: int, n: int) -> list[tuple[int, int]]:
+        if (j, n) not in cache:
+            cache[(j, n)] = [_lines(r[j], n * step) for r in cells]
+        return cache[(j, n)]
+
+    def cost(lines: list[list[tuple[int, int]]]) -> float:
+        return sum(max(col[i][0] for col in lines) for i in range(len(cells))) + sum(
+            b for col in lines for _, b in col)
+
+    while sum(units) < _STEPS:
+        current = [at(j, units[j]) for j in range(columns)]
+        base, best, choice = cost(current), 0.0, None
+        for j in range(columns):
+            for extra in range(1, min(_STEPS - sum(units), 24) + 1):
+                trial = current[:j] + [at(j, units[j] + extra)] + current[j + 1:]
+                gain = (base - cost(trial)) / extra
+                if gain > best + 1e-9:
+                    best, choice = gain, (j, extra)
+        if choice is None:  # every cell fits: the rest by the columns' longest lines
+            rest = (_STEPS - sum(units)) * step
+            widths = [u * step for u in units]
+            total = sum(natural) or 1.0
+            widths = [w + rest * n / total for w, n in zip(widths, natural, strict=True)]
+            return [(w + pad) / line for w in widths]
+        units[choice[0]] += choice[1]
+    return [(u * step + pad) / line for u in units]
 
 
 LONG_ROWS = 20  # from this many rows on, a table is a longtable that breaks across pages
@@ -276,7 +385,7 @@ def to_latex(table: Table, *, link_base: str | None = None, long: bool | None = 
     spec = "".join(rf">{{\raggedright\arraybackslash\hspace{{0pt}}}}"
                    rf"p{{\dimexpr{int(w * 1000) / 1000:.3f}\linewidth-2\tabcolsep}}"
                    for w in column_widths(table))  # rounded down: the sum stays <= 1
-    size = r"\small" if len(table.header) <= 5 else r"\footnotesize"
+    size = font_size(table)[0]
     header = " & ".join(_latex(h) for h in table.header) + r" \\"
     caption = rf"\caption{{{_latex(table.spec.title)}. {LATEX_LEGEND}}}"
     label = rf"\label{{tab:{table.spec.name}}}"
@@ -285,11 +394,11 @@ def to_latex(table: Table, *, link_base: str | None = None, long: bool | None = 
         + ("longtable," if long else "") + "array}" + (" and hyperref" if link_base else "")
         + ". Cells in", "% Chinese (e.g. the plan's own words) need XeLaTeX with ctex or xeCJK."]
     if long:
-        lines += [r"\begingroup" + size, rf"\begin{{longtable}}{{{spec}}}",
+        lines += [r"\begingroup" + size + _TABCOLSEP, rf"\begin{{longtable}}{{{spec}}}",
                   caption + label + r"\\", r"\toprule", header, r"\midrule", r"\endfirsthead",
                   r"\toprule", header, r"\midrule", r"\endhead", r"\bottomrule", r"\endlastfoot"]
     else:
-        lines += [r"\begin{table}[htbp]", r"\centering", size,
+        lines += [r"\begin{table}[htbp]", r"\centering", size + _TABCOLSEP,
                   rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header, r"\midrule"]
     for row in table.rows:
         cells = []
