@@ -108,13 +108,13 @@ def test_figure_files_at_column_and_text_width(curated, tmp_path):
 
 def test_cli_writes_the_figure_its_caption_and_its_bibliography(evidence_project, tmp_path):
     result = Cli(evidence_project)("report", "figure", "benchmarks", "-o",
-                                   str(tmp_path / "b.pdf"))
+                                   str(tmp_path / "figs" / "b.pdf"))  # a folder not made yet
     assert result.exit_code == 0, result.stderr
-    snippet = (tmp_path / "b.tex").read_text()
+    snippet = (tmp_path / "figs" / "b.tex").read_text()
     assert r"\includegraphics[width=\linewidth,height=0.75\textheight,keepaspectratio]{" \
         in snippet and "b.pdf}" in snippet
     assert r"\cite{fixture-doc}" in snippet and r"\label{fig:benchmarks}" in snippet
-    assert "@online{fixture-doc," in (tmp_path / "b.bib").read_text()
+    assert "@online{fixture-doc," in (tmp_path / "figs" / "b.bib").read_text()
     png = Cli(evidence_project)("report", "figure", "evidence-profile", "-o",
                                 str(tmp_path / "p.png"), "--width", "text")
     assert png.exit_code == 0 and png_size(tmp_path / "p.png")[0] == 1400

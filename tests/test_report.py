@@ -63,6 +63,23 @@ def test_an_output_suffix_that_names_no_format_writes_nothing(evidence_project, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_table_goes_into_a_folder_not_made_yet(evidence_project, tmp_path):
+    out = tmp_path / "tables" / "backends.tex"
+    result = Cli(evidence_project)("report", "table", "engine-backends", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text().startswith("%") and out.with_suffix(".bib").exists()
+
+
+def test_long_names_break_at_their_case_changes_and_lists_after_a_slash():
+    from kg.paper.report import _break_points, _words
+
+    assert _break_points("MongoRaftReconfig and MySQL/PostgreSQL, OpenSearch") == (
+        r"Mongo\allowbreak{}Raft\allowbreak{}Reconfig and MySQL/\allowbreak{}PostgreSQL, "
+        "OpenSearch")  # a short name stays whole: TeX would set it in two lines otherwise
+    assert _words("pyModelChecking not machine-checked") == [
+        "py", "Model", "Checking", "not", "machine-", "checked"]
+
+
 def test_markdown_table_renders_with_pandoc_citeproc(evidence_project, tmp_path):
     out = tmp_path / "backends.md"
     result = Cli(evidence_project)("report", "table", "engine-backends", "-o", str(out))

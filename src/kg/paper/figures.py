@@ -274,6 +274,7 @@ def draw(data: FigureData, path: str | os.PathLike[str], *, width: str = "column
                          f"not {path.suffix or 'a file without suffix'}")
     if width not in WIDTHS:
         raise ValueError(f"a figure is {' or '.join(WIDTHS)} wide, not {width!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)  # -o figs/latency.pdf in a fresh paper
     w, h = size(data, width)
     across = 1 if width == "column" or data.kind != "lines" else min(2, len(data.panels))
     rows = -(-len(data.panels) // across)

@@ -249,10 +249,10 @@ _EM = {"lower": 0.49, "upper": 0.74, "space": 0.34, "other": 0.36, "wide": 1.0}
 _CITE_EM = 1.8  # "[12]"
 _STEPS = 120  # the width is shared out in this many steps
 # A column may be narrower than a word TeX can hyphenate, down to a few characters (em): a
-# word in lower case, a capitalised one (whose hyphenation is less sure), a header word
-# (ours). Never narrower than any other word (OpenSearch, RocksDB, a number: TeX does not
-# hyphenate them).
-_HYPHENATED = ((re.compile(r"[a-z]+[,.;:)]?"), 4.0), (re.compile(r"[A-Z][a-z]+[,.;:)]?"), 5.0))
+# word in lower case, a header word (ours). Never narrower than any other word
+# (OpenSearch, RocksDB, a number, and a capitalised word: TeX did not hyphenate
+# "Lightweight" at the start of a cell).
+_HYPHENATED = ((re.compile(r"[a-z]+[,.;:)]?"), 4.0),)
 _HYPHENATED_HEADER = ((re.compile(r"[A-Za-z][a-z]+-?"), 3.5),)
 
 
@@ -273,20 +273,42 @@ def _em(text: str) -> float:
     return total
 
 
+# Where `to_latex` lets a cell's line break inside a word: after a "/" (MySQL/PostgreSQL)
+# and inside a long name between its lower- and upper-case letters (MongoRaft|Reconfig).
+_CASE_BREAK = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_LONG_NAME = re.compile(r"[A-Za-z]{12,}[,.;:)]?")  # a name that breaks at its case changes
+
+
+def _pieces(word: str) -> list[str]:
+    """A word as TeX may break it in a cell: after each "/", at a long name's case
+    changes."""
+    parts = re.findall(r"[^/]+/?|/", word)
+    return [q for part in parts
+            for q in (_CASE_BREAK.split(part) if _LONG_NAME.fullmatch(part) else [part])]
+
+
+def _break_points(text: str) -> str:
+    """`text` (LaTeX already) with \\allowbreak where _pieces breaks its words."""
+    return " ".join(r"\allowbreak{}".join(_pieces(w)) for w in text.split(" "))
+
+
 def _words(cell: Cell | str) -> list[str]:
-    """A cell's words, as TeX may break them: after a "/" (`to_latex` allows a break
-    there) and after a hyphen."""
+    """A cell's words, as TeX may break them (_pieces), and after a hyphen."""
     text = cell if isinstance(cell, str) else cell.text
-    return [p for w in text.split() for p in re.findall(r"[^/-]+[/-]?|[/-]", w)]
+    return [p for w in text.split() for piece in _pieces(w)
+            for p in re.findall(r"[^-]+-?|-", piece)]
 
 
 def _least(words: list[str], header: bool) -> float:
-    """The narrowest a column may be for these words, in pt."""
+    """The narrowest a column may be for these words, in em: a word TeX cannot break
+    counts a fifth wider than its estimate (a font's small design sizes set wider, and
+    the estimate is an average: "machine-" in Latin Modern at 7 pt ran 1.6 pt over a
+    tenth more)."""
     def least(word: str) -> float:
         for pattern, em in _HYPHENATED_HEADER if header else _HYPHENATED:
             if pattern.fullmatch(word):
                 return min(_em(word), em)
-        return _em(word)
+        return _em(word) * 1.2
 
     return max([least(w) for w in words] or [0.0])
 
@@ -311,11 +333,31 @@ def _lines(words: list[float], width: float) -> tuple[int, int]:
     return lines, broken
 
 
+# Sizes in points, not \small or \footnotesize: the widths are estimated for the size
+# the table is set in, and a class's named sizes differ (ctexart's \scriptsize is 6.5 pt).
+_SIZES = tuple((rf"\fontsize{{{pt:g}}}{{{lead:g}}}\selectfont", pt)
+               for pt, lead in ((9.0, 11.0), (8.0, 9.5), (7.0, 8.0), (6.0, 7.0)))
+
+
+def _least_widths(table: Table) -> list[float]:
+    """Each column's narrowest width, in em (_least of its header and cells)."""
+    return [max(_least(_words(h), True), *(_least(_words(r[j]), False) for r in table.rows))
+            for j, h in enumerate(table.header)]
+
+
 def font_size(table: Table) -> tuple[str, float]:
-    """The table's font and its size in pt: \\small, or \\footnotesize for more than
-    five columns or a prose column (notes run long)."""
+    """The table's font and its size in pt: 9 pt, or 8 pt for more than five columns or
+    a prose column (notes run long); smaller (7, 6 pt) while the columns' longest words
+    do not fit side by side at that size (names such as MongoRaftReconfig and
+    pyModelChecking cannot break)."""
     prose = any(var in table.spec.notes for var, _ in table.spec.columns)
-    return (r"\footnotesize", 8.0) if len(table.header) > 5 or prose else (r"\small", 9.0)
+    sizes = _SIZES[1:] if len(table.header) > 5 or prose else _SIZES
+    least, columns = sum(_least_widths(table)), len(table.header)
+    for command, pt in sizes:
+        usable = (_LINE_PT - columns * _PAD_PT) / pt
+        if least < usable * (1 - columns / _STEPS):  # each column rounds up to a step
+            return command, pt
+    return _SIZES[-1]
 
 
 def column_widths(table: Table) -> list[float]:
@@ -326,8 +368,7 @@ def column_widths(table: Table) -> list[float]:
     column whose cells fit on one line takes no more; prose columns take the most. What
     is left once every cell fits goes to the columns by their longest line."""
     columns = len(table.header)
-    least = [max(_least(_words(h), True), *(_least(_words(r[j]), False) for r in table.rows))
-             for j, h in enumerate(table.header)]
+    least = _least_widths(table)
     cite = [_CITE_EM]  # a numeric citation, as one more word
     cells = [[[_em(w) for w in _words(h)] for h in table.header]]
     cells += [[[_em(w) for w in _words(c)] + cite * len(c.keys) for c in row]
@@ -335,7 +376,7 @@ def column_widths(table: Table) -> list[float]:
     font = font_size(table)[1]
     line, pad = _LINE_PT / font, _PAD_PT / font  # in em of the table's font
     usable = line - columns * pad
-    if sum(least) >= usable:  # too many columns for the line: some word must overflow
+    if sum(least) >= usable * (1 - columns / _STEPS):  # no room: some word must overflow
         return [(w * usable / sum(least) + pad) / line for w in least]
     step = usable / _STEPS
     natural = [max([sum(r[j]) + _EM["space"] * max(len(r[j]) - 1, 0)
@@ -403,7 +444,7 @@ def to_latex(table: Table, *, link_base: str | None = None, long: bool | None = 
     for row in table.rows:
         cells = []
         for cell in row:
-            text = _latex(cell.text).replace("/", r"/\allowbreak{}")  # MySQL/PostgreSQL
+            text = _break_points(_latex(cell.text))
             link = fact_link(cell.facts[0], link_base) if len(cell.facts) == 1 else None
             if link:
                 text = rf"\href{{{_latex_url(link)}}}{{{text}}}"
@@ -506,6 +547,7 @@ def write_table(table: Table, output: str | os.PathLike[str], *, fmt: str | None
         raise QueryError(f"cannot tell a table's format from {suffix or 'a name without a suffix'}:"
                          f" give --format, or -o a file ending in {', '.join(TABLE_SUFFIXES)}")
     fmt = fmt or TABLE_SUFFIXES[suffix]
+    Path(output).parent.mkdir(parents=True, exist_ok=True)  # -o tables/x.tex, as figures
     Path(output).write_text(render_table(table, fmt, link_base=link_base, long=long),
                             encoding="utf-8")
     return bibliography_beside(output, table.entries, bib_format)
