@@ -497,3 +497,20 @@ def test_the_ontology_page_has_one_title_its_iri_and_our_classes_first(client):
     toc = page[page.index('id="toc"'):]
     toc = toc[:toc.index("</ul>")]  # the classes' list
     assert toc.index(">workflow engine</a>") < toc.index(">Activity</a>")  # PROV's, reused
+
+
+def test_progress_links_to_blocking_facts_reach_their_heading():
+    from kg.evidence.progress import Gap, Indicator, Progress
+    from kg.pages.render import render
+
+    def indicator(name, gaps):
+        return Indicator(iri=WFR + name, label=name, kind="quantitative", target=10,
+                         current=3, measure=None, gaps=gaps)
+
+    gap = Gap(fact=WFR + "statement/1", label="a fact", status="unverified")
+    report = Progress(phases=[], indicators=[indicator("no-gaps", []),
+                                             indicator("with-gaps", [gap])])
+    page = render("progress.html", report=report)
+    links = re.findall(r'href="#(gaps-[^"]*)"', page)
+    assert links == ["gaps-with-gaps"]
+    assert set(links) <= set(re.findall(r'id="(gaps-[^"]*)"', page))
