@@ -510,3 +510,21 @@ def test_a_source_key_in_a_named_query_answer_opens_the_source(browser, server):
     page.wait_for_url("**/resource/statement/**")
     assert page.locator("p.claim").count() == 1
     visit.close()
+
+
+def test_the_find_box_says_a_missing_name_in_the_language_shown(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/graph")
+    graph_ready(page, "#graph")
+    page.fill("#graph-find-input", "zzznotthere")
+    page.press("#graph-find-input", "Enter")
+    result = page.locator("#graph-find-result")
+    page.wait_for_function("document.querySelector('#graph-find-result').textContent")
+    english = "Not in the graph as shown: turn on its layer, or search for it."
+    assert result.inner_text() == english
+    page.click(".langswitch button[data-lang='zh']")
+    assert result.inner_text() == "当前图中没有：打开对应图层，或使用搜索。"
+    page.click(".langswitch button[data-lang='en']")
+    assert result.inner_text() == english
+    visit.close()

@@ -239,7 +239,13 @@
       var node = lookup(text);
       var result = form && form.querySelector("#" + el.id + "-find-result");
       if (!node) {
-        if (result) { result.textContent = document.getElementById(el.id + "-find-missing").textContent; }
+        // a copy of the message's elements, one per language, so the switch shows one
+        // (its text alone would run both languages together)
+        if (result) {
+          result.replaceChildren.apply(result, Array.prototype.map.call(
+            document.getElementById(el.id + "-find-missing").childNodes,
+            function (n) { return n.cloneNode(true); }));
+        }
         return null;
       }
       if (node.hidden) {
