@@ -528,3 +528,37 @@ def test_the_find_box_says_a_missing_name_in_the_language_shown(browser, server)
     page.click(".langswitch button[data-lang='en']")
     assert result.inner_text() == english
     visit.close()
+
+
+DRAWN_BOX = """async (sel) => {
+    const el = document.querySelector(sel), net = el.network;
+    await new Promise(done => { net.once("afterDrawing", done); net.redraw(); });
+    const ids = net.body.nodeIndices.filter(id => !net.body.nodes[id].options.hidden);
+    const boxes = ids.map(id => net.getBoundingBox(id));
+    const a = net.canvasToDOM({x: Math.min(...boxes.map(b => b.left)),
+                               y: Math.min(...boxes.map(b => b.top))});
+    const b = net.canvasToDOM({x: Math.max(...boxes.map(b => b.right)),
+                               y: Math.max(...boxes.map(b => b.bottom))});
+    return {left: a.x, top: a.y, right: b.x, bottom: b.y,
+            width: el.clientWidth, height: el.clientHeight};
+}"""
+
+
+@pytest.mark.parametrize("path", ["/resource/case-coinbase", "/resource/temporal"])
+def test_a_neighbourhood_is_centred_and_fits_its_frame(browser, server, path):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + path)
+    graph_ready(page, "#neighbourhood")
+    box = page.evaluate(DRAWN_BOX, "#neighbourhood")
+    # every node and label inside the frame, the drawing in its middle and filling it
+    # one way (vis-network's fit leaves a margin of a tenth)
+    assert box["left"] >= 0 and box["top"] >= 0, box
+    assert box["right"] <= box["width"] and box["bottom"] <= box["height"], box
+    assert abs((box["left"] + box["right"]) / 2 - box["width"] / 2) < box["width"] * 0.03, box
+    assert abs((box["top"] + box["bottom"]) / 2 - box["height"] / 2) < box["height"] * 0.03, box
+    assert max((box["right"] - box["left"]) / box["width"],
+               (box["bottom"] - box["top"]) / box["height"]) > 0.8, box
+    visit.shot("neighbourhood-" + path.rsplit("/", 1)[-1])
+    assert not visit.errors, visit.errors
+    visit.close()
