@@ -259,7 +259,7 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
     @app.get("/search", include_in_schema=False)
     async def search_page(request: Request) -> Response:
         cat, result = await call(run_search, request)
-        type_labels = {t: cat.label(t) for t in result.types if t}
+        type_labels = {t: (cat.label(t), cat.label(t, "zh")) for t in result.types if t}
         api = "/api/search?" + str(request.query_params)
         return page("search.html", title="Search", result=result, query=result.query,
                     type=request.query_params.get("type"),
