@@ -248,6 +248,14 @@ def test_static_site_opens_from_disk_and_its_links_work(browser, tmp_path):
     page.wait_for_url("**/resource/db-x.html")
     page.goto((out / "search.html").as_uri() + "?q=引擎")
     assert page.locator("#search-results li").count() >= 2
+    # ?limit= shows the best few, and a link shows every match
+    matches = page.locator("#search-results li").count()
+    page.goto((out / "search.html").as_uri() + "?q=引擎&limit=1")
+    assert page.locator("#search-results li").count() == 1
+    page.locator("#search-summary a", has_text=f"show all {matches}").click()
+    page.wait_for_url(f"**limit={matches}**")
+    assert page.locator("#search-results li").count() == matches
+    assert page.locator("#search-summary a").count() == 0
     page.goto((out / "search.html").as_uri() + "?q=Fixture%20Paper")
     page.locator("#search-results li a").first.click()
     page.wait_for_url("**/source/fixture-paper.html")

@@ -547,3 +547,15 @@ def test_progress_says_kinds_and_states_of_indicators_in_both_languages():
                    ("not measured", "未测量"), ("met", "已达成")]:
         assert f'<span lang="en" class="alt">{en}</span><span lang="zh" class="alt">{zh}</span>' \
             in page, en
+
+
+def test_a_search_with_more_matches_than_shown_links_to_all_of_them(client):
+    total = client.get("/api/search", params={"q": "engine"}).json()["total"]
+    assert total > 1
+    page = client.get("/search", params={"q": "engine", "limit": "1"}, headers=HTML).text
+    link = re.search(r'<a href="(/search\?[^"]*)">' + re.escape(
+        f'<span lang="en" class="alt">show all {total}</span>'), page)
+    assert link, page[:2000]
+    every = client.get(link.group(1).replace("&amp;", "&"), headers=HTML).text
+    assert every.count('<br><span class="iri">') == total  # one per result shown
+    assert "show all" not in every

@@ -130,6 +130,8 @@ MESSAGES: dict[str, str] = {
     "1 match.": "共 1 条结果。",
     "{total} matches.": "共 {total} 条结果。",
     "{total} matches, the best {shown} shown.": "共 {total} 条结果，显示最佳 {shown} 条。",
+    "show all {n}": "显示全部 {n} 条",
+    "show the best {n}": "显示最佳 {n} 条",
     "Nothing matches. Try a shorter word, the other language (e.g. 时间自动机 / timed "
     "automata), or": "没有匹配。试试更短的词、另一种语言（如 时间自动机 / timed automata），或",
     "browse the graph": "浏览图谱",

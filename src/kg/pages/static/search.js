@@ -43,9 +43,21 @@
       if (r !== null) { hits.push([r, row]); }
     });
     hits.sort(function (a, b) { return a[0] - b[0] || a[1][1].length - b[1][1].length || (a[1][1] < b[1][1] ? -1 : 1); });
-    both(hits.length + (hits.length === 1 ? " match" : " matches") + " for “" + q + "”" + (hits.length > 100 ? ", the best 100 shown" : "") + ".",
-         "“" + q + "”共 " + hits.length + " 条结果" + (hits.length > 100 ? "，显示最佳 100 条" : "") + "。");
-    hits.slice(0, 100).forEach(function (hit) {
+    // ?limit=N shows the best N (100 unless given), as the service's search does; a link
+    // shows them all
+    var limit = parseInt(params.get("limit"), 10) || 100, n = hits.length;
+    var cut = n > limit;
+    both(n + (n === 1 ? " match" : " matches") + " for “" + q + "”" + (cut ? ", the best " + limit + " shown" : "") + ".",
+         "“" + q + "”共 " + n + " 条结果" + (cut ? "，显示最佳 " + limit + " 条" : "") + "。");
+    if (cut) {
+      var all = new URLSearchParams(params);
+      all.set("limit", String(n));
+      var more = summary.appendChild(document.createElement("a"));
+      more.href = "?" + all.toString();
+      more.appendChild(bilingual("span", "show all " + n, "显示全部 " + n + " 条"));
+      summary.insertBefore(document.createTextNode(" "), more);
+    }
+    hits.slice(0, limit).forEach(function (hit) {
       var row = hit[1], li = document.createElement("li"), a = document.createElement("a");
       a.href = row[0];
       a.appendChild(text("strong", row[1]));
