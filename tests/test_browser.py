@@ -248,6 +248,14 @@ def test_static_site_opens_from_disk_and_its_links_work(browser, tmp_path):
     page.wait_for_url("**/resource/db-x.html")
     page.goto((out / "search.html").as_uri() + "?q=引擎")
     assert page.locator("#search-results li").count() >= 2
+    # ?limit= shows the best few, and a link shows every match
+    matches = page.locator("#search-results li").count()
+    page.goto((out / "search.html").as_uri() + "?q=引擎&limit=1")
+    assert page.locator("#search-results li").count() == 1
+    page.locator("#search-summary a", has_text=f"show all {matches}").click()
+    page.wait_for_url(f"**limit={matches}**")
+    assert page.locator("#search-results li").count() == matches
+    assert page.locator("#search-summary a").count() == 0
     page.goto((out / "search.html").as_uri() + "?q=Fixture%20Paper")
     page.locator("#search-results li a").first.click()
     page.wait_for_url("**/source/fixture-paper.html")
@@ -509,4 +517,56 @@ def test_a_source_key_in_a_named_query_answer_opens_the_source(browser, server):
     statement.click()
     page.wait_for_url("**/resource/statement/**")
     assert page.locator("p.claim").count() == 1
+    visit.close()
+
+
+def test_the_find_box_says_a_missing_name_in_the_language_shown(browser, server):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + "/graph")
+    graph_ready(page, "#graph")
+    page.fill("#graph-find-input", "zzznotthere")
+    page.press("#graph-find-input", "Enter")
+    result = page.locator("#graph-find-result")
+    page.wait_for_function("document.querySelector('#graph-find-result').textContent")
+    english = "Not in the graph as shown: turn on its layer, or search for it."
+    assert result.inner_text() == english
+    page.click(".langswitch button[data-lang='zh']")
+    assert result.inner_text() == "当前图中没有：打开对应图层，或使用搜索。"
+    page.click(".langswitch button[data-lang='en']")
+    assert result.inner_text() == english
+    visit.close()
+
+
+DRAWN_BOX = """async (sel) => {
+    const el = document.querySelector(sel), net = el.network;
+    await new Promise(done => { net.once("afterDrawing", done); net.redraw(); });
+    const ids = net.body.nodeIndices.filter(id => !net.body.nodes[id].options.hidden);
+    const boxes = ids.map(id => net.getBoundingBox(id));
+    const a = net.canvasToDOM({x: Math.min(...boxes.map(b => b.left)),
+                               y: Math.min(...boxes.map(b => b.top))});
+    const b = net.canvasToDOM({x: Math.max(...boxes.map(b => b.right)),
+                               y: Math.max(...boxes.map(b => b.bottom))});
+    return {left: a.x, top: a.y, right: b.x, bottom: b.y,
+            width: el.clientWidth, height: el.clientHeight};
+}"""
+
+
+@pytest.mark.parametrize("path", ["/resource/case-coinbase", "/resource/temporal"])
+def test_a_neighbourhood_is_centred_and_fits_its_frame(browser, server, path):
+    visit = Visit(browser)
+    page = visit.page
+    page.goto(server + path)
+    graph_ready(page, "#neighbourhood")
+    box = page.evaluate(DRAWN_BOX, "#neighbourhood")
+    # every node and label inside the frame, the drawing in its middle and filling it
+    # one way (vis-network's fit leaves a margin of a tenth)
+    assert box["left"] >= 0 and box["top"] >= 0, box
+    assert box["right"] <= box["width"] and box["bottom"] <= box["height"], box
+    assert abs((box["left"] + box["right"]) / 2 - box["width"] / 2) < box["width"] * 0.03, box
+    assert abs((box["top"] + box["bottom"]) / 2 - box["height"] / 2) < box["height"] * 0.03, box
+    assert max((box["right"] - box["left"]) / box["width"],
+               (box["bottom"] - box["top"]) / box["height"]) > 0.8, box
+    visit.shot("neighbourhood-" + path.rsplit("/", 1)[-1])
+    assert not visit.errors, visit.errors
     visit.close()

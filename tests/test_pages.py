@@ -376,7 +376,7 @@ def test_every_interface_string_of_the_templates_has_its_chinese():
     folder = Path(__import__("kg.pages.render", fromlist=["x"]).TEMPLATES)
     missing = []
     for template in folder.glob("*.html"):
-        for text in re.findall(r'\bt\("((?:[^"\\]|\\.)*)"\)', template.read_text()):
+        for text in re.findall(r'\bt\("((?:[^"\\]|\\.)*)"[,)]', template.read_text()):
             if text not in MESSAGES:
                 missing.append((template.name, text))
     assert not missing, missing[:10]
@@ -536,3 +536,65 @@ def test_every_term_of_our_namespace_a_page_links_has_its_place_in_the_ontology_
     local = {x.rsplit("#", 1)[1] for x in used}
     assert {"JournalArticle", "Latency", "BugFound", "PersistenceRole", "High"} <= local
     assert sorted(local - ids) == []
+
+
+def test_progress_links_to_blocking_facts_reach_their_heading():
+    from kg.evidence.progress import Gap, Indicator, Progress
+    from kg.pages.render import render
+
+    def indicator(name, gaps):
+        return Indicator(iri=WFR + name, label=name, kind="quantitative", target=10,
+                         current=3, measure=None, gaps=gaps)
+
+    gap = Gap(fact=WFR + "statement/1", label="a fact", status="unverified")
+    report = Progress(phases=[], indicators=[indicator("no-gaps", []),
+                                             indicator("with-gaps", [gap])])
+    page = render("progress.html", report=report)
+    links = re.findall(r'href="#(gaps-[^"]*)"', page)
+    assert links == ["gaps-with-gaps"]
+    assert set(links) <= set(re.findall(r'id="(gaps-[^"]*)"', page))
+
+
+def test_chinese_view_of_query_and_search_has_no_english_left(client):
+    def zh(text):
+        return f'<span lang="zh" class="alt">{text}</span>'
+
+    query = client.get("/query", headers=HTML).text
+    assert re.search(r"<h1>[^\n]*" + zh("查询编辑器"), query)
+    assert '<span lang="zh" class="alt">对本服务的端点 <code>/sparql</code> 运行' in query
+    assert zh("示例：命名查询") in query
+    # class names in the ontology's Chinese; the count one sentence, Chinese punctuation
+    search = client.get("/search", params={"q": "engine", "limit": "1"}, headers=HTML).text
+    assert zh("工作流引擎") in search
+    total = client.get("/api/search", params={"q": "engine"}).json()["total"]
+    assert zh(f"共 {total} 条结果，显示最佳 1 条。") in search
+    every = client.get("/search", params={"q": "engine"}, headers=HTML).text
+    assert zh(f"共 {total} 条结果。") in every and "显示最佳" not in every
+
+
+def test_progress_says_kinds_and_states_of_indicators_in_both_languages():
+    from kg.evidence.progress import Indicator, Progress
+    from kg.pages.render import render
+
+    report = Progress(phases=[], indicators=[
+        Indicator(iri=WFR + "q", label="q", kind="qualitative", target=None, current=None,
+                  measure=None),
+        Indicator(iri=WFR + "n", label="n", kind="quantitative", target=2, current=3,
+                  measure="m")])
+    page = render("progress.html", report=report)
+    for en, zh in [("qualitative", "定性"), ("quantitative", "定量"),
+                   ("not measured", "未测量"), ("met", "已达成")]:
+        assert f'<span lang="en" class="alt">{en}</span><span lang="zh" class="alt">{zh}</span>' \
+            in page, en
+
+
+def test_a_search_with_more_matches_than_shown_links_to_all_of_them(client):
+    total = client.get("/api/search", params={"q": "engine"}).json()["total"]
+    assert total > 1
+    page = client.get("/search", params={"q": "engine", "limit": "1"}, headers=HTML).text
+    link = re.search(r'<a href="(/search\?[^"]*)">' + re.escape(
+        f'<span lang="en" class="alt">show all {total}</span>'), page)
+    assert link, page[:2000]
+    every = client.get(link.group(1).replace("&amp;", "&"), headers=HTML).text
+    assert every.count('<br><span class="iri">') == total  # one per result shown
+    assert "show all" not in every

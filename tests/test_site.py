@@ -4,6 +4,7 @@ and hostile labels stay text."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -125,3 +126,10 @@ def test_viz_of_an_unknown_resource_fails_with_suggestions(project):
                                        "wfr:engine-z", "-o", "/dev/null"])
     assert result.exit_code == 2
     assert "did you mean" in result.output and "wfr:engine-a" in result.output
+
+
+def test_site_search_index_names_each_class_in_both_languages(site):
+    text = (site / "static" / "search-index.js").read_text(encoding="utf-8")
+    rows = json.loads(text[text.index("["):text.rindex("]") + 1])
+    engine = next(row for row in rows if row[0].endswith("resource/engine-a.html"))
+    assert engine[5] == "workflow engine" and engine[7] == "工作流引擎"

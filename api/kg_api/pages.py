@@ -52,6 +52,7 @@ SEARCH_PARAMS = ("q", "type", "status", "lang", "limit")
 GRAPH_PARAMS = ("focus", "depth", "limit", "class", "status")
 PATH_PARAMS = ("from", "to", "limit")
 SUFFIXES = {".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml"}
+SEARCH_MAX = 500  # results a search page shows at most (`?limit=`)
 EXAMPLE_PATH = (str(WFR["tla-plus"]), str(WFR["payment-atomicity"]))
 # Scripts and styles from this service only (the pages have no inline script; styles
 # may be inline, as vis-network's and YASGUI's are), no plugins, no framing by others.
@@ -263,17 +264,23 @@ def add_pages(app: FastAPI, graph: KnowledgeGraph) -> None:
                            status=status,
                            sources=source_names(store()),
                            lang=params.get("lang", "en"),
-                           limit=min(_int(params.get("limit"), 50), 500))
+                           limit=min(_int(params.get("limit"), 50), SEARCH_MAX))
 
     @app.get("/search", include_in_schema=False, openapi_extra=takes(*SEARCH_PARAMS))
     async def search_page(request: Request) -> Response:
         cat, result = await call(run_search, request)
-        type_labels = {t: cat.label(t) for t in result.types if t}
+        type_labels = {t: (cat.label(t), cat.label(t, "zh")) for t in result.types if t}
         api = "/api/search?" + str(request.query_params)
+        more = None  # the same search with every match shown (up to SEARCH_MAX)
+        if result.total > len(result.results) and len(result.results) < SEARCH_MAX:
+            from urllib.parse import urlencode
+
+            more = "/search?" + urlencode({**dict(request.query_params),
+                                           "limit": min(result.total, SEARCH_MAX)})
         return page("search.html", title="Search", result=result, query=result.query,
                     type=request.query_params.get("type"),
                     status_filter=request.query_params.get("status"), type_labels=type_labels,
-                    api_href=api)
+                    api_href=api, more_href=more, more_count=min(result.total, SEARCH_MAX))
 
     @app.get("/api/search", tags=["browse"], summary="Search labels, alternative labels "
              "and definitions (English and Chinese), ranked, with facets",

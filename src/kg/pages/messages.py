@@ -60,6 +60,13 @@ MESSAGES: dict[str, str] = {
     "The whole graph, filtered by class and evidence status; click a node to open its page.":
         "整个图谱，可按类别和证据状态筛选；点击节点打开其页面。",
     "Query editor": "查询编辑器",
+    "SPARQL 1.1 against this service's endpoint {endpoint} (YASGUI). The common prefixes "
+    "are declared for you; each named query below opens as a tab. Result IRIs of this "
+    "dataset link to their pages; download results as CSV or JSON from the result view.":
+        "对本服务的端点 {endpoint} 运行 SPARQL 1.1（YASGUI）。常用前缀已预先声明；下面的每个"
+        "命名查询在新标签页中打开。结果中本数据集的 IRI 链接到各自的页面；可在结果视图中将结果"
+        "下载为 CSV 或 JSON。",
+    "Examples: the named queries": "示例：命名查询",
     "SPARQL in the browser (YASGUI) against /sparql, with the named queries as examples.":
         "在浏览器中对 /sparql 运行 SPARQL（YASGUI），以命名查询为示例。",
     "Classes, properties and SHACL shapes, documented.": "类、属性与 SHACL 形状的文档。",
@@ -105,10 +112,9 @@ MESSAGES: dict[str, str] = {
     "Class": "类别",
     "Evidence status": "证据状态",
     "of the facts naming each": "按提及各项的事实",
-    "Page": "页",
     "previous": "上一页",
     "next": "下一页",
-    "shown": "显示",
+    "Page {page} / {pages} · {shown} shown": "第 {page} / {pages} 页 · 显示 {shown} 项",
     "of": "共",
     "Machine twin": "机器可读版本",
     "Click a column's heading to sort by it.": "点击列标题按该列排序。",
@@ -121,9 +127,11 @@ MESSAGES: dict[str, str] = {
     "Every source, with the number of facts it is evidence for (or disputes).":
         "全部来源，以及它作为证据支持（或反驳）的事实数量。",
     # search
-    "match": "条结果",
-    "matches": "条结果",
-    "the best": "显示最佳",
+    "1 match.": "共 1 条结果。",
+    "{total} matches.": "共 {total} 条结果。",
+    "{total} matches, the best {shown} shown.": "共 {total} 条结果，显示最佳 {shown} 条。",
+    "show all {n}": "显示全部 {n} 条",
+    "show the best {n}": "显示最佳 {n} 条",
     "Nothing matches. Try a shorter word, the other language (e.g. 时间自动机 / timed "
     "automata), or": "没有匹配。试试更短的词、另一种语言（如 时间自动机 / timed automata），或",
     "browse the graph": "浏览图谱",
@@ -235,9 +243,9 @@ MESSAGES: dict[str, str] = {
     "Named queries": "命名查询",
     "Run": "运行",
     "Download": "下载",
-    "row": "行",
-    "rows": "行",
-    "the first": "显示前",
+    "1 row": "共 1 行",
+    "{n} rows": "共 {n} 行",
+    "{n} rows, the first {shown} shown": "共 {n} 行，显示前 {shown} 行",
     "SPARQL": "SPARQL",
     # progress
     "Research progress": "研究进展",
@@ -248,6 +256,27 @@ MESSAGES: dict[str, str] = {
     "blocking facts": "阻碍事实",
     "not measured": "未测量",
     "met": "已达成",
+    "qualitative": "定性",
+    "quantitative": "定量",
+    "The plan's success indicators, each computed from the graph against its target, with "
+    "the facts that block it; then every phase, work package, task, deliverable and "
+    "milestone with its evidence coverage: how many of the entities its tasks study have "
+    "a verified fact (coverage, not a claim that the work is done).":
+        "计划的成功指标，每项都由图谱计算并与目标比较，并列出阻碍它的事实；然后是每个阶段、"
+        "工作包、任务、交付物和里程碑及其证据覆盖情况：其任务所研究的实体中有多少具有已验证的"
+        "事实（这是覆盖情况，并不表示工作已完成）。",
+    "{command} writes it as Markdown, HTML or JSON.":
+        "{command} 将其输出为 Markdown、HTML 或 JSON。",
+    "Facts blocking “{label}”": "阻碍“{label}”的事实",
+    "Phase": "阶段",
+    "WorkPackage": "工作包",
+    "Task": "任务",
+    "Deliverable": "交付物",
+    "Milestone": "里程碑",
+    "evidenced": "已覆盖",
+    "partial": "部分覆盖",
+    "open": "未覆盖",
+    "no entities": "无实体",
     "item": "条目",
     "weeks": "周次",
     "status": "状态",
@@ -266,14 +295,20 @@ def zh(text: str) -> str:
     return MESSAGES.get(text, text)
 
 
-def t(text: str) -> Markup:
+def t(text: str, **values) -> Markup:
     """An interface string in both languages, each in an element with its `lang`; the
-    page's language switch shows one."""
+    page's language switch shows one. `values` fill the string's `{name}` placeholders
+    (escaped unless Markup), so a sentence with a number in it is translated whole:
+    the languages differ in word order and punctuation."""
     other = MESSAGES.get(text)
+    english = Markup(escape(text))
+    if values:
+        english = english.format(**values)
     if not other or other == text:
-        return Markup(escape(text))
+        return english
+    chinese = Markup(escape(other)).format(**values) if values else other
     return Markup('<span lang="en" class="alt">{}</span><span lang="zh" class="alt">{}</span>'
-                  ).format(text, other)
+                  ).format(english, chinese)
 
 
 __all__ = ["MESSAGES", "t", "zh"]

@@ -8,6 +8,7 @@ file path (`../resource/temporal.html`), so it opens from disk or any static hos
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,13 @@ def page_path(local: str) -> str:
     return quote(local, safe="/-_.~")
 
 
+def anchor(iri: str) -> str:
+    """An element id made from an IRI's local name: a link and its target that both use
+    it agree whatever else a list holds (a position in a list would not)."""
+    local = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_-]", "-", local) or "x"
+
+
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES),
                       autoescape=select_autoescape(["html", "xml"], default=True),
@@ -138,6 +146,7 @@ def environment() -> Environment:
 
     env.filters["script_json"] = script_json
     env.filters["curie"] = shorten
+    env.filters["anchor"] = anchor
     env.filters["safe_url"] = safe_url
     env.filters["key_parts"] = key_parts
     env.globals["STATUS_IRIS"] = STATUS_IRIS

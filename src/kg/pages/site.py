@@ -50,8 +50,9 @@ def _write(folder: Path, relative: str, html: str) -> None:
 
 def search_index(cat, links: Links, sources: dict | None = None) -> list[list]:
     """[href, English label, Chinese label, alternative labels, definition, class label,
-    status] for every named resource (and every source of `sources`, by its title, key
-    and authors: kg.pages.search.source_names), read by static/search.js."""
+    status, class label in Chinese] for every named resource (and every source of
+    `sources`, by its title, key and authors: kg.pages.search.source_names), read by
+    static/search.js."""
     rows = []
     sources = sources or {}
     for iri in sorted(set(cat.labels) | set(cat.claims) | set(sources)):
@@ -68,7 +69,8 @@ def search_index(cat, links: Links, sources: dict | None = None) -> list[list]:
             alt += [t for t in (key, authors) if t]
         rows.append([href, label, cat.label(iri, "zh") if iri not in sources else label,
                      " | ".join(alt), " ".join(definitions.values()),
-                     cat.label(main) if main else "", cat.status.get(iri) or ""])
+                     cat.label(main) if main else "", cat.status.get(iri) or "",
+                     cat.label(main, "zh") if main else ""])
     return rows
 
 

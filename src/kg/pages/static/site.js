@@ -72,17 +72,13 @@
     el.network = network;
     var clusters = {};  // cluster key -> cluster node id, while closed
 
-    function visibleIds() {
-      return nodes.getIds({ filter: function (n) { return !n.hidden; } });
-    }
-    function shownCount() {
-      var n = 0;
-      network.body.nodeIndices.forEach(function (id) {
+    function shownIds() {  // the nodes drawn: grouped findings as their group's node
+      return network.body.nodeIndices.filter(function (id) {
         var node = network.body.nodes[id];
-        if (node && !node.options.hidden) { n++; }
+        return node && !node.options.hidden;
       });
-      return n;
     }
+    function shownCount() { return shownIds().length; }
     function count() {
       var c = document.querySelector(".graph-count[data-for='" + el.id + "']");
       if (c) { c.textContent = String(shownCount()); }
@@ -90,12 +86,24 @@
     }
     el.shownCount = shownCount;
 
+    // once the layout has settled: group the findings, then fit what is drawn into the
+    // frame. vis-network measures a node's box (label included) as it draws the node, so
+    // each fit waits for a drawing: its own fit, at the end of stabilising, used the
+    // boxes of the first positions and left the graph off-centre. The labels kept at the
+    // fitted zoom change the boxes, so a second fit follows them.
     function ready() {
-      if (withLayers) { network.fit({ nodes: visibleIds(), animation: false }); }
       if (!withLayers) { closeClusters(); }
-      declutter();
-      count();
-      el.setAttribute("data-ready", "true");
+      settle(2);
+    }
+    function settle(passes) {
+      network.once("afterDrawing", function () {
+        network.fit({ nodes: shownIds(), animation: false });
+        declutter();
+        if (passes > 1) { settle(passes - 1); return; }
+        count();
+        el.setAttribute("data-ready", "true");
+      });
+      network.redraw();
     }
 
     // ---- the overview keeps the labels that fit: engines, theories and properties
@@ -239,7 +247,13 @@
       var node = lookup(text);
       var result = form && form.querySelector("#" + el.id + "-find-result");
       if (!node) {
-        if (result) { result.textContent = document.getElementById(el.id + "-find-missing").textContent; }
+        // a copy of the message's elements, one per language, so the switch shows one
+        // (its text alone would run both languages together)
+        if (result) {
+          result.replaceChildren.apply(result, Array.prototype.map.call(
+            document.getElementById(el.id + "-find-missing").childNodes,
+            function (n) { return n.cloneNode(true); }));
+        }
         return null;
       }
       if (node.hidden) {
