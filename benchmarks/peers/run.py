@@ -139,13 +139,13 @@ def measure_build(project: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure_update(graph, pause: float) -> dict:
+def measure_update(graph, pause: float, repeat: int = 10) -> dict:
     """Small authorised updates over HTTP, side by side with Oxigraph server (update.py):
     back to back, then each after `pause` seconds."""
     sys.path.insert(0, str(Path(__file__).parent))
     from update import measure
 
-    out = measure(graph.project.root, repeat=10, pause=pause)
+    out = measure(graph.project.root, repeat=repeat, pause=pause)
     out["seconds"] = out["kg"]["median_ms"] / 1000
     return out
 
@@ -750,7 +750,8 @@ def main() -> None:
                                                   seconds=3 * args.seconds)
             finally:
                 servers.stop()
-            result["update"] = measure_update(graph, pause=min(1.0, args.seconds))
+            result["update"] = measure_update(graph, pause=min(1.0, args.seconds),
+                                              repeat=min(10, args.requests))
             results["sizes"][size] = result
             print_tables(size, result)
     args.out.write_text(json.dumps(results, indent=1))
