@@ -383,6 +383,5 @@ def test_a_write_takes_the_merged_copy_the_previous_write_kept_in_step(curated, 
     third = update.apply_update(project, prefixes + f"""INSERT DATA {{ GRAPH {cases} {{
         wfr:fintech skos:altLabel "payments"@en }} }}""")
     carried = update._CARRIED[third.store_path]
-    tables = deltas.Vocabulary(deltas.View(ox.Store.read_only(str(third.store_path)),
-                                           deltas.not_asserted(project)))
+    tables = deltas.Vocabulary.of(ox.Store.read_only(str(third.store_path)), project)
     assert third.path == "local" and vars(carried.vocabulary) == vars(tables)

@@ -225,6 +225,11 @@ class Vocabulary:
         for kind, into in ((FUNCTIONAL, self.functional), (SYMMETRIC, self.symmetric)):
             into |= {q.subject for q in view.quads(None, TYPE, ox.NamedNode(kind))}
 
+    @classmethod
+    def of(cls, store: ox.Store, project: Project) -> Vocabulary:
+        """The tables of a store's asserted graphs (all but not_asserted)."""
+        return cls(View(store, not_asserted(project)))
+
     def after(self, view: View, changed: Iterable[ox.Quad]) -> Vocabulary:
         """The tables of `view` once `changed` is applied to it: these same tables unless
         the change types something with a term of RDF, RDFS or OWL (say, a property
@@ -243,9 +248,7 @@ class Schema:
     functionality reads, and not named by a restriction, a list, an inverse, an
     equivalence...), asked lazily of the store `view` reads."""
 
-    def __init__(self, view: View, memo: dict | None = None,
-                 vocabulary: Vocabulary | None = None):
-        tables = vocabulary or Vocabulary(view)
+    def __init__(self, view: View, memo: dict | None, tables: Vocabulary):
         self.superclasses: dict[ox.NamedNode, set] = {}
         self.superproperties: dict[ox.NamedNode, set] = {}
         self.domains, self.ranges = tables.domains, tables.ranges
@@ -427,18 +430,16 @@ def local_rules_apply(changed: set[ox.Quad], schema_names: set[str]) -> bool:
 
 
 def infer_delta(before: ox.Store, after: ox.Store, changed: set[ox.Quad],
-                skip_all: set[str], schema_names: set[str], stamp: str = "",
-                vocabulary: Vocabulary | None = None) -> Delta | None:
+                skip_all: set[str], schema_names: set[str], stamp: str,
+                tables: tuple[Vocabulary, Vocabulary]) -> Delta | None:
     """The change of the inferred graphs that the asserted change `changed` (data and
     derived quads) implies, by the local rules; None when the full closure is needed.
     `skip_all` names the graphs that are not asserted (schema graphs are asserted but
-    must not change); `vocabulary`, if given, is that of `before` over them."""
+    must not change); `tables` are the Vocabulary of `before` and of `after` over them."""
     if not local_rules_apply(changed, schema_names):
         return None
-    old_view, new_view = View(before, skip_all), View(after, skip_all)
-    old_tables = vocabulary or Vocabulary(old_view)
-    old_schema = Schema(old_view, _SIMPLE.setdefault(stamp, {}), old_tables)
-    new_schema = Schema(new_view, _SIMPLE[stamp], old_tables.after(new_view, changed))
+    old_schema = Schema(View(before, skip_all), _SIMPLE.setdefault(stamp, {}), tables[0])
+    new_schema = Schema(View(after, skip_all), _SIMPLE[stamp], tables[1])
     out = Delta()
     nodes = {q.subject for q in changed} | {q.object for q in changed if q.predicate != TYPE
                                             and not isinstance(q.object, ox.Literal)}

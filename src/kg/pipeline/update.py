@@ -567,11 +567,10 @@ def pipeline(project: Project, before: ox.Store, store: ox.Store, change: Delta,
     shapes = _shapes(project, stamp)
     inferred = None
     if not force_full and deltas.local_rules_apply(asserted, schema):
-        vocabulary = carried.vocabulary or deltas.Vocabulary(
-            deltas.View(before, asserted_graphs))
-        inferred = deltas.infer_delta(before, store, asserted, asserted_graphs, schema,
-                                      stamp, vocabulary)
+        vocabulary = carried.vocabulary or deltas.Vocabulary.of(before, project)
         carried.vocabulary = vocabulary.after(deltas.View(store, asserted_graphs), asserted)
+        inferred = deltas.infer_delta(before, store, asserted, asserted_graphs, schema,
+                                      stamp, (vocabulary, carried.vocabulary))
     merged = carried.merged
     if merged is not None:
         merged.follow(store, change)
@@ -645,7 +644,7 @@ def prepare(project: Project) -> None:
     stamp = _schema_stamp(project, before, dict(layout.info()))
     deltas.focus_checks(before, project, _shapes(project, stamp), stamp)
     if carried.vocabulary is None:
-        carried.vocabulary = deltas.Vocabulary(deltas.View(before, deltas.not_asserted(project)))
+        carried.vocabulary = deltas.Vocabulary.of(before, project)
 
 
 def forget_prepared(layout: StoreLayout) -> None:
